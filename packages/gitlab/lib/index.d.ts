@@ -1,0 +1,11 @@
+export { BranchProtection, type BranchProtectionArgs } from "./branchProtection";
+export { Project, type ProjectArgs } from "./project";
+export { ProjectDeployToken, type ProjectDeployTokenArgs } from "./projectDeployToken";
+export { ProjectEnvironment, type ProjectEnvironmentArgs } from "./projectEnvironment";
+export { ProjectProtectedEnvironment, type ProjectProtectedEnvironmentArgs } from "./projectProtectedEnvironment";
+export { ProjectVariable, type ProjectVariableArgs } from "./projectVariable";
+export { Provider, type ProviderArgs } from "./provider";
+export { UserRunner, type UserRunnerArgs } from "./userRunner";
+export { pluginVersion, type ResourceSchema } from "./utilities";
+import * as types from "./types";
+export { types };

@@ -1,0 +1,2 @@
+import * as input from "./input";
+export { input };

@@ -1,0 +1,3 @@
+import * as input from "./input";
+
+export { input };
