@@ -1,0 +1,4 @@
+export * from "./environments";
+export * from "./environmentVariables";
+export * from "./project";
+export * from "./variables";

@@ -1,0 +1,216 @@
+import * as gitlab from "@cicd/pulumi-gitlab";
+import * as pulumi from "@pulumi/pulumi";
+import { EnvironmentOptions, approvalRules, deployAccessRules, environmentOptionProblems, environmentPolicies } from "./environments";
+import { AWS_DEPLOY_ROLE_ARN, AWS_PREVIEW_ROLE_ARN, CiVariableSpec, EnvironmentName } from "./variables";
+
+/** Branch access levels GitLab accepts for push and merge. */
+export const BRANCH_ACCESS_LEVELS = ["no one", "developer", "maintainer"] as const;
+export type BranchAccessLevel = (typeof BRANCH_ACCESS_LEVELS)[number];
+
+/** Arguments of {@link Project}, grouped per concern. */
+export interface ProjectArgs {
+    /** The GitLab project itself. */
+    readonly project: {
+        /** Display name. */
+        readonly name: string;
+        /** URL path (default: `name` lower-cased, spaces as dashes). */
+        readonly path?: string;
+        /** Group to create the project in (default: the token owner's personal namespace). */
+        readonly namespaceId?: pulumi.Input<number>;
+        readonly description?: pulumi.Input<string>;
+        /** Archive instead of delete on `pulumi destroy` (default true: a destroy must not lose history). */
+        readonly archiveOnDestroy?: boolean;
+    };
+    /** Protection of the default branch `main`. */
+    readonly branch?: {
+        /** Who may push directly (default `maintainer`). */
+        readonly pushAccessLevel?: BranchAccessLevel;
+        /** Who may merge (default `developer`). */
+        readonly mergeAccessLevel?: BranchAccessLevel;
+    };
+    /** Environments `staging` and `production`, and who may deploy to them. */
+    readonly environments?: EnvironmentOptions;
+    /** Container registry and the token hosts pull with. */
+    readonly registry?: {
+        /** Registry host (default `registry.gitlab.com`); images live at `<host>/<group>/<project>`. */
+        readonly host?: string;
+        /** Expiry of the pull token (`YYYY-MM-DD`; default: never). */
+        readonly deployTokenExpiresAt?: string;
+    };
+    /** Project-wide CI/CD variables (scope `*`). */
+    readonly ci?: {
+        /** Role ARN deploy jobs assume through GitLab OIDC; provisioned as protected `AWS_DEPLOY_ROLE_ARN`. */
+        readonly awsDeployRoleArn?: pulumi.Input<string>;
+        /** Read-only role ARN for merge-request previews; provisioned as `AWS_PREVIEW_ROLE_ARN`. */
+        readonly awsPreviewRoleArn?: pulumi.Input<string>;
+    };
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+/** Checks the plain (non-Output) arguments; returns every problem, each naming its key and what is allowed. */
+export function projectArgsProblems(args: ProjectArgs): string[] {
+    const problems: string[] = [];
+    const name = args.project?.name;
+    if (typeof name !== "string" || name.trim() === "") {
+        problems.push("[project.name] is required: the GitLab project's display name");
+    }
+    const path = args.project?.path ?? (typeof name === "string" ? defaultPath(name) : undefined);
+    if (path !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(path)) {
+        problems.push(`[project.path] "${path}" is not a GitLab path: letters, digits, _ . - and no leading punctuation`);
+    }
+    for (const key of ["pushAccessLevel", "mergeAccessLevel"] as const) {
+        const level = args.branch?.[key];
+        if (level !== undefined && !(BRANCH_ACCESS_LEVELS as readonly string[]).includes(level)) {
+            problems.push(`[branch.${key}] "${level}" is not allowed; allowed: ${BRANCH_ACCESS_LEVELS.join(", ")}`);
+        }
+    }
+    problems.push(...environmentOptionProblems(args.environments ?? {}));
+    const host = args.registry?.host;
+    if (host !== undefined && !/^[a-z0-9.-]+(:\d+)?$/.test(host)) {
+        problems.push(`[registry.host] "${host}" must be a registry host name such as registry.gitlab.com`);
+    }
+    const expiry = args.registry?.deployTokenExpiresAt;
+    if (expiry !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(expiry) || Number.isNaN(Date.parse(expiry)))) {
+        problems.push(`[registry.deployTokenExpiresAt] "${expiry}" must be a date YYYY-MM-DD`);
+    }
+    for (const key of ["awsDeployRoleArn", "awsPreviewRoleArn"] as const) {
+        const arn = args.ci?.[key];
+        if (typeof arn === "string" && !ROLE_ARN.test(arn)) {
+            problems.push(`[ci.${key}] "${arn}" is not an IAM role ARN (arn:aws:iam::123456789012:role/name)`);
+        }
+    }
+    return problems;
+}
+
+/** GitLab path derived from a display name. */
+export function defaultPath(name: string): string {
+    return name.trim().toLowerCase().replace(/\s+/g, "-");
+}
+
+/**
+ * A private GitLab project set up for this delivery flow: `main` protected, merge only after a green pipeline,
+ * container registry on, environments `staging` and `production` with their deploy and approval rules, a pull-only
+ * deploy token for hosts, and the project-wide CI/CD variables. Owned by the `prod` stack.
+ */
+export class Project extends pulumi.ComponentResource {
+    /** Numeric project id, as a string (what the provider's `project` inputs take). */
+    public readonly projectId: pulumi.Output<string>;
+    /** `group/project`. */
+    public readonly pathWithNamespace: pulumi.Output<string>;
+    public readonly webUrl: pulumi.Output<string>;
+    /** Image repository of the project's registry, e.g. `registry.gitlab.com/acme/app` (lower-case). */
+    public readonly registryRepository: pulumi.Output<string>;
+    /** User name of the pull-only deploy token. */
+    public readonly deployTokenUsername: pulumi.Output<string>;
+    /** Secret of the pull-only deploy token (scope `read_registry`). Secret. */
+    public readonly deployTokenPassword: pulumi.Output<string>;
+    /** Environment names, for `environment:` in `.gitlab-ci.yml`. */
+    public readonly environmentNames: EnvironmentName[];
+
+    constructor(name: string, args: ProjectArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cicd:gitlab:Project", name, {}, opts);
+        const problems = projectArgsProblems(args);
+        if (problems.length > 0) {
+            throw new Error(`cicd:gitlab:Project "${name}": ${problems.join("; ")}`);
+        }
+
+        const path = args.project.path ?? defaultPath(args.project.name);
+        const archiveOnDestroy = args.project.archiveOnDestroy ?? true;
+        const pushAccessLevel = args.branch?.pushAccessLevel ?? "maintainer";
+        const mergeAccessLevel = args.branch?.mergeAccessLevel ?? "developer";
+        const registryHost = args.registry?.host ?? "registry.gitlab.com";
+        const policies = environmentPolicies(args.environments ?? {});
+
+        const project = new gitlab.Project(`${name}-project`, {
+            name: args.project.name,
+            path,
+            namespaceId: args.project.namespaceId,
+            description: args.project.description,
+            visibilityLevel: "private",
+            // A README commit creates `main`, so the default branch and its protection apply on the first run.
+            initializeWithReadme: true,
+            defaultBranch: "main",
+            onlyAllowMergeIfPipelineSucceeds: true,
+            allowMergeOnSkippedPipeline: false,
+            onlyAllowMergeIfAllDiscussionsAreResolved: true,
+            removeSourceBranchAfterMerge: true,
+            containerRegistryAccessLevel: "private",
+            environmentsAccessLevel: "private",
+            buildsAccessLevel: "private",
+            publicJobs: false,
+            autoDevopsEnabled: false,
+            // Older deploy jobs cannot overwrite a newer deployment.
+            ciForwardDeploymentEnabled: true,
+            ciSeparatedCaches: true,
+            archiveOnDestroy,
+            permanentlyDeleteOnDestroy: false,
+        }, { parent: this });
+
+        const projectId = project.id;
+
+        new gitlab.BranchProtection(`${name}-main`, {
+            project: projectId,
+            branch: project.defaultBranch,
+            pushAccessLevel,
+            mergeAccessLevel,
+            allowForcePush: false,
+        }, { parent: this });
+
+        for (const policy of policies) {
+            // The prod stack owns both environments: GitLab creates an environment by itself when a deploy job starts,
+            // so a staging stack creating `staging` would race the job that runs it.
+            const environment = new gitlab.ProjectEnvironment(`${name}-${policy.name}`, {
+                project: projectId,
+                name: policy.name,
+                tier: policy.tier,
+                stopBeforeDestroy: true,
+            }, { parent: this });
+            new gitlab.ProjectProtectedEnvironment(`${name}-${policy.name}-protection`, {
+                project: projectId,
+                environment: environment.name,
+                deployAccessLevelsAttributes: deployAccessRules(policy),
+                approvalRules: approvalRules(policy),
+            }, { parent: this });
+        }
+
+        const deployToken = new gitlab.ProjectDeployToken(`${name}-pull`, {
+            project: projectId,
+            name: `${path}-hosts-pull`,
+            scopes: ["read_registry"],
+            expiresAt: args.registry?.deployTokenExpiresAt === undefined ? undefined : `${args.registry.deployTokenExpiresAt}T00:00:00Z`,
+        }, { parent: this });
+
+        const projectVariable = (spec: CiVariableSpec, value: pulumi.Input<string>) =>
+            new gitlab.ProjectVariable(`${name}-${spec.key.toLowerCase().replace(/_/g, "-")}`, {
+                project: projectId,
+                key: spec.key,
+                value: spec.secret ? pulumi.secret(value) : value,
+                environmentScope: "*",
+                variableType: spec.variableType,
+                masked: spec.masked,
+                protected: spec.protected,
+                raw: true,
+                description: spec.description,
+            }, { parent: this });
+        if (args.ci?.awsDeployRoleArn !== undefined) projectVariable(AWS_DEPLOY_ROLE_ARN, args.ci.awsDeployRoleArn);
+        if (args.ci?.awsPreviewRoleArn !== undefined) projectVariable(AWS_PREVIEW_ROLE_ARN, args.ci.awsPreviewRoleArn);
+
+        this.projectId = projectId;
+        this.pathWithNamespace = project.pathWithNamespace;
+        this.webUrl = project.webUrl;
+        this.registryRepository = pulumi.interpolate`${registryHost}/${project.pathWithNamespace}`.apply((repo) => repo.toLowerCase());
+        this.deployTokenUsername = deployToken.username;
+        this.deployTokenPassword = pulumi.secret(deployToken.token);
+        this.environmentNames = policies.map((p) => p.name);
+
+        this.registerOutputs({
+            projectId: this.projectId,
+            pathWithNamespace: this.pathWithNamespace,
+            webUrl: this.webUrl,
+            registryRepository: this.registryRepository,
+            deployTokenUsername: this.deployTokenUsername,
+            deployTokenPassword: this.deployTokenPassword,
+        });
+    }
+}
