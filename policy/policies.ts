@@ -1,0 +1,133 @@
+import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import {
+    DEFAULT_ALLOWED_INSTANCE_TYPES,
+    DEFAULT_PRODUCTION_ENVIRONMENTS,
+    DEFAULT_PRODUCTION_STACKS,
+    PolicyResource,
+    REQUIRED_TAGS,
+    checkEbsEncryption,
+    checkImdsV2,
+    checkImmutableImages,
+    checkInstanceType,
+    checkNoSecretLiterals,
+    checkProductionApprovals,
+    checkProductionProtection,
+    checkRequiredTags,
+    checkSecretVariables,
+    checkWorldIngress,
+} from "./rules";
+
+/** Builds the plain view the rules judge from what the policy engine hands a validation. */
+export function toPolicyResource(args: ResourceValidationArgs): PolicyResource {
+    return {
+        type: args.type,
+        name: args.name,
+        urn: args.urn,
+        props: args.props,
+        options: {
+            protect: args.opts?.protect,
+            additionalSecretOutputs: args.opts?.additionalSecretOutputs,
+            parent: args.opts?.parent,
+        },
+        provider: args.provider ? { type: args.provider.type, props: args.provider.props } : undefined,
+    };
+}
+
+/** Adapts a pure rule to `validateResource`: every message it returns becomes one violation. */
+function judge<C extends object>(rule: (resource: PolicyResource, config: C) => string[]) {
+    return (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
+        for (const message of rule(toPolicyResource(args), args.getConfig<C>())) reportViolation(message);
+    };
+}
+
+interface ProductionStacksConfig { productionStacks?: string[] }
+interface ApprovalsConfig { productionEnvironments?: string[]; minimumApprovals?: number }
+interface InstanceTypesConfig { allowedInstanceTypes?: Record<string, string[]> }
+interface TagsConfig { requiredTags?: string[] }
+
+const stringList = { type: "array" as const, items: { type: "string" as const } };
+
+export const policies: ResourceValidationPolicy[] = [
+    {
+        name: "no-world-ingress-except-web",
+        description: "No security-group ingress from 0.0.0.0/0 or ::/0 except TCP 80 and 443; SSH (22) never.",
+        enforcementLevel: "mandatory",
+        validateResource: judge(checkWorldIngress),
+    },
+    {
+        name: "ec2-imdsv2-required",
+        description: "EC2 instances and launch templates require IMDSv2 (metadataOptions.httpTokens = required).",
+        enforcementLevel: "mandatory",
+        validateResource: judge(checkImdsV2),
+    },
+    {
+        name: "ebs-encrypted",
+        description: "Root block devices, EBS block devices and EBS volumes are encrypted.",
+        enforcementLevel: "mandatory",
+        validateResource: judge(checkEbsEncryption),
+    },
+    {
+        name: "gitlab-secret-variables-masked-protected",
+        description: "GitLab CI variables holding secrets are masked and protected.",
+        enforcementLevel: "mandatory",
+        validateResource: judge(checkSecretVariables),
+    },
+    {
+        name: "no-secret-literals",
+        description: "No secret-looking literal (GitLab/AWS tokens, private keys, password=...) in a resource input the provider does not keep secret.",
+        enforcementLevel: "mandatory",
+        validateResource: judge(checkNoSecretLiterals),
+    },
+    {
+        name: "production-environment-approvals",
+        description: "The protected production environment requires at least one approval.",
+        enforcementLevel: "mandatory",
+        configSchema: {
+            properties: {
+                productionEnvironments: { ...stringList, default: [...DEFAULT_PRODUCTION_ENVIRONMENTS] },
+                minimumApprovals: { type: "integer", minimum: 1, default: 1 },
+            },
+        },
+        validateResource: judge<ApprovalsConfig>((resource, config) =>
+            checkProductionApprovals(resource, config.productionEnvironments ?? DEFAULT_PRODUCTION_ENVIRONMENTS,
+                config.minimumApprovals ?? 1)),
+    },
+    {
+        name: "immutable-image-references",
+        description: "Hosts deploy images by digest or commit-sha tag, never latest or another moving tag.",
+        enforcementLevel: "mandatory",
+        validateResource: judge(checkImmutableImages),
+    },
+    {
+        name: "production-data-protected",
+        description: "In production stacks, EBS data volumes and Compose host instances carry protect: true.",
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { productionStacks: { ...stringList, default: [...DEFAULT_PRODUCTION_STACKS] } } },
+        validateResource: judge<ProductionStacksConfig>((resource, config) =>
+            checkProductionProtection(resource, config.productionStacks ?? DEFAULT_PRODUCTION_STACKS)),
+    },
+    {
+        name: "allowed-instance-types",
+        description: "EC2 instance types come from the allowed list of their stack.",
+        enforcementLevel: "advisory",
+        configSchema: {
+            properties: {
+                allowedInstanceTypes: {
+                    type: "object",
+                    additionalProperties: stringList,
+                    default: Object.fromEntries(Object.entries(DEFAULT_ALLOWED_INSTANCE_TYPES).map(([k, v]) => [k, [...v]])),
+                },
+            },
+        },
+        validateResource: judge<InstanceTypesConfig>((resource, config) =>
+            checkInstanceType(resource, config.allowedInstanceTypes ?? DEFAULT_ALLOWED_INSTANCE_TYPES)),
+    },
+    {
+        name: "required-tags",
+        description: "Every AWS resource that takes tags carries Project, Stack and ManagedBy (own or provider default tags).",
+        enforcementLevel: "advisory",
+        configSchema: { properties: { requiredTags: { ...stringList, default: [...REQUIRED_TAGS] } } },
+        validateResource: judge<TagsConfig>((resource, config) =>
+            checkRequiredTags(resource, config.requiredTags ?? REQUIRED_TAGS)),
+    },
+];

@@ -1,0 +1,82 @@
+import { PolicyResource, ancestorTypes, asArray, asRecord, asString, isUnknown, stackOf } from "./resource";
+
+export const INSTANCE = "aws:ec2/instance:Instance";
+export const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+export const VOLUME = "aws:ebs/volume:Volume";
+
+function isTrue(value: unknown): boolean {
+    return value === true || value === "true";
+}
+
+/** Mandatory: instances (and launch templates) only answer IMDSv2, token-protected metadata requests. */
+export function checkImdsV2(resource: PolicyResource): string[] {
+    if (resource.type !== INSTANCE && resource.type !== LAUNCH_TEMPLATE) return [];
+    const tokens = asRecord(resource.props.metadataOptions)?.httpTokens;
+    if (tokens === "required" || isUnknown(tokens)) return [];
+    return [`metadataOptions.httpTokens is ${JSON.stringify(tokens ?? "unset")}; IMDSv2 needs "required" so that a ` +
+        `request forged through the app (SSRF) cannot read the instance role's credentials`];
+}
+
+/** Mandatory: root block devices, extra EBS block devices and EBS volumes are encrypted. */
+export function checkEbsEncryption(resource: PolicyResource): string[] {
+    const props = resource.props;
+    const violations: string[] = [];
+    if (resource.type === VOLUME) {
+        if (!isTrue(props.encrypted)) violations.push("encrypted must be true on every EBS volume");
+    } else if (resource.type === INSTANCE) {
+        const root = asRecord(props.rootBlockDevice);
+        if (!root || !isTrue(root.encrypted)) {
+            violations.push("rootBlockDevice.encrypted must be true (set rootBlockDevice: { encrypted: true, ... })");
+        }
+        asArray(props.ebsBlockDevices).forEach((device, index) => {
+            if (!isTrue(asRecord(device)?.encrypted)) violations.push(`ebsBlockDevices[${index}].encrypted must be true`);
+        });
+    } else if (resource.type === LAUNCH_TEMPLATE) {
+        asArray(props.blockDeviceMappings).forEach((mapping, index) => {
+            const ebs = asRecord(asRecord(mapping)?.ebs);
+            if (ebs && !isTrue(ebs.encrypted)) violations.push(`blockDeviceMappings[${index}].ebs.encrypted must be true`);
+        });
+    }
+    return violations;
+}
+
+/** Instance types each stack may use; a stack not listed here is not restricted. */
+export const DEFAULT_ALLOWED_INSTANCE_TYPES: Readonly<Record<string, readonly string[]>> = {
+    staging: ["t3.micro", "t3.small", "t3.medium", "t4g.micro", "t4g.small", "t4g.medium"],
+    prod: ["t3.small", "t3.medium", "t3.large", "t4g.small", "t4g.medium", "t4g.large", "m7i.large", "m7g.large"],
+};
+
+/** Advisory: an instance's type is on its stack's allowed list (cost and capacity control). */
+export function checkInstanceType(
+    resource: PolicyResource,
+    allowedByStack: Readonly<Record<string, readonly string[]>> = DEFAULT_ALLOWED_INSTANCE_TYPES,
+): string[] {
+    if (resource.type !== INSTANCE && resource.type !== LAUNCH_TEMPLATE) return [];
+    const stack = stackOf(resource);
+    const allowed = stack === undefined ? undefined : allowedByStack[stack];
+    const instanceType = asString(resource.props.instanceType);
+    if (!allowed || instanceType === undefined || isUnknown(instanceType)) return [];
+    if (allowed.includes(instanceType)) return [];
+    return [`instanceType "${instanceType}" is not allowed in stack "${stack}"; allowed: ${allowed.join(", ")}`];
+}
+
+/** Stacks whose data must survive a mistaken `pulumi destroy` or replacement. */
+export const DEFAULT_PRODUCTION_STACKS: readonly string[] = ["prod", "production"];
+
+/**
+ * Mandatory: in a production stack every EBS volume (the database lives on one) and every instance that
+ * belongs to a Compose host component (`cicd:host:*`) carries the `protect` resource option.
+ */
+export function checkProductionProtection(
+    resource: PolicyResource,
+    productionStacks: readonly string[] = DEFAULT_PRODUCTION_STACKS,
+): string[] {
+    const stack = stackOf(resource);
+    if (stack === undefined || !productionStacks.includes(stack)) return [];
+    const isDataVolume = resource.type === VOLUME;
+    const isHost = resource.type === INSTANCE && ancestorTypes(resource).some((type) => type.startsWith("cicd:host:"));
+    if (!isDataVolume && !isHost) return [];
+    if (resource.options?.protect === true) return [];
+    return [`${isDataVolume ? "the data volume" : "the host"} in production stack "${stack}" must be created with ` +
+        `the resource option protect: true, so that destroy or a replacement cannot delete it by accident`];
+}

@@ -1,0 +1,84 @@
+/**
+ * The plain view of one resource that every guardrail rule judges. The policy pack builds it from
+ * `ResourceValidationArgs`; the tests build it from what the Pulumi mocks capture. Keeping the rules
+ * over this shape (and not over `@pulumi/policy` types) lets both share exactly the same logic.
+ */
+export interface PolicyResource {
+    /** Pulumi type token, e.g. `aws:ec2/instance:Instance`. */
+    readonly type: string;
+    /** Logical name. */
+    readonly name: string;
+    /** `urn:pulumi:<stack>::<project>::<parent types$>type::name`; the stack name is read from it. */
+    readonly urn?: string;
+    /** Resource inputs, plain JSON. Under mocks secret values may still carry the secret signature. */
+    readonly props: Record<string, unknown>;
+    readonly options?: {
+        readonly protect?: boolean;
+        readonly additionalSecretOutputs?: readonly string[];
+        readonly parent?: string;
+    };
+    /** The provider resource this one is managed by (its inputs carry e.g. AWS default tags). */
+    readonly provider?: { readonly type: string; readonly props: Record<string, unknown> };
+}
+
+/** What the engine sends for a value it does not know yet (during preview). */
+export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The wire signature of a secret value, as the mock monitor hands inputs to tests. */
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isUnknown(value: unknown): boolean {
+    return value === UNKNOWN_VALUE || (typeof value === "string" && value.includes(UNKNOWN_VALUE));
+}
+
+export function isSecretWrapped(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/**
+ * Removes secret signatures, leaving the plaintext in place: this is exactly what a policy pack sees,
+ * because `@pulumi/policy` unwraps secrets before calling `validateResource`.
+ */
+export function unwrapSecrets(value: unknown): unknown {
+    if (isSecretWrapped(value)) return unwrapSecrets(value.value);
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (typeof value === "object" && value !== null) {
+        const out: Record<string, unknown> = {};
+        for (const [key, inner] of Object.entries(value)) out[key] = unwrapSecrets(inner);
+        return out;
+    }
+    return value;
+}
+
+/** The stack a resource belongs to, from its URN (`urn:pulumi:<stack>::...`), or undefined. */
+export function stackOf(resource: PolicyResource): string | undefined {
+    const match = /^urn:pulumi:([^:]+)::/.exec(resource.urn ?? "");
+    return match ? match[1] : undefined;
+}
+
+/** The component types above this resource, from the URN's qualified type (`a$b$type`). */
+export function ancestorTypes(resource: PolicyResource): string[] {
+    const qualified = (resource.urn ?? "").split("::")[2] ?? "";
+    const parts = qualified.split("$");
+    return parts.slice(0, -1);
+}
+
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+}
+
+export function asArray(value: unknown): unknown[] {
+    return Array.isArray(value) ? value : [];
+}
+
+export function asString(value: unknown): string | undefined {
+    return typeof value === "string" ? value : undefined;
+}
+
+/** The `name` shown in messages: type plus logical name. */
+export function label(resource: PolicyResource): string {
+    return `${resource.type} "${resource.name}"`;
+}

@@ -1,0 +1,63 @@
+import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { policies } from "../../policy/policies";
+import { PolicyResource, unwrapSecrets } from "../../policy/rules";
+
+/** The pack's policy with this name; throws when it does not exist, so a renamed policy fails loudly. */
+export function policyNamed(name: string): ResourceValidationPolicy {
+    const policy = policies.find((candidate) => candidate.name === name);
+    if (!policy) throw new Error(`policy pack has no policy named ${name}`);
+    return policy;
+}
+
+/**
+ * Runs one of the pack's real `validateResource` functions on a resource, with the argument bag the
+ * policy engine would pass (secrets unwrapped, as `@pulumi/policy` does), and returns the violations.
+ */
+export async function runPolicy(name: string, resource: PolicyResource, config: object = {}): Promise<string[]> {
+    const policy = policyNamed(name);
+    const violations: string[] = [];
+    const args: ResourceValidationArgs = {
+        type: resource.type,
+        name: resource.name,
+        urn: resource.urn ?? `urn:pulumi:test::gitlab-docker-delivery::${resource.type}::${resource.name}`,
+        props: unwrapSecrets(resource.props) as Record<string, unknown>,
+        opts: {
+            protect: resource.options?.protect ?? false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [...(resource.options?.additionalSecretOutputs ?? [])],
+            parent: resource.options?.parent,
+        },
+        provider: resource.provider
+            ? { type: resource.provider.type, props: resource.provider.props, urn: "urn:provider", name: "provider" }
+            : undefined,
+        stackTags: new Map(),
+        isType: () => false,
+        asType: () => undefined,
+        getConfig: <T extends object>() => config as T,
+        notApplicable: (reason?: string): never => {
+            throw new Error(`notApplicable: ${reason ?? ""}`);
+        },
+    };
+    const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+    for (const validate of validations) {
+        if (validate) await validate(args, (message: string) => violations.push(message));
+    }
+    return violations;
+}
+
+/** Runs every policy of the pack on a resource; returns `policy: message` lines, mandatory ones flagged. */
+export async function runPack(resource: PolicyResource): Promise<Array<{ policy: string; level: string; message: string }>> {
+    const results: Array<{ policy: string; level: string; message: string }> = [];
+    for (const policy of policies) {
+        for (const message of await runPolicy(policy.name, resource)) {
+            results.push({ policy: policy.name, level: policy.enforcementLevel ?? "advisory", message });
+        }
+    }
+    return results;
+}
+
+export function urn(stack: string, type: string, name: string, parents: string[] = []): string {
+    return `urn:pulumi:${stack}::gitlab-docker-delivery::${[...parents, type].join("$")}::${name}`;
+}

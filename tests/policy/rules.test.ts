@@ -1,0 +1,285 @@
+import { strict as assert } from "node:assert";
+import * as rules from "../../policy/rules";
+import { PolicyResource, SECRET_SIG, SIG_KEY, UNKNOWN_VALUE } from "../../policy/rules";
+import { policies } from "../../policy/policies";
+import { runPolicy, urn } from "./harness";
+
+const SHA = "3f1e2d4c5b6a79880f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978";
+
+function resource(type: string, props: Record<string, unknown>, extra: Partial<PolicyResource> = {}): PolicyResource {
+    const name = extra.name ?? "subject";
+    return { type, name, urn: extra.urn ?? urn("staging", type, name), props, ...extra };
+}
+
+/**
+ * Asserts the verdict twice: from the pure rule, and from the pack's own validateResource (through the
+ * argument bag the policy engine passes). Both must agree, and a violation must match `expected`.
+ */
+async function verdict(policy: string, rule: (r: PolicyResource) => string[], subject: PolicyResource, expected?: RegExp): Promise<void> {
+    const pure = rule(subject);
+    const pack = await runPolicy(policy, subject);
+    assert.deepEqual(pack, pure, "the pack and the pure rule must report the same violations");
+    if (expected) {
+        assert.ok(pure.length > 0, `expected a violation matching ${expected}`);
+        assert.match(pure.join("\n"), expected);
+    } else {
+        assert.deepEqual(pure, [], "expected no violation");
+    }
+}
+
+describe("policy pack", () => {
+    it("declares the mandatory and advisory policies of issue 7", () => {
+        const levels = Object.fromEntries(policies.map((p) => [p.name, p.enforcementLevel]));
+        assert.deepEqual(levels, {
+            "no-world-ingress-except-web": "mandatory",
+            "ec2-imdsv2-required": "mandatory",
+            "ebs-encrypted": "mandatory",
+            "gitlab-secret-variables-masked-protected": "mandatory",
+            "no-secret-literals": "mandatory",
+            "production-environment-approvals": "mandatory",
+            "immutable-image-references": "mandatory",
+            "production-data-protected": "mandatory",
+            "allowed-instance-types": "advisory",
+            "required-tags": "advisory",
+        });
+    });
+});
+
+describe("no-world-ingress-except-web", () => {
+    const policy = "no-world-ingress-except-web";
+    const check = rules.checkWorldIngress;
+    const sg = (ingress: unknown[]) => resource(rules.SECURITY_GROUP, { ingress });
+
+    it("must not open SSH to the Internet on an inline security group rule", async () => {
+        await verdict(policy, check, sg([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }]), /SSH \(port 22\)/);
+    });
+    it("allows 80 and 443 from the world and SSH from a named CIDR", async () => {
+        await verdict(policy, check, sg([
+            { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] },
+            { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] },
+            { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["203.0.113.7/32"] },
+        ]));
+    });
+    it("must not open a port range that spans more than the web ports", async () => {
+        await verdict(policy, check, sg([{ protocol: "tcp", fromPort: 80, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }]), /ports 80-443/);
+    });
+    it("must not open all protocols to ::/0 through a SecurityGroupRule", async () => {
+        await verdict(policy, check, resource(rules.SECURITY_GROUP_RULE,
+            { type: "ingress", protocol: "-1", fromPort: 0, toPort: 0, ipv6CidrBlocks: ["::/0"], securityGroupId: "sg-1" }), /all protocols.*SSH/);
+    });
+    it("ignores egress SecurityGroupRules", async () => {
+        await verdict(policy, check, resource(rules.SECURITY_GROUP_RULE,
+            { type: "egress", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], securityGroupId: "sg-1" }));
+    });
+    it("must not open 8080 to ::/0 through a vpc SecurityGroupIngressRule", async () => {
+        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+            { ipProtocol: "tcp", fromPort: 8080, toPort: 8080, cidrIpv6: "::/0", securityGroupId: "sg-1" }), /tcp port 8080 to ::\/0/);
+    });
+    it("allows 443 from 0.0.0.0/0 through a vpc SecurityGroupIngressRule, and SSH from the runner's group", async () => {
+        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+            { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", securityGroupId: "sg-1" }));
+        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+            { ipProtocol: "tcp", fromPort: 22, toPort: 22, referencedSecurityGroupId: "sg-runner", securityGroupId: "sg-1" }));
+    });
+    it("must not open SSH to the world through a vpc rule with all protocols", async () => {
+        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+            { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", securityGroupId: "sg-1" }), /SSH/);
+    });
+});
+
+describe("ec2-imdsv2-required", () => {
+    const policy = "ec2-imdsv2-required";
+    it("must require IMDSv2 tokens on an instance", async () => {
+        await verdict(policy, rules.checkImdsV2, resource(rules.INSTANCE, { metadataOptions: { httpTokens: "optional" } }), /"optional".*IMDSv2/);
+        await verdict(policy, rules.checkImdsV2, resource(rules.INSTANCE, { instanceType: "t3.small" }), /"unset"/);
+    });
+    it("accepts httpTokens = required on instances and launch templates", async () => {
+        await verdict(policy, rules.checkImdsV2, resource(rules.INSTANCE, { metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 } }));
+        await verdict(policy, rules.checkImdsV2, resource(rules.LAUNCH_TEMPLATE, { metadataOptions: { httpTokens: "required" } }));
+    });
+});
+
+describe("ebs-encrypted", () => {
+    const policy = "ebs-encrypted";
+    it("must encrypt an instance's root block device", async () => {
+        await verdict(policy, rules.checkEbsEncryption, resource(rules.INSTANCE, {}), /rootBlockDevice.encrypted/);
+        await verdict(policy, rules.checkEbsEncryption, resource(rules.INSTANCE, { rootBlockDevice: { encrypted: false } }), /rootBlockDevice/);
+    });
+    it("must encrypt extra block devices and EBS volumes", async () => {
+        await verdict(policy, rules.checkEbsEncryption, resource(rules.INSTANCE,
+            { rootBlockDevice: { encrypted: true }, ebsBlockDevices: [{ deviceName: "/dev/sdf" }] }), /ebsBlockDevices\[0\]/);
+        await verdict(policy, rules.checkEbsEncryption, resource(rules.VOLUME, { size: 20, type: "gp3" }), /EBS volume/);
+    });
+    it("accepts encrypted root devices and volumes", async () => {
+        await verdict(policy, rules.checkEbsEncryption, resource(rules.INSTANCE, { rootBlockDevice: { encrypted: true, volumeType: "gp3" } }));
+        await verdict(policy, rules.checkEbsEncryption, resource(rules.VOLUME, { encrypted: true, type: "gp3" }));
+    });
+});
+
+describe("gitlab-secret-variables-masked-protected", () => {
+    const policy = "gitlab-secret-variables-masked-protected";
+    const variable = (props: Record<string, unknown>, extra: Partial<PolicyResource> = {}) =>
+        resource(rules.PROJECT_VARIABLE, { project: "42", ...props }, extra);
+
+    it("must mask and protect a variable whose key names a credential", async () => {
+        await verdict(policy, rules.checkSecretVariables, variable({ key: "DB_PASSWORD", value: "x", masked: false, protected: true }), /masked: true/);
+        await verdict(policy, rules.checkSecretVariables, variable({ key: "DEPLOY_TOKEN", value: "x", masked: true }), /protected: true/);
+    });
+    it("must mask and protect a variable whose value looks like a token, whatever its key", async () => {
+        await verdict(policy, rules.checkSecretVariables, variable({ key: "REGISTRY_LOGIN", value: "glpat-aaaaBBBBccccDDDDeeee" }), /looks like a credential/);
+    });
+    it("must mask and protect a variable declared secret through additionalSecretOutputs", async () => {
+        await verdict(policy, rules.checkSecretVariables,
+            variable({ key: "SSH_CONFIG", value: "x" }, { options: { additionalSecretOutputs: ["value"] } }), /additionalSecretOutputs/);
+    });
+    it("accepts masked and protected secrets, and plain settings left unmasked", async () => {
+        await verdict(policy, rules.checkSecretVariables, variable({ key: "DB_PASSWORD", value: "x", masked: true, protected: true }));
+        await verdict(policy, rules.checkSecretVariables, variable({ key: "SSH_PRIVATE_KEY", value: "x", hidden: true, protected: true, variableType: "file" }));
+        await verdict(policy, rules.checkSecretVariables, variable({ key: "LOG_LEVEL", value: "info", masked: false, protected: false }));
+    });
+    it("under mocks also treats a pulumi.secret() value as secret (the pack cannot see secretness)", () => {
+        const wrapped = variable({ key: "APP_SETTING", value: { [SIG_KEY]: SECRET_SIG, value: "opaque" } });
+        assert.match(rules.checkSecretVariables(wrapped).join(), /Pulumi secret/);
+    });
+});
+
+describe("no-secret-literals", () => {
+    const policy = "no-secret-literals";
+    const check = rules.checkNoSecretLiterals;
+    const command = (props: Record<string, unknown>, extra: Partial<PolicyResource> = {}) => resource("command:remote:Command", props, extra);
+
+    it("must not carry a GitLab token, an AWS key or a private key in plain inputs", async () => {
+        await verdict(policy, check, command({ create: "gitlab-runner register --token glrt-abcdefghijklmnopqrstu" }), /create holds .*GitLab token/);
+        await verdict(policy, check, resource(rules.INSTANCE, { userData: "#!/bin/sh\necho '-----BEGIN OPENSSH PRIVATE KEY-----' > /root/k" }), /userData .*private key/);
+        await verdict(policy, check, resource(rules.INSTANCE, { tags: { Owner: "AKIAABCDEFGHIJKLMNOP" } }), /tags.Owner .*AWS access key/);
+    });
+    it("must not carry password=... or a password in a URL", async () => {
+        await verdict(policy, check, command({ create: "echo POSTGRES_PASSWORD=hunter2hunter2 >> .env" }), /credential assignment/);
+        await verdict(policy, check, command({ create: "psql postgres://app:s3cr3tpw@db:5432/app" }), /password in URL/);
+    });
+    it("must not carry a literal under a secret-looking key", async () => {
+        await verdict(policy, check, command({ create: "deploy", environment: { REGISTRY_PASSWORD: "not-a-reference" } }), /environment.REGISTRY_PASSWORD is a literal/);
+    });
+    it("accepts references to secrets instead of the secrets", async () => {
+        await verdict(policy, check, command({
+            create: "echo \"$REGISTRY_PASSWORD\" | docker login --password-stdin -u \"$REGISTRY_USER\" registry && DATABASE_URL=postgres://app:${POSTGRES_PASSWORD}@db/app deploy",
+            environment: { REGISTRY_PASSWORD: "$CI_REGISTRY_PASSWORD" },
+        }));
+        await verdict(policy, check, resource("aws:iam/rolePolicy:RolePolicy",
+            { policy: JSON.stringify({ Statement: [{ Action: ["ssm:GetParameter", "secretsmanager:GetSecretValue"], Effect: "Allow" }] }) }));
+    });
+    it("accepts credentials in inputs the provider keeps secret", async () => {
+        await verdict(policy, check, resource("pulumi:providers:gitlab", { token: "glpat-aaaaBBBBccccDDDDeeee" }));
+        await verdict(policy, check, command({ create: "true", connection: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx" } }));
+        await verdict(policy, check, resource("aws:ssm/parameter:Parameter", { type: "SecureString", value: "glrt-abcdefghijklmnopqrstu" }));
+        await verdict(policy, check, resource(rules.PROJECT_VARIABLE, { key: "RUNNER", value: "glrt-abcdefghijklmnopqrstu" },
+            { options: { additionalSecretOutputs: ["value"] } }));
+    });
+    it("flags a token in a CI variable that is not declared secret", async () => {
+        await verdict(policy, check, resource(rules.PROJECT_VARIABLE, { key: "RUNNER", value: "glrt-abcdefghijklmnopqrstu" }), /value holds .*GitLab token/);
+    });
+    it("tolerates values unknown during preview", async () => {
+        await verdict(policy, check, command({ create: `echo password=${UNKNOWN_VALUE}` }));
+    });
+});
+
+describe("production-environment-approvals", () => {
+    const policy = "production-environment-approvals";
+    const env = (props: Record<string, unknown>) => resource(rules.PROJECT_PROTECTED_ENVIRONMENT, { project: "42", ...props });
+
+    it("must require at least one approval on production", async () => {
+        await verdict(policy, rules.checkProductionApprovals, env({ environment: "production", deployAccessLevelsAttributes: [{ accessLevel: "maintainer" }] }), /requires 0 approval/);
+        await verdict(policy, rules.checkProductionApprovals, env({ environment: "production", approvalRules: [{ accessLevel: "maintainer", requiredApprovals: 0 }] }), /at least 1/);
+    });
+    it("accepts production with an approval rule, and staging without one", async () => {
+        await verdict(policy, rules.checkProductionApprovals, env({ environment: "production", approvalRules: [{ accessLevel: "maintainer", requiredApprovals: 1 }] }));
+        await verdict(policy, rules.checkProductionApprovals, env({ environment: "staging", deployAccessLevelsAttributes: [{ accessLevel: "developer" }] }));
+    });
+    it("takes a higher minimum from policy config", async () => {
+        const subject = env({ environment: "production", approvalRules: [{ accessLevel: "maintainer", requiredApprovals: 1 }] });
+        assert.match((await runPolicy(policy, subject, { minimumApprovals: 2 })).join(), /at least 2/);
+    });
+});
+
+describe("immutable-image-references", () => {
+    const policy = "immutable-image-references";
+    const deploy = (image: string) => resource("command:remote:Command", { create: `./deploy.sh deploy --image ${image} --env staging` });
+
+    it("must not deploy latest, an untagged reference or a moving tag", async () => {
+        await verdict(policy, rules.checkImmutableImages, deploy("registry.example.com/g/app:latest"), /"latest" moves/);
+        await verdict(policy, rules.checkImmutableImages, deploy("registry.example.com:5000/g/app"), /neither a tag nor a digest/);
+        await verdict(policy, rules.checkImmutableImages, deploy("registry.example.com/g/app:staging"), /tag "staging" is not a commit sha/);
+        await verdict(policy, rules.checkImmutableImages, resource("command:local:Command",
+            { create: "./deploy.sh deploy --env local", environment: { APP_IMAGE: "app:latest" } }), /environment.APP_IMAGE/);
+    });
+    it("accepts digests and commit-sha tags", async () => {
+        await verdict(policy, rules.checkImmutableImages, deploy(`registry.example.com/g/app@sha256:${SHA}`));
+        await verdict(policy, rules.checkImmutableImages, deploy(`registry.example.com/g/app:3f1e2d4@sha256:${SHA}`));
+        await verdict(policy, rules.checkImmutableImages, deploy("registry.example.com:5000/g/app:3f1e2d4c"));
+        await verdict(policy, rules.checkImmutableImages, deploy(`'registry.example.com/g/app@sha256:${SHA}'`));
+    });
+    it("waits for the digest that preview does not know yet", async () => {
+        await verdict(policy, rules.checkImmutableImages, deploy(UNKNOWN_VALUE));
+    });
+    it("judges references by their shape", () => {
+        assert.equal(rules.mutableImageReason(`app@sha256:${SHA}`), undefined);
+        assert.equal(rules.mutableImageReason("app:sha-0123abc"), undefined);
+        assert.match(rules.mutableImageReason("app@sha256:short") ?? "", /not a sha256 digest/);
+        assert.match(rules.mutableImageReason("localhost:5000/app") ?? "", /neither a tag nor a digest/);
+    });
+});
+
+describe("production-data-protected", () => {
+    const policy = "production-data-protected";
+    const check = (r: PolicyResource) => rules.checkProductionProtection(r);
+    const volume = (stack: string, protect: boolean) =>
+        resource(rules.VOLUME, { encrypted: true }, { urn: urn(stack, rules.VOLUME, "db", ["cicd:host:ComposeHost"]), options: { protect } });
+
+    it("must protect the production database volume", async () => {
+        await verdict(policy, check, volume("prod", false), /data volume .*protect: true/);
+    });
+    it("must protect the production Compose host", async () => {
+        await verdict(policy, check, resource(rules.INSTANCE, {}, { urn: urn("prod", rules.INSTANCE, "web", ["cicd:host:ComposeHost"]) }), /the host/);
+    });
+    it("accepts protected production data and unprotected staging data", async () => {
+        await verdict(policy, check, volume("prod", true));
+        await verdict(policy, check, volume("staging", false));
+        await verdict(policy, check, resource(rules.INSTANCE, {}, { urn: urn("prod", rules.INSTANCE, "runner", ["cicd:runner:Runner"]) }));
+    });
+});
+
+describe("allowed-instance-types (advisory)", () => {
+    const policy = "allowed-instance-types";
+    const check = (r: PolicyResource) => rules.checkInstanceType(r);
+    const instance = (stack: string, instanceType: string) =>
+        resource(rules.INSTANCE, { instanceType }, { urn: urn(stack, rules.INSTANCE, "web") });
+
+    it("warns about an instance type not allowed in prod", async () => {
+        await verdict(policy, check, instance("prod", "x2iedn.32xlarge"), /"x2iedn.32xlarge" is not allowed in stack "prod"/);
+        await verdict(policy, check, instance("prod", "t3.micro"), /not allowed/);
+    });
+    it("accepts allowed types, and follows policy config", async () => {
+        await verdict(policy, check, instance("prod", "t3.medium"));
+        await verdict(policy, check, instance("staging", "t3.micro"));
+        assert.match((await runPolicy(policy, instance("staging", "t3.micro"), { allowedInstanceTypes: { staging: ["t4g.nano"] } })).join(), /allowed: t4g.nano/);
+    });
+});
+
+describe("required-tags (advisory)", () => {
+    const policy = "required-tags";
+    const check = (r: PolicyResource) => rules.checkRequiredTags(r);
+    const tags = { Project: "gitlab-docker-delivery", Stack: "staging", ManagedBy: "pulumi" };
+
+    it("warns about a taggable AWS resource without the tags", async () => {
+        await verdict(policy, check, resource(rules.INSTANCE, {}), /Project, Stack, ManagedBy/);
+        await verdict(policy, check, resource(rules.VOLUME, { tags: { Project: "p" } }), /Stack, ManagedBy/);
+    });
+    it("accepts own tags, provider default tags (object or JSON config) and untaggable types", async () => {
+        await verdict(policy, check, resource(rules.VOLUME, { tags }));
+        await verdict(policy, check, resource(rules.INSTANCE, {}, { provider: { type: "pulumi:providers:aws", props: { defaultTags: { tags } } } }));
+        await verdict(policy, check, resource(rules.INSTANCE, { tags: { Role: "web" } },
+            { provider: { type: "pulumi:providers:aws", props: { defaultTags: JSON.stringify({ tags }) } } }));
+        await verdict(policy, check, resource("aws:ec2/eipAssociation:EipAssociation", { instanceId: "i-1" }));
+        await verdict(policy, check, resource("command:remote:Command", { create: "true" }));
+    });
+});
