@@ -1,0 +1,533 @@
+// Pure validation of the program's configuration. Nothing here reads Pulumi state or creates a
+// resource: `validateConfig` takes the raw strings a stack's config holds and returns either a
+// typed configuration or ONE error that names every bad key and what it accepts.
+
+export const PROJECT = "gitlab-docker-delivery";
+
+export type Environment = "local" | "staging" | "production";
+export const ENVIRONMENTS: readonly Environment[] = ["local", "staging", "production"];
+
+/** The stack each environment is normally deployed from; other stack names must set `environment`. */
+export const STACK_ENVIRONMENTS: Readonly<Record<string, Environment>> = {
+    local: "local",
+    staging: "staging",
+    prod: "production",
+    production: "production",
+};
+
+/** Instance types production may use (advisory for staging, enforced for production). */
+export const ALLOWED_INSTANCE_TYPES: Readonly<Record<"staging" | "production", readonly string[]>> = {
+    staging: ["t3.micro", "t3.small", "t3.medium", "t3a.small", "t3a.medium", "t4g.small", "t4g.medium"],
+    production: ["t3.medium", "t3.large", "t3a.medium", "t3a.large", "m6i.large", "m7i.large", "t4g.medium", "t4g.large", "m7g.large"],
+};
+
+export const ALLOWED_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
+export type Platform = (typeof ALLOWED_PLATFORMS)[number];
+
+/** Base images handed to the Dockerfile (build args) and to Compose (image variables). */
+export interface BaseImages {
+    /** Node + npm, for the deps/build stages (`BUILD_IMAGE`). */
+    readonly build?: string;
+    /** Node only, for the runtime stage (`RUNTIME_IMAGE`). */
+    readonly runtime?: string;
+    /** PostgreSQL (`POSTGRES_IMAGE`). */
+    readonly postgres?: string;
+    /** nginx (`NGINX_IMAGE`). */
+    readonly nginx?: string;
+}
+
+/** Raw config of one stack: key (without the project prefix) → the string Pulumi holds. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+export interface ValidateOptions {
+    /** Keys that were stored with `--secret` (without the project prefix). */
+    readonly secretKeys?: ReadonlySet<string>;
+    /** Used to check `buildCaFile`; injected so that validation stays pure. */
+    readonly fileExists?: (path: string) => boolean;
+    /** Values the CI job provides when config leaves them unset (`CI_COMMIT_SHA`, `CI_REGISTRY_USER`, ...). */
+    readonly env?: Readonly<Record<string, string | undefined>>;
+    /** Default for `appVersion` (app/package.json). */
+    readonly defaultAppVersion?: string;
+    /** Default for `stateDir` of the local stack. */
+    readonly defaultStateDir?: string;
+    /** Pulumi organization, for the default stack references. */
+    readonly organization?: string;
+}
+
+interface CommonConfig {
+    readonly stack: string;
+    readonly appVersion: string;
+    /** Full or short git sha the image is built from; empty on the local stack when unknown. */
+    readonly gitCommit: string;
+    readonly baseImages: BaseImages;
+    /** CA bundle passed to the build as a BuildKit secret (`id=ca`); never a layer or build arg. */
+    readonly buildCaFile?: string;
+}
+
+export interface LocalConfig extends CommonConfig {
+    readonly environment: "local";
+    readonly httpPort: number;
+    readonly stateDir: string;
+    /** Optional fixed database password (plain here, wrapped as a secret by the loader). */
+    readonly dbPassword?: string;
+}
+
+export interface HostConfig {
+    readonly instanceType: string;
+    readonly rootVolumeSizeGb: number;
+    readonly sshIngressCidrs: readonly string[];
+    readonly sshPublicKey: string;
+    readonly sshPrivateKey: string;
+    /** Address the deploy commands dial: the Elastic IP, or the private IP from inside the VPC (runner). */
+    readonly sshConnectVia: "public" | "private";
+    readonly subnetId?: string;
+}
+
+export interface GitLabConfig {
+    readonly baseUrl: string;
+    readonly token: string;
+}
+
+interface RemoteCommon extends CommonConfig {
+    readonly awsRegion: string;
+    readonly host: HostConfig;
+    readonly gitlab: GitLabConfig;
+    /** Registry repository without tag, e.g. registry.gitlab.com/acme/gitlab-docker-delivery. */
+    readonly imageRepository: string;
+    readonly platforms: readonly Platform[];
+    readonly registryUsername: string;
+    readonly registryPassword: string;
+}
+
+export interface StagingConfig extends RemoteCommon {
+    readonly environment: "staging";
+    /** Stack that owns the project-level GitLab resources (read through a StackReference). */
+    readonly projectStack: string;
+}
+
+export interface ProductionConfig extends RemoteCommon {
+    readonly environment: "production";
+    readonly dataVolumeSizeGb: number;
+    /** `protect: true` on the instance and the database volume. Turning it off is deliberate. */
+    readonly protectData: boolean;
+    /** Explicit digest to deploy; otherwise the staging stack's `imageRef`. */
+    readonly imageRef?: string;
+    readonly stagingStack: string;
+    /** First `up` before any image exists: GitLab resources only, no hosts. */
+    readonly bootstrap: boolean;
+    readonly gitlabNamespaceId?: number;
+    readonly productionApprovals: number;
+    readonly runnerInstanceType: string;
+}
+
+export type ProgramConfig = LocalConfig | StagingConfig | ProductionConfig;
+
+export class ConfigError extends Error {
+    constructor(
+        readonly stack: string,
+        readonly problems: readonly string[],
+    ) {
+        super(
+            `Invalid configuration for stack "${stack}" (${problems.length} problem${problems.length === 1 ? "" : "s"}); ` +
+                `nothing was created. Fix with \`pulumi config set [--secret] ${PROJECT}:<key> <value> -s ${stack}\`:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+const key = (k: string) => `${PROJECT}:${k}`;
+
+// --- small pure checks, exported for the policy pack and tests -----------------------------------
+
+/** Parses an IPv4 or IPv6 CIDR; returns the prefix length, or undefined when malformed. */
+export function parseCidr(cidr: string): { version: 4 | 6; prefix: number } | undefined {
+    const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr.trim());
+    if (!m) return undefined;
+    const [, address, prefixText] = m;
+    const prefix = Number(prefixText);
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
+        if (address.split(".").some((o) => Number(o) > 255) || prefix > 32) return undefined;
+        return { version: 4, prefix };
+    }
+    if (address.includes(":") && /^[0-9a-fA-F:]+$/.test(address) && (address.match(/::/g) ?? []).length <= 1) {
+        return prefix > 128 ? undefined : { version: 6, prefix };
+    }
+    return undefined;
+}
+
+/** True for CIDRs that reach the whole internet (0.0.0.0/0, ::/0, and any /0). */
+export function isWorldCidr(cidr: string): boolean {
+    const parsed = parseCidr(cidr);
+    return parsed !== undefined && parsed.prefix === 0;
+}
+
+/**
+ * Checks an image reference: it needs a tag or a digest, and `latest` (or no tag) is refused because
+ * it is mutable. With `requireDigest` only `repo@sha256:<64 hex>` (optionally with a tag) passes.
+ * Returns a problem description, or undefined when fine.
+ */
+export function imageRefProblem(ref: string, requireDigest = false): string | undefined {
+    const digestMatch = /^(.+)@sha256:([0-9a-f]{64})$/.exec(ref);
+    const withoutDigest = digestMatch ? digestMatch[1] : ref;
+    if (!/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?$/.test(withoutDigest)) {
+        return "is not a valid image reference (expected host/path:tag or host/path@sha256:<64 hex>)";
+    }
+    const lastSegment = withoutDigest.split("/").pop() ?? "";
+    const tag = lastSegment.includes(":") ? lastSegment.split(":").pop() : undefined;
+    if (tag === "latest") return "uses the mutable tag `latest`; pin a digest (repo@sha256:...) or an immutable sha tag";
+    if (requireDigest && !digestMatch) return "must be pinned by digest (repo@sha256:<64 hex>) so that production runs exactly what staging tested";
+    if (!digestMatch && tag === undefined) return "has neither tag nor digest; pin a digest (repo@sha256:...) or an immutable sha tag";
+    return undefined;
+}
+
+/** Graviton families (t4g, m7g, c7gn...) need arm64 images and an arm64 AMI. */
+export function isArmInstanceType(instanceType: string): boolean {
+    return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType);
+}
+
+/** Maps a stack name to its environment (or undefined for unknown stacks). */
+export function environmentForStack(stack: string): Environment | undefined {
+    return STACK_ENVIRONMENTS[stack];
+}
+
+// --- the validator --------------------------------------------------------------------------------
+
+/** Collects problems while reading typed values out of the raw config. */
+class Reader {
+    readonly problems: string[] = [];
+
+    constructor(
+        private readonly raw: RawConfig,
+        private readonly secretKeys: ReadonlySet<string>,
+    ) {}
+
+    problem(k: string, message: string): void {
+        this.problems.push(`${key(k)} ${message}`);
+    }
+
+    string(k: string): string | undefined {
+        const v = this.raw[k];
+        return v === undefined || v.trim() === "" ? undefined : v.trim();
+    }
+
+    required(k: string, what: string): string {
+        const v = this.string(k);
+        if (v === undefined) this.problem(k, `is required: ${what}`);
+        return v ?? "";
+    }
+
+    /** A secret must be present and must have been stored encrypted (`--secret`). The value is never echoed. */
+    secret(k: string, what: string, required: boolean): string | undefined {
+        const v = this.raw[k];
+        if (v === undefined || v === "") {
+            if (required) this.problem(k, `is required: ${what}; set it with \`pulumi config set --secret ${key(k)} ...\``);
+            return undefined;
+        }
+        if (!this.secretKeys.has(k)) this.problem(k, `holds a secret but is stored in plain text; set it again with \`pulumi config set --secret ${key(k)} ...\``);
+        return v;
+    }
+
+    integer(k: string, fallback: number, min: number, max: number): number {
+        const v = this.string(k);
+        if (v === undefined) return fallback;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min || n > max) {
+            this.problem(k, `must be a whole number from ${min} to ${max} (got "${v}")`);
+            return fallback;
+        }
+        return n;
+    }
+
+    boolean(k: string, fallback: boolean): boolean {
+        const v = this.string(k);
+        if (v === undefined) return fallback;
+        if (v === "true" || v === "false") return v === "true";
+        this.problem(k, `must be true or false (got "${v}")`);
+        return fallback;
+    }
+
+    stringList(k: string): string[] {
+        const v = this.string(k);
+        if (v === undefined) return [];
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(v);
+        } catch {
+            // A single plain value (`pulumi config set sshIngressCidrs 203.0.113.4/32`) is accepted too.
+            return v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+        }
+        if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== "string")) {
+            this.problem(k, `must be a list of strings (set it with \`pulumi config set --path '${key(k)}[0]' ...\`)`);
+            return [];
+        }
+        return parsed as string[];
+    }
+
+    object(k: string, allowedKeys: readonly string[]): Record<string, string> {
+        const v = this.string(k);
+        if (v === undefined) return {};
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(v);
+        } catch {
+            this.problem(k, `must be an object with keys ${allowedKeys.join(", ")}`);
+            return {};
+        }
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+            this.problem(k, `must be an object with keys ${allowedKeys.join(", ")}`);
+            return {};
+        }
+        const result: Record<string, string> = {};
+        for (const [name, value] of Object.entries(parsed)) {
+            if (!allowedKeys.includes(name)) {
+                this.problem(`${k}.${name}`, `is not a known key; allowed: ${allowedKeys.join(", ")}`);
+            } else if (typeof value !== "string" || value === "") {
+                this.problem(`${k}.${name}`, "must be a non-empty string");
+            } else {
+                result[name] = value;
+            }
+        }
+        return result;
+    }
+}
+
+/** Keys each environment reads; anything else set under the project namespace is rejected as a typo. */
+const COMMON_KEYS = ["environment", "appVersion", "gitCommit", "baseImages", "buildCaFile"];
+const REMOTE_KEYS = [
+    ...COMMON_KEYS,
+    "gitlabBaseUrl",
+    "gitlabToken",
+    "imageRepository",
+    "platforms",
+    "registryUsername",
+    "registryPassword",
+    "instanceType",
+    "rootVolumeSizeGb",
+    "sshIngressCidrs",
+    "sshPublicKey",
+    "sshPrivateKey",
+    "sshConnectVia",
+    "subnetId",
+];
+export const KNOWN_KEYS: Readonly<Record<Environment, readonly string[]>> = {
+    local: [...COMMON_KEYS, "httpPort", "stateDir", "dbPassword"],
+    staging: [...REMOTE_KEYS, "projectStack"],
+    production: [
+        ...REMOTE_KEYS,
+        "dataVolumeSizeGb",
+        "protectData",
+        "imageRef",
+        "stagingStack",
+        "bootstrap",
+        "gitlabNamespaceId",
+        "productionApprovals",
+        "runnerInstanceType",
+    ],
+};
+
+/** Keys whose values are secrets and must be stored with `--secret`. */
+export const SECRET_KEYS: readonly string[] = ["gitlabToken", "registryPassword", "sshPrivateKey", "dbPassword"];
+
+function validateBaseImages(r: Reader): BaseImages {
+    const images = r.object("baseImages", ["build", "runtime", "postgres", "nginx"]);
+    for (const [name, ref] of Object.entries(images)) {
+        const problem = imageRefProblem(ref);
+        if (problem) r.problem(`baseImages.${name}`, `"${ref}" ${problem}`);
+    }
+    return images;
+}
+
+function validateCommon(stack: string, r: Reader, opts: ValidateOptions): CommonConfig {
+    const env = opts.env ?? {};
+    const gitCommit = r.string("gitCommit") ?? env.CI_COMMIT_SHA ?? "";
+    if (gitCommit !== "" && !/^[0-9a-f]{7,40}$/.test(gitCommit)) {
+        r.problem("gitCommit", `must be a git sha of 7 to 40 lowercase hex characters (got "${gitCommit}")`);
+    }
+    const appVersion = r.string("appVersion") ?? opts.defaultAppVersion ?? "0.0.0";
+    if (!/^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/.test(appVersion)) r.problem("appVersion", `must be a version such as 1.2.3 (got "${appVersion}")`);
+    const buildCaFile = r.string("buildCaFile");
+    if (buildCaFile !== undefined && opts.fileExists && !opts.fileExists(buildCaFile)) {
+        r.problem("buildCaFile", `points to "${buildCaFile}", which does not exist or is not readable; give the path of a PEM CA bundle or unset it`);
+    }
+    return { stack, appVersion, gitCommit, baseImages: validateBaseImages(r), buildCaFile };
+}
+
+function validateHost(environment: "staging" | "production", r: Reader): HostConfig {
+    const instanceType = r.string("instanceType") ?? (environment === "production" ? "t3.medium" : "t3.small");
+    if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceType)) {
+        r.problem("instanceType", `"${instanceType}" is not an EC2 instance type (e.g. t3.small)`);
+    } else if (environment === "production" && !ALLOWED_INSTANCE_TYPES.production.includes(instanceType)) {
+        r.problem("instanceType", `"${instanceType}" is not allowed in production; allowed: ${ALLOWED_INSTANCE_TYPES.production.join(", ")}`);
+    }
+
+    const sshIngressCidrs = r.stringList("sshIngressCidrs");
+    sshIngressCidrs.forEach((cidr, i) => {
+        if (parseCidr(cidr) === undefined) {
+            r.problem(`sshIngressCidrs[${i}]`, `"${cidr}" is not a CIDR block (e.g. 203.0.113.4/32 or 2001:db8::/64)`);
+        } else if (isWorldCidr(cidr)) {
+            r.problem(`sshIngressCidrs[${i}]`, `"${cidr}" would open SSH to the whole internet; list your own address ranges (e.g. 203.0.113.4/32) or leave it empty to allow only the runner`);
+        }
+    });
+
+    const sshPublicKey = r.required("sshPublicKey", "the OpenSSH public key installed on the hosts (ssh-ed25519 ...)");
+    if (sshPublicKey !== "" && !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/.test(sshPublicKey)) {
+        r.problem("sshPublicKey", "must be an OpenSSH public key line starting with ssh-ed25519, ssh-rsa or ecdsa-sha2-*");
+    }
+    const sshPrivateKey = r.secret("sshPrivateKey", "the private key matching sshPublicKey, used by the deploy commands", true) ?? "";
+    if (sshPrivateKey !== "" && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshPrivateKey)) {
+        r.problem("sshPrivateKey", "must be a PEM/OpenSSH private key (-----BEGIN ... PRIVATE KEY-----)");
+    }
+    const via = r.string("sshConnectVia") ?? (sshIngressCidrs.length > 0 ? "public" : "private");
+    if (via !== "public" && via !== "private") r.problem("sshConnectVia", `must be "public" or "private" (got "${via}")`);
+
+    const subnetId = r.string("subnetId");
+    if (subnetId !== undefined && !/^subnet-[0-9a-f]{8,17}$/.test(subnetId)) r.problem("subnetId", `"${subnetId}" is not a subnet id (subnet-...)`);
+
+    return {
+        instanceType,
+        rootVolumeSizeGb: r.integer("rootVolumeSizeGb", 20, 8, 500),
+        sshIngressCidrs,
+        sshPublicKey,
+        sshPrivateKey,
+        sshConnectVia: via === "public" ? "public" : "private",
+        subnetId,
+    };
+}
+
+function validateRemote(environment: "staging" | "production", stack: string, r: Reader, raw: RawConfig, opts: ValidateOptions): RemoteCommon {
+    const env = opts.env ?? {};
+    const common = validateCommon(stack, r, opts);
+    const awsRegion = raw["aws:region"] ?? env.AWS_REGION ?? "";
+    if (awsRegion === "") r.problems.push("aws:region is required: the AWS region of the hosts (pulumi config set aws:region eu-central-1)");
+    else if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(awsRegion)) r.problems.push(`aws:region "${awsRegion}" is not an AWS region (e.g. eu-central-1)`);
+
+    const imageRepository = r.required("imageRepository", "the registry repository images are pushed to, e.g. registry.gitlab.com/acme/gitlab-docker-delivery");
+    if (imageRepository !== "" && (!/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(imageRepository))) {
+        r.problem("imageRepository", `"${imageRepository}" must be registry-host/path without tag or digest`);
+    }
+
+    const platformsRaw = r.stringList("platforms");
+    const platforms = (platformsRaw.length > 0 ? platformsRaw : ["linux/amd64"]) as Platform[];
+    platforms.forEach((p, i) => {
+        if (!(ALLOWED_PLATFORMS as readonly string[]).includes(p)) r.problem(`platforms[${i}]`, `"${p}" is not supported; allowed: ${ALLOWED_PLATFORMS.join(", ")}`);
+    });
+
+    const host = validateHost(environment, r);
+    const neededPlatform: Platform = isArmInstanceType(host.instanceType) ? "linux/arm64" : "linux/amd64";
+    if (!platforms.includes(neededPlatform)) {
+        r.problem("platforms", `must include ${neededPlatform} because instanceType ${host.instanceType} runs ${neededPlatform} (set platforms to ["${neededPlatform}"])`);
+    }
+
+    const registryUsername = r.string("registryUsername") ?? env.CI_REGISTRY_USER ?? "";
+    if (registryUsername === "") r.problem("registryUsername", "is required: a registry user allowed to push and read images (in CI: CI_REGISTRY_USER)");
+    const registryPassword =
+        r.secret("registryPassword", "the registry password or token (in CI: CI_REGISTRY_PASSWORD)", env.CI_REGISTRY_PASSWORD === undefined) ??
+        env.CI_REGISTRY_PASSWORD ??
+        "";
+
+    const gitlabBaseUrl = r.string("gitlabBaseUrl") ?? "https://gitlab.com/api/v4";
+    if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(gitlabBaseUrl)) r.problem("gitlabBaseUrl", `must be an https URL of the GitLab API (got "${gitlabBaseUrl}")`);
+    const gitlabToken = r.secret("gitlabToken", "a GitLab access token with api scope", env.GITLAB_TOKEN === undefined) ?? env.GITLAB_TOKEN ?? "";
+
+    if (environment !== "production" || r.string("imageRef") === undefined) {
+        if (common.gitCommit === "") r.problem("gitCommit", "is required for remote stacks (or CI_COMMIT_SHA in CI): images are tagged with it");
+    }
+
+    return {
+        ...common,
+        awsRegion,
+        host,
+        gitlab: { baseUrl: gitlabBaseUrl, token: gitlabToken },
+        imageRepository,
+        platforms,
+        registryUsername,
+        registryPassword,
+    };
+}
+
+function stackPath(opts: ValidateOptions, stack: string): string {
+    return `${opts.organization ?? "organization"}/${PROJECT}/${stack}`;
+}
+
+/**
+ * Validates the raw config of `stack`. Throws a single `ConfigError` listing every problem;
+ * returns the typed configuration otherwise.
+ */
+export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOptions = {}): ProgramConfig {
+    const r = new Reader(raw, opts.secretKeys ?? new Set());
+    const explicit = r.string("environment");
+    let environment: Environment | undefined = environmentForStack(stack);
+    if (explicit !== undefined) {
+        if (!(ENVIRONMENTS as readonly string[]).includes(explicit)) {
+            r.problem("environment", `"${explicit}" is unknown; allowed: ${ENVIRONMENTS.join(", ")}`);
+            environment = undefined;
+        } else {
+            environment = explicit as Environment;
+        }
+    } else if (environment === undefined) {
+        r.problem("environment", `is required for stack "${stack}" (only local, staging and prod imply it); allowed: ${ENVIRONMENTS.join(", ")}`);
+    }
+    if (environment === undefined) throw new ConfigError(stack, r.problems);
+
+    for (const name of Object.keys(raw)) {
+        if (name.includes(":")) continue; // other namespaces (aws:region, ...) belong to their providers
+        if (!KNOWN_KEYS[environment].includes(name)) {
+            r.problem(name, `is not a setting of the ${environment} environment; known keys: ${KNOWN_KEYS[environment].join(", ")}`);
+        }
+    }
+
+    let config: ProgramConfig;
+    if (environment === "local") {
+        const common = validateCommon(stack, r, opts);
+        config = {
+            ...common,
+            environment,
+            httpPort: r.integer("httpPort", 8080, 1024, 65535),
+            stateDir: r.string("stateDir") ?? opts.defaultStateDir ?? `.pulumi-local/${stack}`,
+            dbPassword: r.secret("dbPassword", "", false),
+        };
+        if (config.dbPassword !== undefined && config.dbPassword.length < 16) r.problem("dbPassword", "must be at least 16 characters (or unset it to generate one)");
+    } else if (environment === "staging") {
+        config = {
+            ...validateRemote(environment, stack, r, raw, opts),
+            environment,
+            projectStack: r.string("projectStack") ?? stackPath(opts, "prod"),
+        };
+    } else {
+        const remote = validateRemote(environment, stack, r, raw, opts);
+        const imageRef = r.string("imageRef");
+        if (imageRef !== undefined) {
+            const problem = imageRefProblem(imageRef, true);
+            if (problem) r.problem("imageRef", `"${imageRef}" ${problem}`);
+            else if (!imageRef.startsWith(`${remote.imageRepository}@`) && !imageRef.startsWith(`${remote.imageRepository}:`)) {
+                r.problem("imageRef", `must be an image of imageRepository ${remote.imageRepository}`);
+            }
+        }
+        const namespace = r.string("gitlabNamespaceId");
+        let gitlabNamespaceId: number | undefined;
+        if (namespace !== undefined) {
+            gitlabNamespaceId = Number(namespace);
+            if (!Number.isInteger(gitlabNamespaceId) || gitlabNamespaceId <= 0) {
+                r.problem("gitlabNamespaceId", `must be the numeric id of the GitLab group (got "${namespace}")`);
+                gitlabNamespaceId = undefined;
+            }
+        }
+        const runnerInstanceType = r.string("runnerInstanceType") ?? "t3.small";
+        if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(runnerInstanceType)) r.problem("runnerInstanceType", `"${runnerInstanceType}" is not an EC2 instance type`);
+        config = {
+            ...remote,
+            environment,
+            dataVolumeSizeGb: r.integer("dataVolumeSizeGb", 20, 1, 16384),
+            protectData: r.boolean("protectData", true),
+            imageRef,
+            stagingStack: r.string("stagingStack") ?? stackPath(opts, "staging"),
+            bootstrap: r.boolean("bootstrap", false),
+            gitlabNamespaceId,
+            productionApprovals: r.integer("productionApprovals", 1, 1, 10),
+            runnerInstanceType,
+        };
+    }
+    if (r.problems.length > 0) throw new ConfigError(stack, r.problems);
+    return config;
+}

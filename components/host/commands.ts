@@ -1,0 +1,105 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+
+// Small builders that only return shell text (the Kamal split): the components run them, the tests
+// read them. The deploy program's CLI is app/deploy/deploy.sh (see docs/deploy.md).
+
+export type DeployEnvironment = "local" | "staging" | "production";
+
+/** Single-quotes a value for POSIX sh. */
+export function shellQuote(value: string): string {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
+export interface DeployTarget {
+    /** Folder holding compose.yaml and deploy.sh. */
+    readonly bundleDir: string;
+    readonly environment: DeployEnvironment;
+    /** Env file with the stack's secrets (0600). */
+    readonly envFile: string;
+    /** Compose project name. */
+    readonly project: string;
+    /** Sourced before running deploy.sh (registry credentials), when set. */
+    readonly credentialsFile?: string;
+}
+
+function deployScript(target: DeployTarget, verb: string, extra: string[]): string {
+    const args = [
+        "bash",
+        shellQuote(`${target.bundleDir}/deploy.sh`),
+        verb,
+        ...extra,
+        "--env",
+        target.environment,
+        "--dir",
+        shellQuote(target.bundleDir),
+        "--env-file",
+        shellQuote(target.envFile),
+        "--project",
+        shellQuote(target.project),
+    ];
+    // Credentials are exported from a 0600 file so they never appear in a command line or in state.
+    const prelude = target.credentialsFile
+        ? `set -a; . ${shellQuote(target.credentialsFile)}; set +a; `
+        : "";
+    return `set -eu; ${prelude}${args.join(" ")}`;
+}
+
+/** `deploy.sh deploy --image REF ...`: the gated rollout of one image. */
+export function deployCommand(target: DeployTarget, imageRef: string): string {
+    return deployScript(target, "deploy", ["--image", shellQuote(imageRef)]);
+}
+
+/** `deploy.sh down ...`: stops the stack; `--volumes` also removes its data. */
+export function downCommand(target: DeployTarget, removeVolumes: boolean): string {
+    return deployScript(target, "down", removeVolumes ? ["--volumes"] : []);
+}
+
+/**
+ * Writes stdin to `file` with mode 0600 (umask before the file exists, then an atomic rename), so a
+ * secret is never world-readable, not even for a moment, and never part of the command line.
+ */
+export function writePrivateFileCommand(file: string): string {
+    const dir = path.posix.dirname(file);
+    const tmp = `${file}.tmp`;
+    return `set -eu; umask 077; mkdir -p ${shellQuote(dir)}; cat > ${shellQuote(tmp)}; chmod 600 ${shellQuote(tmp)}; mv -f ${shellQuote(tmp)} ${shellQuote(file)}`;
+}
+
+export function removeFileCommand(file: string): string {
+    return `rm -f ${shellQuote(file)}`;
+}
+
+/** Renders KEY=value lines for Compose's env file. Refuses what Compose would misread. */
+export function renderEnvFile(values: Readonly<Record<string, string | undefined>>): string {
+    const lines: string[] = [];
+    for (const name of Object.keys(values).sort()) {
+        const value = values[name];
+        if (value === undefined) continue;
+        if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`env file key "${name}" must be UPPER_SNAKE_CASE`);
+        if (/[\r\n]/.test(value)) throw new Error(`env file value of ${name} must be a single line`);
+        if (/^['"]|\s#|['"]$/.test(value)) throw new Error(`env file value of ${name} must not start or end with quotes or contain " #"`);
+        lines.push(`${name}=${value}`);
+    }
+    return `${lines.join("\n")}\n`;
+}
+
+/** Files of the deploy bundle that must never be copied anywhere (local env files with secrets). */
+export function secretFilesInBundle(bundleDir: string): string[] {
+    const found: string[] = [];
+    const walk = (relativeDir: string) => {
+        for (const entry of fs.readdirSync(path.join(bundleDir, relativeDir), { withFileTypes: true })) {
+            const relative = relativeDir === "" ? entry.name : `${relativeDir}/${entry.name}`;
+            if (entry.isDirectory()) walk(relative);
+            else if (/(^|\/)\.env($|\.)/.test(relative) && !relative.endsWith(".env.example")) found.push(relative);
+            else if (/\.(pem|key)$|(^|\/)id_(rsa|ed25519|ecdsa)$/.test(relative)) found.push(relative);
+        }
+    };
+    walk("");
+    return found;
+}
+
+/** sha256 of a string, for triggers that must change when a secret changes without revealing it. */
+export function fingerprint(value: string): string {
+    return crypto.createHash("sha256").update(value).digest("hex");
+}

@@ -1,0 +1,111 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { local } from "@pulumi/command";
+import { hashDirectory } from "../image/context";
+import { DeployTarget, deployCommand, downCommand, fingerprint, removeFileCommand, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
+
+export interface LocalTargetArgs {
+    /** The Compose bundle (app/deploy), used in place. */
+    readonly bundleDir: string;
+    /** Folder for this stack's env file (created 0700 by umask). */
+    readonly stateDir: string;
+    /** Image to run (an immutable tag or digest reference) and its id, which triggers redeploys. */
+    readonly image: { readonly ref: pulumi.Input<string>; readonly id: pulumi.Input<string> };
+    /** Port nginx publishes on 127.0.0.1; defaults to 8080. */
+    readonly httpPort?: number;
+    /** Compose project name; defaults to `gitlab-docker-delivery-local`. */
+    readonly project?: string;
+    /** Database password (secret); generated once and kept in state when absent. */
+    readonly dbPassword?: pulumi.Input<string>;
+    /** Base images for the db and proxy services (POSTGRES_IMAGE, NGINX_IMAGE). */
+    readonly composeImages?: { readonly postgres?: string; readonly nginx?: string };
+    /** `pulumi destroy` also removes the database volume; defaults to true (local data is disposable). */
+    readonly removeVolumesOnDelete?: boolean;
+}
+
+/**
+ * The Compose stack on this machine's Docker engine, driven by the same deploy program the hosts
+ * run, through `local.Command` only (the local stack needs no provider but `command`).
+ */
+export class LocalTarget extends pulumi.ComponentResource {
+    readonly url: pulumi.Output<string>;
+    readonly envFile: string;
+    readonly project: string;
+    /** The image the deploy command rolled out. */
+    readonly deployedImage: pulumi.Output<string>;
+
+    constructor(name: string, args: LocalTargetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cicd:host:LocalTarget", name, {}, opts);
+
+        const httpPort = args.httpPort ?? 8080;
+        const project = args.project ?? "gitlab-docker-delivery-local";
+        const removeVolumesOnDelete = args.removeVolumesOnDelete ?? true;
+        const bundleDir = path.resolve(args.bundleDir);
+        const stateDir = path.resolve(args.stateDir);
+
+        const leaked = secretFilesInBundle(bundleDir);
+        if (leaked.length > 0) {
+            throw new Error(`[bundleDir] ${bundleDir} contains secret files (${leaked.join(", ")}); move them out: the bundle is shipped to hosts as is`);
+        }
+        const bundleHash = hashDirectory(bundleDir);
+        this.project = project;
+        this.envFile = path.join(stateDir, "local.env");
+
+        // The password is made once (create runs only on creation) and then lives only in the state,
+        // encrypted: stdout is a secret output and logging is off, so it never reaches the console.
+        const dbPassword: pulumi.Output<string> =
+            args.dbPassword !== undefined
+                ? pulumi.secret(args.dbPassword)
+                : pulumi.secret(
+                      new local.Command(
+                          `${name}-db-password`,
+                          {
+                              create: "head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n'",
+                              logging: "none",
+                          },
+                          { parent: this, additionalSecretOutputs: ["stdout", "stderr"] },
+                      ).stdout,
+                  );
+
+        const envContent = pulumi.secret(
+            dbPassword.apply((password) =>
+                renderEnvFile({
+                    POSTGRES_PASSWORD: password,
+                    POSTGRES_USER: "app",
+                    POSTGRES_DB: "app",
+                    HTTP_BIND: "127.0.0.1",
+                    HTTP_PORT: String(httpPort),
+                    POSTGRES_IMAGE: args.composeImages?.postgres,
+                    NGINX_IMAGE: args.composeImages?.nginx,
+                }),
+            ),
+        );
+
+        const envFile = new local.Command(
+            `${name}-env`,
+            {
+                create: writePrivateFileCommand(this.envFile),
+                delete: removeFileCommand(this.envFile),
+                stdin: envContent,
+                logging: "none",
+            },
+            { parent: this, additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
+        );
+
+        const target: DeployTarget = { bundleDir, environment: "local", envFile: this.envFile, project };
+        const deploy = new local.Command(
+            `${name}-deploy`,
+            {
+                create: pulumi.output(args.image.ref).apply((ref) => deployCommand(target, ref)),
+                delete: downCommand(target, removeVolumesOnDelete),
+                // A new image, a changed bundle or changed settings roll out again; nothing else does.
+                triggers: [args.image.id, bundleHash, pulumi.secret(envContent.apply(fingerprint))],
+            },
+            { parent: this, dependsOn: [envFile] },
+        );
+
+        this.deployedImage = pulumi.all([deploy.stdout, args.image.ref]).apply(([, ref]) => ref);
+        this.url = deploy.stdout.apply(() => `http://127.0.0.1:${httpPort}`);
+        this.registerOutputs({ url: this.url, deployedImage: this.deployedImage, envFile: this.envFile });
+    }
+}

@@ -1,0 +1,4 @@
+export * from "./context";
+export * from "./localImage";
+export * from "./registryImage";
+export * from "./promotedImage";

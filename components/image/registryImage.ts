@@ -1,0 +1,97 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as dockerbuild from "@pulumi/docker-build";
+
+export interface RegistryCredentials {
+    /** Registry host, e.g. registry.gitlab.com. */
+    readonly address: pulumi.Input<string>;
+    readonly username: pulumi.Input<string>;
+    /** Secret. */
+    readonly password: pulumi.Input<string>;
+}
+
+export interface RegistryImageArgs {
+    /** Build context (the app folder). */
+    readonly contextDir: string;
+    /** Dockerfile; defaults to `<contextDir>/Dockerfile`. */
+    readonly dockerfile?: string;
+    /** Stage to build; defaults to `runtime`. */
+    readonly target?: string;
+    /** Repository without tag, e.g. registry.gitlab.com/acme/gitlab-docker-delivery. */
+    readonly repository: string;
+    /** Git sha: tags `<repository>:<sha>` and `<repository>:<stack>-<sha>`, and label/build arg GIT_COMMIT. */
+    readonly gitCommit: string;
+    /** Stack name used in the second tag. */
+    readonly stack: string;
+    readonly appVersion: string;
+    /** Target platforms; defaults to linux/amd64. */
+    readonly platforms?: readonly dockerbuild.Platform[];
+    /** Base images as build args BUILD_IMAGE / RUNTIME_IMAGE; unset keeps the Dockerfile's official defaults. */
+    readonly baseImages?: { readonly build?: string; readonly runtime?: string };
+    /** CA bundle handed to the build as BuildKit secret `ca`. */
+    readonly caFile?: string;
+    readonly registry: RegistryCredentials;
+    /** Registry cache reference; defaults to `<repository>:buildcache`. */
+    readonly cacheRef?: string;
+}
+
+/** The tags an image of `gitCommit` gets on `stack`. Pure, for tests and the policy pack. */
+export function imageTags(repository: string, stack: string, gitCommit: string): string[] {
+    return [`${repository}:${gitCommit}`, `${repository}:${stack}-${gitCommit}`];
+}
+
+/**
+ * The app image built with BuildKit (`@pulumi/docker-build`) and pushed to the registry. Everything
+ * downstream keys on `digest`/`ref` (repository@sha256:...), never on a tag.
+ */
+export class RegistryImage extends pulumi.ComponentResource {
+    /** `<repository>@sha256:...`. */
+    readonly ref: pulumi.Output<string>;
+    readonly digest: pulumi.Output<string>;
+    /** The immutable git-sha tag, `<repository>:<sha>`. */
+    readonly shaTag: string;
+    readonly tags: readonly string[];
+
+    constructor(name: string, args: RegistryImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cicd:image:RegistryImage", name, {}, opts);
+
+        const dockerfile = args.dockerfile ?? path.join(args.contextDir, "Dockerfile");
+        const target = args.target ?? "runtime";
+        const platforms = args.platforms ?? ["linux/amd64"];
+        const cacheRef = args.cacheRef ?? `${args.repository}:buildcache`;
+        this.tags = imageTags(args.repository, args.stack, args.gitCommit);
+        this.shaTag = this.tags[0];
+
+        const buildArgs: Record<string, string> = { APP_VERSION: args.appVersion, GIT_COMMIT: args.gitCommit };
+        if (args.baseImages?.build) buildArgs.BUILD_IMAGE = args.baseImages.build;
+        if (args.baseImages?.runtime) buildArgs.RUNTIME_IMAGE = args.baseImages.runtime;
+
+        // The CA bundle is a BuildKit secret: mounted for `npm ci` only, absent from every layer.
+        const secrets = args.caFile ? { ca: pulumi.secret(fs.readFileSync(args.caFile, "utf8")) } : undefined;
+
+        const image = new dockerbuild.Image(
+            `${name}-build`,
+            {
+                context: { location: args.contextDir },
+                dockerfile: { location: dockerfile },
+                target,
+                platforms: [...platforms],
+                buildArgs,
+                secrets,
+                tags: [...this.tags],
+                push: true,
+                registries: [{ address: args.registry.address, username: args.registry.username, password: args.registry.password }],
+                cacheFrom: [{ registry: { ref: cacheRef } }],
+                cacheTo: [{ registry: { ref: cacheRef, mode: dockerbuild.CacheMode.Max, imageManifest: true, ignoreError: true } }],
+                // A broken Dockerfile then fails the merge-request preview, not the deploy.
+                buildOnPreview: true,
+            },
+            { parent: this },
+        );
+
+        this.digest = image.digest;
+        this.ref = pulumi.interpolate`${args.repository}@${image.digest}`;
+        this.registerOutputs({ ref: this.ref, digest: this.digest, tags: this.tags });
+    }
+}
