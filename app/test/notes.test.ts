@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { Pool } from 'pg';
+import { buildApp } from '../src/app';
+import { loadMigrations, runMigrations } from '../src/migrations';
+import { createDatabase, endPool, testPool } from './support/db';
+
+interface Note {
+  id: number;
+  title: string;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+describe('notes API against PostgreSQL', () => {
+  let pool: Pool;
+  let app: FastifyInstance;
+  const BODY_LIMIT = 4096;
+
+  before(async () => {
+    const db = await createDatabase('notes');
+    pool = testPool(db.url);
+    const migrations = loadMigrations();
+    await runMigrations(pool, migrations);
+    app = buildApp({ pool, migrations, bodyLimitBytes: BODY_LIMIT, appEnv: 'test', appVersion: '1.2.3', gitCommit: 'abc1234' });
+    await app.ready();
+  });
+
+  after(async () => {
+    await app?.close();
+    if (pool) await endPool(pool);
+  });
+
+  /** Every row as stored, to prove a rejected request changed nothing. */
+  async function tableSnapshot(): Promise<string> {
+    const { rows } = await pool.query('SELECT id, title, body, created_at, updated_at FROM notes ORDER BY id');
+    return JSON.stringify(rows);
+  }
+
+  async function createNote(title: string, body?: string): Promise<Note> {
+    const response = await app.inject({ method: 'POST', url: '/api/notes', payload: body === undefined ? { title } : { title, body } });
+    assert.equal(response.statusCode, 201, response.body);
+    return response.json<Note>();
+  }
+
+  describe('CRUD', () => {
+    it('creates a note, stores it, and answers 201 with its Location', async () => {
+      const response = await app.inject({ method: 'POST', url: '/api/notes', payload: { title: 'groceries', body: 'milk, eggs' } });
+      assert.equal(response.statusCode, 201);
+      const note = response.json<Note>();
+      assert.equal(response.headers.location, `/api/notes/${note.id}`);
+      assert.equal(note.title, 'groceries');
+      assert.equal(note.body, 'milk, eggs');
+      assert.ok(!Number.isNaN(Date.parse(note.createdAt)));
+      const { rows } = await pool.query('SELECT title, body FROM notes WHERE id = $1', [note.id]);
+      assert.deepEqual(rows, [{ title: 'groceries', body: 'milk, eggs' }]);
+    });
+
+    it('defaults body to an empty string when only a title is given', async () => {
+      const note = await createNote('title only');
+      assert.equal(note.body, '');
+    });
+
+    it('gets one note by id', async () => {
+      const created = await createNote('fetch me', 'please');
+      const response = await app.inject({ method: 'GET', url: `/api/notes/${created.id}` });
+      assert.equal(response.statusCode, 200);
+      assert.deepEqual(response.json(), created);
+    });
+
+    it('lists notes newest first, with limit and offset', async () => {
+      const first = await createNote('list one');
+      const second = await createNote('list two');
+      const response = await app.inject({ method: 'GET', url: '/api/notes?limit=2' });
+      assert.equal(response.statusCode, 200);
+      const page = response.json<{ notes: Note[]; limit: number; offset: number }>();
+      assert.equal(page.limit, 2);
+      assert.equal(page.offset, 0);
+      assert.deepEqual(page.notes.map((n) => n.id), [second.id, first.id]);
+      const next = (await app.inject({ method: 'GET', url: '/api/notes?limit=1&offset=1' })).json<{ notes: Note[] }>();
+      assert.deepEqual(next.notes.map((n) => n.id), [first.id]);
+    });
+
+    it('replaces a note with PUT and moves updatedAt forward', async () => {
+      const created = await createNote('draft', 'v1');
+      const response = await app.inject({ method: 'PUT', url: `/api/notes/${created.id}`, payload: { title: 'final', body: 'v2' } });
+      assert.equal(response.statusCode, 200);
+      const updated = response.json<Note>();
+      assert.equal(updated.title, 'final');
+      assert.equal(updated.body, 'v2');
+      assert.equal(updated.createdAt, created.createdAt);
+      assert.ok(Date.parse(updated.updatedAt) >= Date.parse(created.updatedAt));
+      const stored = await app.inject({ method: 'GET', url: `/api/notes/${created.id}` });
+      assert.deepEqual(stored.json(), updated);
+    });
+
+    it('deletes a note: 204, then 404 on the next read and the next delete', async () => {
+      const created = await createNote('to delete');
+      const response = await app.inject({ method: 'DELETE', url: `/api/notes/${created.id}` });
+      assert.equal(response.statusCode, 204);
+      assert.equal(response.body, '');
+      assert.equal((await app.inject({ method: 'GET', url: `/api/notes/${created.id}` })).statusCode, 404);
+      assert.equal((await app.inject({ method: 'DELETE', url: `/api/notes/${created.id}` })).statusCode, 404);
+      const { rowCount } = await pool.query('SELECT 1 FROM notes WHERE id = $1', [created.id]);
+      assert.equal(rowCount, 0);
+    });
+  });
+
+  describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
+    let existing: Note;
+    before(async () => {
+      existing = await createNote('keep me', 'unchanged');
+    });
+
+    const json = { 'content-type': 'application/json' };
+    const cases: Array<{ name: string; status: number; message: RegExp; request: () => InjectOptions }> = [
+      { name: 'malformed JSON on create', status: 400, message: /not valid JSON/, request: () => ({ method: 'POST', url: '/api/notes', headers: json, payload: '{"title": "unterminated' }) },
+      { name: 'malformed JSON on replace', status: 400, message: /not valid JSON/, request: () => ({ method: 'PUT', url: `/api/notes/${existing.id}`, headers: json, payload: '{title: nope}' }) },
+      { name: 'empty body with a JSON content type', status: 400, message: /empty/, request: () => ({ method: 'POST', url: '/api/notes', headers: json, payload: '' }) },
+      { name: 'no body at all', status: 400, message: /request body must be a JSON object/, request: () => ({ method: 'POST', url: '/api/notes' }) },
+      { name: 'a JSON array instead of an object', status: 400, message: /request body must be a JSON object/, request: () => ({ method: 'POST', url: '/api/notes', headers: json, payload: '[]' }) },
+      { name: 'JSON null', status: 400, message: /request body must be a JSON object/, request: () => ({ method: 'POST', url: '/api/notes', headers: json, payload: 'null' }) },
+      { name: 'missing title', status: 400, message: /title is required/, request: () => ({ method: 'POST', url: '/api/notes', payload: { body: 'no title' } }) },
+      { name: 'title of the wrong type', status: 400, message: /title must be a string/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 42 } }) },
+      { name: 'body of the wrong type', status: 400, message: /body must be a string/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 'ok', body: ['a'] } }) },
+      { name: 'blank title', status: 400, message: /title must not be blank/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: '   ' } }) },
+      { name: 'empty title', status: 400, message: /title must not be empty/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: '' } }) },
+      { name: 'title over 200 characters', status: 400, message: /title must be at most 200 characters/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 'x'.repeat(201) } }) },
+      { name: 'an unknown field', status: 400, message: /unknown field "tags"/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 'ok', tags: ['x'] } }) },
+      { name: 'every problem at once', status: 400, message: /unknown field "extra".*title must be a string|title must be a string.*unknown field "extra"/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 1, extra: true } }) },
+      { name: 'PUT without body (replace needs both fields)', status: 400, message: /body is required/, request: () => ({ method: 'PUT', url: `/api/notes/${existing.id}`, payload: { title: 'changed' } }) },
+      { name: 'PUT with a wrong type', status: 400, message: /title must be a string/, request: () => ({ method: 'PUT', url: `/api/notes/${existing.id}`, payload: { title: false, body: 'b' } }) },
+      { name: 'oversized body on create', status: 413, message: /larger than the limit of 4096 bytes/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 'big', body: 'x'.repeat(BODY_LIMIT) } }) },
+      { name: 'oversized body on replace', status: 413, message: /larger than the limit/, request: () => ({ method: 'PUT', url: `/api/notes/${existing.id}`, payload: { title: 'big', body: 'x'.repeat(BODY_LIMIT) } }) },
+      { name: 'non-numeric id on get', status: 400, message: /id must be a positive integer/, request: () => ({ method: 'GET', url: '/api/notes/abc' }) },
+      { name: 'zero id', status: 400, message: /id must be a positive integer/, request: () => ({ method: 'GET', url: '/api/notes/0' }) },
+      { name: 'negative id on delete', status: 400, message: /id must be a positive integer/, request: () => ({ method: 'DELETE', url: '/api/notes/-1' }) },
+      { name: 'fractional id on replace', status: 400, message: /id must be a positive integer/, request: () => ({ method: 'PUT', url: '/api/notes/1.5', payload: { title: 't', body: 'b' } }) },
+      { name: 'unknown id on get', status: 404, message: /note 999999 does not exist/, request: () => ({ method: 'GET', url: '/api/notes/999999' }) },
+      { name: 'unknown id on replace', status: 404, message: /note 999999 does not exist/, request: () => ({ method: 'PUT', url: '/api/notes/999999', payload: { title: 't', body: 'b' } }) },
+      { name: 'unknown id on delete', status: 404, message: /note 999999 does not exist/, request: () => ({ method: 'DELETE', url: '/api/notes/999999' }) },
+      { name: 'id beyond the integer column', status: 404, message: /does not exist/, request: () => ({ method: 'DELETE', url: '/api/notes/99999999999' }) },
+      { name: 'list limit out of range', status: 400, message: /limit must be an integer from 1 to 100/, request: () => ({ method: 'GET', url: '/api/notes?limit=1000' }) },
+      { name: 'unknown route', status: 404, message: /no route for GET \/api\/nope/, request: () => ({ method: 'GET', url: '/api/nope' }) },
+    ];
+
+    for (const testCase of cases) {
+      it(`${testCase.name}: ${testCase.status}`, async () => {
+        const before = await tableSnapshot();
+        const response = await app.inject(testCase.request());
+        assert.equal(response.statusCode, testCase.status, response.body);
+        assert.match(String(response.headers['content-type']), /application\/json/);
+        const error = response.json<{ error: string; message: string }>();
+        assert.deepEqual(Object.keys(error).sort(), ['error', 'message']);
+        assert.match(error.message, testCase.message);
+        assert.equal(await tableSnapshot(), before, 'the notes table changed');
+      });
+    }
+
+    it('leaves the existing note exactly as it was after all of the above', async () => {
+      const response = await app.inject({ method: 'GET', url: `/api/notes/${existing.id}` });
+      assert.deepEqual(response.json(), existing);
+    });
+  });
+
+  describe('service endpoints', () => {
+    it('GET / names the service, version, commit and environment', async () => {
+      const response = await app.inject({ method: 'GET', url: '/' });
+      assert.equal(response.statusCode, 200);
+      assert.deepEqual(response.json(), { name: 'notes-service', version: '1.2.3', commit: 'abc1234', environment: 'test' });
+    });
+
+    it('GET /health answers 200', async () => {
+      const response = await app.inject({ method: 'GET', url: '/health' });
+      assert.equal(response.statusCode, 200);
+      assert.deepEqual(response.json(), { status: 'ok' });
+    });
+
+    it('GET /ready answers 200 when the database is reachable and migrated', async () => {
+      const response = await app.inject({ method: 'GET', url: '/ready' });
+      assert.equal(response.statusCode, 200);
+      assert.equal(response.json().status, 'ready');
+    });
+
+    it('echoes a sane X-Request-Id and replaces a hostile one', async () => {
+      const kept = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'trace-123' } });
+      assert.equal(kept.headers['x-request-id'], 'trace-123');
+      const replaced = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'bad id\twith spaces' } });
+      assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    });
+
+    it('GET /metrics counts requests by route pattern and status', async () => {
+      const countOf = (text: string, labels: string): number => {
+        const line = text.split('\n').find((l) => l.startsWith(`http_requests_total{${labels}}`));
+        return line === undefined ? 0 : Number(line.split(' ').pop());
+      };
+      const before = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      const missing = 'method="GET",route="/api/notes/:id",status_code="404"';
+      await app.inject({ method: 'GET', url: '/api/notes/424242' });
+      await app.inject({ method: 'GET', url: '/api/notes/424243' });
+      const response = await app.inject({ method: 'GET', url: '/metrics' });
+      assert.equal(response.statusCode, 200);
+      assert.match(String(response.headers['content-type']), /^text\/plain/);
+      assert.equal(countOf(response.body, missing) - countOf(before, missing), 2);
+      assert.match(response.body, /# TYPE http_request_duration_seconds histogram/);
+      assert.match(response.body, /db_pool_connections\{state="total"\} \d+/);
+      assert.match(response.body, /process_cpu_seconds_total/);
+    });
+  });
+});
