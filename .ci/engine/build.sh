@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Builds the Pulumi engine from Go modules, because no registry reached here ships its binaries:
+# the CLI (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi), a Node.js language host and a command provider
+# (both in .ci/engine/wrapper/cmd: their official modules are not served by the Go module proxy; see docs/engine.md).
+# Binaries and the Go caches live outside the repository so that a second run is fast.
+#
+# Usage: .ci/engine/build.sh [--force] [--print-path] [--try-docker-build] [--help]
+#   --force             build even when a pulumi binary is already on PATH or the cache is up to date
+#   --print-path        print the folder holding pulumi and pulumi-language-nodejs (for PATH) and exit
+#   --try-docker-build  also try to fetch the docker-build provider's module (not served here; records the error)
+# Environment: CICD_ENGINE_CACHE (default $HOME/.cache/cicd-engine), PULUMI_HOME (where the command plugin is
+# installed; default $HOME/.pulumi), GO (the go command; default: go on PATH, else /usr/local/go/bin/go).
+set -euo pipefail
+
+readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly WRAPPER_DIR="$SCRIPT_DIR/wrapper"
+readonly PULUMI_VERSION="v3.259.0"        # must equal the pkg/v3 and sdk/v3 versions in wrapper/go.mod
+readonly COMMAND_PLUGIN_VERSION="1.2.1"   # the @pulumi/command release the stand-in provider answers for
+readonly DOCKER_BUILD_MODULE="github.com/pulumi/pulumi-docker-build/provider"
+readonly DOCKER_BUILD_VERSION="v0.0.22"   # matches @pulumi/docker-build 0.0.22
+readonly CACHE_ROOT="${CICD_ENGINE_CACHE:-$HOME/.cache/cicd-engine}"
+readonly BIN_DIR="$CACHE_ROOT/bin"
+readonly PLUGIN_DIR="$CACHE_ROOT/plugins"
+readonly STAMP_FILE="$CACHE_ROOT/build.stamp"
+
+force=false
+print_path=false
+try_docker_build=false
+go_cmd=""
+
+say() { printf '==> engine: %s\n' "$*" >&2; }
+fail() { printf 'ERROR: engine: %s\n' "$*" >&2; exit 1; }
+usage() { sed -n 's/^# \{0,1\}//; /^Usage:/,/^Environment/p' "${BASH_SOURCE[0]}" | sed '$d'; }
+
+parse_arguments() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --force) force=true ;;
+      --print-path) print_path=true ;;
+      --try-docker-build) try_docker_build=true ;;
+      -h|--help) usage; exit 0 ;;
+      *) usage >&2; fail "unknown argument '$1' (allowed: --force, --print-path, --try-docker-build, --help)" ;;
+    esac
+    shift
+  done
+}
+
+find_go() {
+  go_cmd="${GO:-$(command -v go || true)}"
+  [ -n "$go_cmd" ] || go_cmd=/usr/local/go/bin/go
+  [ -x "$go_cmd" ] || fail "no Go toolchain: install Go 1.25+ or set GO=/path/to/go"
+  local version
+  version="$("$go_cmd" env GOVERSION)"
+  case "$version" in
+    go1.2[5-9]*|go1.[3-9][0-9]*) say "using $version at $go_cmd" ;;
+    *) fail "Go 1.25 or newer is needed (the CLI's go.mod says so); found $version at $go_cmd" ;;
+  esac
+}
+
+engine_already_on_path() {
+  local existing
+  existing="$(command -v pulumi || true)"
+  [ -n "$existing" ] && [ "$(dirname "$existing")" != "$BIN_DIR" ]
+}
+
+# The stamp records what the cached binaries were built from; equal stamp + present binaries = nothing to do.
+expected_stamp() {
+  {
+    echo "pulumi=$PULUMI_VERSION command=$COMMAND_PLUGIN_VERSION"
+    cat "$WRAPPER_DIR/go.mod" "$WRAPPER_DIR/go.sum"
+    find "$WRAPPER_DIR/cmd" -type f -name '*.go' | LC_ALL=C sort | xargs cat
+  } | sha256sum | cut -d' ' -f1
+}
+
+cache_is_current() {
+  [ -x "$BIN_DIR/pulumi" ] && [ -x "$BIN_DIR/pulumi-language-nodejs" ] \
+    && [ -x "$PLUGIN_DIR/pulumi-resource-command" ] && [ -f "$STAMP_FILE" ] \
+    && [ "$(cat "$STAMP_FILE")" = "$(expected_stamp)" ]
+}
+
+go_build() {
+  local output="$1" package="$2"; shift 2
+  (
+    cd "$WRAPPER_DIR"
+    # -mod=readonly: go.mod/go.sum are committed; a build never rewrites them. -trimpath: reproducible paths.
+    GOMODCACHE="$CACHE_ROOT/gomod" GOCACHE="$CACHE_ROOT/gocache" GOFLAGS="-mod=readonly" GOTOOLCHAIN=local \
+      "$go_cmd" build -trimpath -o "$output" "$@" "$package"
+  ) || fail "go build of $package failed (command: cd $WRAPPER_DIR && go build -o $output $package)"
+}
+
+build_cli() {
+  say "building the Pulumi CLI $PULUMI_VERSION (cold: several minutes on 2 cores; cached afterwards)"
+  go_build "$BIN_DIR/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
+  local reported
+  reported="$("$BIN_DIR/pulumi" version)"
+  [ "$reported" = "$PULUMI_VERSION" ] || fail "built CLI reports '$reported', expected $PULUMI_VERSION"
+}
+
+build_language_host() {
+  say "building the Node.js language host (beside the CLI, where the CLI looks for it)"
+  go_build "$BIN_DIR/pulumi-language-nodejs" ./cmd/pulumi-language-nodejs -ldflags "-s -w"
+}
+
+build_command_provider() {
+  say "building the command provider (stand-in for command $COMMAND_PLUGIN_VERSION; kept off PATH)"
+  go_build "$PLUGIN_DIR/pulumi-resource-command" ./cmd/pulumi-resource-command -ldflags "-s -w"
+}
+
+install_command_plugin() {
+  local pulumi_home="${PULUMI_HOME:-$HOME/.pulumi}"
+  say "installing resource plugin command $COMMAND_PLUGIN_VERSION into $pulumi_home/plugins"
+  PULUMI_SKIP_UPDATE_CHECK=true "$BIN_DIR/pulumi" plugin install resource command "$COMMAND_PLUGIN_VERSION" \
+    --file "$PLUGIN_DIR/pulumi-resource-command" --reinstall >/dev/null \
+    || fail "pulumi plugin install resource command $COMMAND_PLUGIN_VERSION --file $PLUGIN_DIR/pulumi-resource-command failed"
+}
+
+try_docker_build_provider() {
+  say "trying the docker-build provider module $DOCKER_BUILD_MODULE@$DOCKER_BUILD_VERSION"
+  local result
+  result="$(cd "$WRAPPER_DIR" && GOMODCACHE="$CACHE_ROOT/gomod" GOCACHE="$CACHE_ROOT/gocache" GOFLAGS=-mod=mod \
+    "$go_cmd" mod download -json "$DOCKER_BUILD_MODULE@$DOCKER_BUILD_VERSION" 2>&1 || true)"
+  if printf '%s' "$result" | grep -q '"Error"'; then
+    say "docker-build provider not available from the Go module proxy; the local stack builds with docker build:"
+    printf '%s\n' "$result" | grep '"Error"' >&2
+  else
+    say "docker-build provider module is served now: see docs/engine.md to add it to the wrapper"
+  fi
+}
+
+write_stamp() {
+  expected_stamp >"$STAMP_FILE"
+}
+
+main() {
+  parse_arguments "$@"
+  if $print_path; then
+    printf '%s\n' "$BIN_DIR"
+    return
+  fi
+  if engine_already_on_path && ! $force; then
+    say "pulumi already on PATH at $(command -v pulumi) ($(pulumi version 2>/dev/null || echo 'version unknown')):" \
+      "skipping the build (--force builds anyway)"
+    return
+  fi
+  find_go
+  mkdir -p "$BIN_DIR" "$PLUGIN_DIR"
+  if ! $force && cache_is_current; then
+    say "engine up to date in $BIN_DIR"
+  else
+    local started=$SECONDS
+    build_cli
+    build_language_host
+    build_command_provider
+    write_stamp
+    say "built in $((SECONDS - started)) s into $BIN_DIR"
+  fi
+  install_command_plugin
+  if $try_docker_build; then
+    try_docker_build_provider
+  fi
+  say "add to PATH: $BIN_DIR"
+}
+
+main "$@"
