@@ -129,7 +129,8 @@ export function parseDigest(json: string): PreviewDigest | undefined {
 
 /** Policy violation headings as the CLI prints them: `pack@v1.0.0 [mandatory]  policy-name  (type: name)`. */
 export function parsePolicyViolations(diffText: string): PolicyViolation[] {
-    const heading = /^\s*(?:[-*]\s*)?(?:(\S+)@v(\S+)\s+)?\[(mandatory|advisory|remediate)\]\s+(\S+)\s+\(([^:()\s]+):\s*([^()]+?)\)\s*$/;
+    // Current CLIs print `pack@vX [level]  policy  (type: name)`; older ones `[level]  pack vX  policy (type: name)`.
+    const heading = /^\s*(?:[-*]\s*)?(?:(\S+)@v(\S+)\s+)?\[(mandatory|advisory|remediate)\]\s+(?:(\S+)\s+v\d\S*\s+)?(\S+)\s+\(([^:()\s]+):\s*([^()]+?)\)\s*$/;
     const seen = new Set<string>();
     const violations: PolicyViolation[] = [];
     for (const line of stripAnsi(diffText).split(/\r?\n/)) {
@@ -137,7 +138,8 @@ export function parsePolicyViolations(diffText: string): PolicyViolation[] {
         if (!match) {
             continue;
         }
-        const [, pack, , level, policy, resourceType, resourceName] = match;
+        const [, packAt, , level, packOld, policy, resourceType, resourceName] = match;
+        const pack = packAt ?? packOld;
         const key = [level, policy, resourceType, resourceName].join("\u0000");
         if (seen.has(key)) {
             continue;

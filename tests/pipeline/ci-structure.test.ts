@@ -1,0 +1,364 @@
+import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+import {
+    CI_FILE, Hash, isHash, jobNames, neededJobs, pipelineJobs, readCiFile, REPO_ROOT, resolvedJobs, scriptLines,
+    Variables,
+} from "./support/ci-config";
+
+const RUNNER_TAG = "cicd-docker";
+const DEPLOY_JOBS = ["deploy_staging", "stop_staging", "deploy_production"];
+const ALL_JOBS = ["test", "e2e", "preview", "deploy_staging", "stop_staging", "image_scan", "deploy_production"];
+
+// The variables GitLab sets for the pipelines this project cares about.
+const MERGE_REQUEST: Variables = {
+    CI_PIPELINE_SOURCE: "merge_request_event", CI_DEFAULT_BRANCH: "main", CI_MERGE_REQUEST_IID: "7",
+    CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: "feature/login", CI_COMMIT_REF_NAME: "feature/login",
+};
+const MAIN_PUSH: Variables = {
+    CI_PIPELINE_SOURCE: "push", CI_DEFAULT_BRANCH: "main", CI_COMMIT_BRANCH: "main", CI_COMMIT_REF_NAME: "main",
+};
+const BRANCH_PUSH_WITH_OPEN_MR: Variables = {
+    CI_PIPELINE_SOURCE: "push", CI_DEFAULT_BRANCH: "main", CI_COMMIT_BRANCH: "feature/login",
+    CI_COMMIT_REF_NAME: "feature/login", CI_OPEN_MERGE_REQUESTS: "group/app!7",
+};
+const BRANCH_PUSH_WITHOUT_MR: Variables = {
+    CI_PIPELINE_SOURCE: "push", CI_DEFAULT_BRANCH: "main", CI_COMMIT_BRANCH: "spike", CI_COMMIT_REF_NAME: "spike",
+};
+
+function walk(value: unknown, visit: (key: string, value: unknown, trail: string) => void, trail = ""): void {
+    if (Array.isArray(value)) {
+        value.forEach((item, index) => walk(item, visit, `${trail}[${index}]`));
+    } else if (isHash(value)) {
+        for (const [key, child] of Object.entries(value)) {
+            visit(key, child, `${trail}.${key}`);
+            walk(child, visit, `${trail}.${key}`);
+        }
+    }
+}
+
+function expandGlobals(text: string, doc: Hash): string {
+    const globals = isHash(doc.variables) ? doc.variables : {};
+    return text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (match, name: string) =>
+        typeof globals[name] === "string" ? String(globals[name]) : match);
+}
+
+function imageRefs(job: Hash, doc: Hash): string[] {
+    const refs: string[] = [];
+    const image = job.image;
+    if (typeof image === "string") refs.push(image);
+    if (isHash(image) && typeof image.name === "string") refs.push(image.name);
+    for (const service of Array.isArray(job.services) ? job.services : []) {
+        if (typeof service === "string") refs.push(service);
+        if (isHash(service) && typeof service.name === "string") refs.push(service.name);
+    }
+    return refs.map((ref) => expandGlobals(ref, doc));
+}
+
+function script(job: Hash): string {
+    return scriptLines(job).join("\n");
+}
+
+describe("pipeline: .gitlab-ci.yml structure", () => {
+    const doc = readCiFile();
+    const jobs = resolvedJobs(doc);
+
+    it("defines the jobs the issue asks for, and only jobs GitLab will accept as names", () => {
+        assert.deepStrictEqual([...jobNames(doc)].sort(), [...ALL_JOBS].sort());
+    });
+
+    it("uses rules:, never only: or except:, anywhere in the file", () => {
+        const offenders: string[] = [];
+        walk(doc, (key, _value, trail) => {
+            if (key === "only" || key === "except") offenders.push(trail);
+        });
+        assert.deepStrictEqual(offenders, []);
+        for (const name of ALL_JOBS) {
+            assert.ok(Array.isArray(jobs[name].rules), `${name} has no rules: list`);
+        }
+    });
+
+    describe("workflow: one pipeline per change", () => {
+        it("creates a merge-request pipeline for merge requests", () => {
+            assert.ok(Object.keys(pipelineJobs(doc, MERGE_REQUEST)).length > 0);
+        });
+        it("creates a branch pipeline for pushes to the default branch", () => {
+            assert.ok(Object.keys(pipelineJobs(doc, MAIN_PUSH)).length > 0);
+        });
+        it("creates no branch pipeline for a push that already has an open merge request (no duplicates)", () => {
+            assert.deepStrictEqual(pipelineJobs(doc, BRANCH_PUSH_WITH_OPEN_MR), {});
+        });
+        it("creates no pipeline for other branches without a merge request", () => {
+            assert.deepStrictEqual(pipelineJobs(doc, BRANCH_PUSH_WITHOUT_MR), {});
+        });
+    });
+
+    describe("rules per pipeline source", () => {
+        it("merge requests run test, e2e and preview, and never deploy", () => {
+            assert.deepStrictEqual(Object.keys(pipelineJobs(doc, MERGE_REQUEST)).sort(), ["e2e", "preview", "test"]);
+        });
+        it("the default branch runs test, e2e, staging, the scan and production, but no preview", () => {
+            assert.deepStrictEqual(Object.keys(pipelineJobs(doc, MAIN_PUSH)).sort(),
+                ["deploy_production", "deploy_staging", "e2e", "image_scan", "stop_staging", "test"]);
+        });
+        it("deploys staging automatically and production only by hand, as a blocking manual job", () => {
+            const main = pipelineJobs(doc, MAIN_PUSH);
+            assert.strictEqual(main.deploy_staging.when, "on_success");
+            assert.strictEqual(main.deploy_production.when, "manual");
+            assert.strictEqual(main.deploy_production.allowFailure, false,
+                "a manual production job must block the pipeline rather than be skippable");
+        });
+        it("makes stop_staging manual and non-blocking", () => {
+            const stop = pipelineJobs(doc, MAIN_PUSH).stop_staging;
+            assert.strictEqual(stop.when, "manual");
+            assert.strictEqual(stop.allowFailure, true);
+        });
+    });
+
+    describe("needs: the DAG", () => {
+        it("names only jobs that exist in the same pipeline, for every pipeline source", () => {
+            for (const variables of [MERGE_REQUEST, MAIN_PUSH]) {
+                const running = pipelineJobs(doc, variables);
+                for (const name of Object.keys(running)) {
+                    for (const need of neededJobs(jobs[name])) {
+                        assert.ok(running[need.job] !== undefined || need.optional,
+                            `${name} needs ${need.job}, which is not in the ${variables.CI_PIPELINE_SOURCE} pipeline`);
+                    }
+                }
+            }
+        });
+        it("deploys staging only after the unit and end-to-end tests", () => {
+            assert.deepStrictEqual(neededJobs(jobs.deploy_staging).map((n) => n.job).sort(), ["e2e", "test"]);
+        });
+        it("scans the image staging deployed, with its dotenv artifact", () => {
+            const need = neededJobs(jobs.image_scan).find((n) => n.job === "deploy_staging");
+            assert.ok(need, "image_scan must need deploy_staging");
+            assert.notStrictEqual(need.artifacts, false);
+        });
+        it("reaches production only after staging deployed and the scan passed", () => {
+            const needs = neededJobs(jobs.deploy_production).map((n) => n.job);
+            assert.ok(needs.includes("deploy_staging") && needs.includes("image_scan"), `needs: ${needs.join(", ")}`);
+        });
+        it("never lets the scan block staging", () => {
+            assert.ok(!neededJobs(jobs.deploy_staging).some((n) => n.job === "image_scan"));
+        });
+        it("starts tests and preview at once (empty needs)", () => {
+            for (const name of ["test", "e2e", "preview"]) {
+                assert.deepStrictEqual(jobs[name].needs, [], name);
+            }
+        });
+    });
+
+    describe("environments and resource groups", () => {
+        it("deploy_staging: environment staging with its URL from the dotenv artifact, on_stop and auto_stop_in", () => {
+            const env = jobs.deploy_staging.environment as Hash;
+            assert.strictEqual(env.name, "staging");
+            assert.strictEqual(env.url, "$STAGING_URL");
+            assert.strictEqual(env.on_stop, "stop_staging");
+            assert.match(String(env.auto_stop_in), /^\d+ (minute|hour|day|week|month)s?$/);
+            const reports = (jobs.deploy_staging.artifacts as Hash).reports as Hash;
+            assert.strictEqual(reports.dotenv, "deploy.env");
+            assert.match(script(jobs.deploy_staging), /STAGING_URL=.*>>? deploy\.env/);
+        });
+        it("stop_staging stops the staging environment with pulumi destroy", () => {
+            const env = jobs.stop_staging.environment as Hash;
+            assert.deepStrictEqual({ name: env.name, action: env.action }, { name: "staging", action: "stop" });
+            assert.match(script(jobs.stop_staging), /pulumi destroy --yes --stack staging\b/);
+        });
+        it("deploy_production targets the protected production environment and the prod stack", () => {
+            const env = jobs.deploy_production.environment as Hash;
+            assert.strictEqual(env.name, "production");
+            assert.match(script(jobs.deploy_production), /pulumi up --yes --stack prod\b/);
+        });
+        it("deploy_staging runs pulumi up on the staging stack with the policy pack", () => {
+            assert.match(script(jobs.deploy_staging), /pulumi up --yes --stack staging --policy-pack policy\b/);
+        });
+        it("serializes each environment's jobs with a resource group", () => {
+            assert.strictEqual(jobs.deploy_staging.resource_group, "staging");
+            assert.strictEqual(jobs.stop_staging.resource_group, "staging");
+            assert.strictEqual(jobs.deploy_production.resource_group, "production");
+        });
+    });
+
+    describe("interruptible, tags, images", () => {
+        it("never interrupts a deploy or a teardown", () => {
+            for (const name of DEPLOY_JOBS) {
+                assert.notStrictEqual(jobs[name].interruptible, true, name);
+            }
+        });
+        it("lets a newer commit cancel tests, e2e and preview", () => {
+            for (const name of ["test", "e2e", "preview"]) {
+                assert.strictEqual(jobs[name].interruptible, true, name);
+            }
+        });
+        it(`runs every job on the project runner (tag ${RUNNER_TAG})`, () => {
+            for (const name of ALL_JOBS) {
+                assert.ok(Array.isArray(jobs[name].tags) && (jobs[name].tags as string[]).includes(RUNNER_TAG), name);
+            }
+        });
+        it("pins every image and service to an explicit tag other than latest", () => {
+            for (const name of ALL_JOBS) {
+                const refs = imageRefs(jobs[name], doc);
+                assert.ok(refs.length > 0, `${name} names no image`);
+                for (const ref of refs) {
+                    const tag = /:([^/:@]+)$/.exec(ref)?.[1];
+                    assert.ok(tag !== undefined && !ref.includes("$"), `${name}: ${ref} has no resolvable tag`);
+                    assert.notStrictEqual(tag, "latest", `${name}: ${ref}`);
+                }
+            }
+        });
+    });
+
+    describe("test job", () => {
+        const test = jobs.test;
+        it("runs npm ci, lint, typecheck, unit and app tests against a PostgreSQL service", () => {
+            const text = script(test);
+            for (const step of ["npm ci", "npm run lint", "npm run typecheck", "npm run test:unit", "npm --prefix app test"]) {
+                assert.ok(text.includes(step), `missing: ${step}`);
+            }
+            assert.ok(imageRefs(test, doc).some((ref) => ref.startsWith("postgres:")));
+        });
+        it("publishes JUnit and Cobertura coverage reports, even when tests fail", () => {
+            const artifacts = test.artifacts as Hash;
+            assert.strictEqual(artifacts.when, "always");
+            const reports = artifacts.reports as Hash;
+            assert.ok(JSON.stringify(reports.junit).includes("reports/junit-"));
+            assert.deepStrictEqual(reports.coverage_report, { coverage_format: "cobertura", path: "coverage/cobertura-coverage.xml" });
+            assert.match(script(test), /mocha-junit-reporter/);
+            assert.match(script(test), /c8 .*--reporter=cobertura/);
+            assert.ok(typeof test.coverage === "string" && new RegExp(test.coverage.slice(1, -1)).test("Lines        : 81.25% ( 130/160 )"),
+                "coverage: regex must read c8's text-summary line");
+        });
+        it("caches npm keyed on the lockfiles", () => {
+            for (const name of ["test", "e2e", "preview", "deploy_staging"]) {
+                const cache = jobs[name].cache as Hash;
+                const key = cache.key as Hash;
+                assert.ok((key.files as string[]).includes("package-lock.json"), name);
+                assert.deepStrictEqual(cache.paths, [".npm/"], name);
+            }
+            assert.strictEqual((doc.variables as Hash).npm_config_cache, "$CI_PROJECT_DIR/.npm");
+        });
+    });
+
+    describe("e2e job", () => {
+        const e2e = jobs.e2e;
+        it("talks to Docker-in-Docker over TLS", () => {
+            assert.ok(imageRefs(e2e, doc).some((ref) => /^docker:27[\d.]*-dind$/.test(ref)));
+            const variables = e2e.variables as Hash;
+            assert.strictEqual(variables.DOCKER_HOST, "tcp://docker:2376");
+            assert.strictEqual(variables.DOCKER_TLS_CERTDIR, "/certs");
+            assert.strictEqual(variables.DOCKER_TLS_VERIFY, "1");
+            assert.strictEqual(variables.DOCKER_CERT_PATH, "/certs/client");
+        });
+        it("runs the Compose stack tests with a JUnit report kept on failure", () => {
+            assert.match(script(e2e), /mocha "tests\/compose\/\*\*\/\*\.test\.ts" --reporter mocha-junit-reporter/);
+            assert.strictEqual((e2e.artifacts as Hash).when, "always");
+        });
+        it("tears everything down in after_script, which runs even when the tests fail", () => {
+            const after = (e2e.after_script as string[]).join("\n");
+            assert.match(after, /docker rm --force --volumes/);
+            assert.match(after, /docker network prune --force/);
+            assert.match(after, /docker volume prune --force/);
+        });
+    });
+
+    describe("image scan", () => {
+        const scan = jobs.image_scan;
+        it("fails on fixed HIGH and CRITICAL findings and is not allowed to fail", () => {
+            assert.match(script(scan), /trivy image --exit-code 1 --severity HIGH,CRITICAL\b/);
+            assert.notStrictEqual(scan.allow_failure, true);
+            assert.ok(imageRefs(scan, doc).some((ref) => ref.startsWith("aquasec/trivy:")));
+        });
+        it("scans the image reference staging exported", () => {
+            assert.match(script(deployStagingScript()), /STAGING_IMAGE=/);
+            assert.match(script(scan), /"\$STAGING_IMAGE"/);
+        });
+        function deployStagingScript(): Hash {
+            return jobs.deploy_staging;
+        }
+    });
+
+    describe("credentials", () => {
+        const pulumiJobs = ["preview", "deploy_staging", "stop_staging", "deploy_production"];
+        it("gives Pulumi jobs an OIDC token for AWS and no static AWS keys anywhere", () => {
+            for (const name of pulumiJobs) {
+                const tokens = jobs[name].id_tokens as Hash;
+                assert.ok(isHash(tokens) && isHash(tokens.AWS_ID_TOKEN) && tokens.AWS_ID_TOKEN.aud, name);
+                const variables = jobs[name].variables as Hash;
+                assert.ok(String(variables.AWS_WEB_IDENTITY_TOKEN_FILE).startsWith("/"), name);
+                assert.match(String(variables.AWS_ROLE_ARN), /^\$AWS_(DEPLOY|PREVIEW)_ROLE_ARN$/, name);
+            }
+            const text = fs.readFileSync(CI_FILE, "utf8");
+            assert.doesNotMatch(text, /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
+        });
+        it("gives merge-request previews the read-only role and deploys the deploy role", () => {
+            assert.strictEqual((jobs.preview.variables as Hash).AWS_ROLE_ARN, "$AWS_PREVIEW_ROLE_ARN");
+            for (const name of DEPLOY_JOBS) {
+                assert.strictEqual((jobs[name].variables as Hash).AWS_ROLE_ARN, "$AWS_DEPLOY_ROLE_ARN", name);
+            }
+        });
+        it("stops with one clear error when no Pulumi backend is configured", () => {
+            const before = (jobs.deploy_staging.before_script as string[]).join("\n");
+            assert.match(before, /PULUMI_ACCESS_TOKEN/);
+            assert.match(before, /PULUMI_BACKEND_URL/);
+            assert.match(before, /PULUMI_CONFIG_PASSPHRASE/);
+            assert.match(before, /ERROR: no Pulumi backend/);
+        });
+        it("builds images through Docker-in-Docker with TLS in every Pulumi job that builds", () => {
+            for (const name of ["preview", "deploy_staging", "deploy_production"]) {
+                assert.strictEqual((jobs[name].variables as Hash).DOCKER_HOST, "tcp://docker:2376", name);
+                assert.strictEqual((jobs[name].variables as Hash).DOCKER_TLS_CERTDIR, "/certs", name);
+            }
+        });
+    });
+
+    describe("preview job", () => {
+        it("previews staging and prod with the policy pack and posts one note", () => {
+            const text = script(jobs.preview);
+            assert.match(text, /run-previews\.sh --out \.preview staging prod/);
+            assert.match(text, /npx tsx scripts\/mr-note\/main\.ts --dir \.preview .*staging prod/);
+            const runner = fs.readFileSync(path.join(REPO_ROOT, "scripts/mr-note/run-previews.sh"), "utf8");
+            assert.match(runner, /pulumi preview --stack "\$stack" --diff --policy-pack "\$POLICY_PACK"/);
+            assert.match(runner, /pulumi preview --stack "\$stack" --json/);
+        });
+        it("keeps only the rendered note as an artifact, not the raw preview (it holds property values)", () => {
+            assert.deepStrictEqual((jobs.preview.artifacts as Hash).paths, [".preview/note.md"]);
+        });
+    });
+
+    describe("GitLab CI JSON schema (check-jsonschema --builtin-schema vendor.gitlab-ci)", () => {
+        const available = spawnSync("check-jsonschema", ["--version"], { encoding: "utf8" }).status === 0;
+
+        it("accepts .gitlab-ci.yml", function () {
+            if (!available) {
+                this.skip(); // not installed: `pip install check-jsonschema` (see docs/pipeline.md)
+            }
+            const result = spawnSync("check-jsonschema", ["--builtin-schema", "vendor.gitlab-ci", CI_FILE], { encoding: "utf8" });
+            assert.strictEqual(result.status, 0, result.stdout + result.stderr);
+        });
+        it("rejects a copy with an unknown job keyword (the validator really validates)", function () {
+            if (!available) {
+                this.skip();
+            }
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-schema-"));
+            try {
+                const broken = readCiFile();
+                (broken.deploy_staging as Hash).deploy_when = "always";
+                const file = path.join(dir, ".gitlab-ci.yml");
+                fs.writeFileSync(file, stringify(broken));
+                let failed = false;
+                try {
+                    execFileSync("check-jsonschema", ["--builtin-schema", "vendor.gitlab-ci", file], { stdio: "pipe" });
+                } catch {
+                    failed = true;
+                }
+                assert.ok(failed, "the schema accepted an unknown keyword");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    });
+});
