@@ -1,0 +1,267 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as gitlab from "@cicd/pulumi-gitlab";
+import { LocalConfig, PROJECT, ProductionConfig, StagingConfig, isArmInstanceType, loadConfig } from "../config";
+import { EnvironmentVariables, Project } from "../gitlab";
+import { ComposeHost, LocalTarget } from "../host";
+import { LocalImage, PromotedImage, RegistryImage } from "../image";
+
+/** Stack outputs: plain values or Outputs (secrets stay secret Outputs). */
+export type ProgramOutputs = Record<string, pulumi.Input<unknown>>;
+
+export interface ProgramOptions {
+    /** Repository root (holds app/ and app/deploy/); defaults to the folder above components/. */
+    readonly repoRoot?: string;
+    /** Environment for CI fallbacks (CI_COMMIT_SHA, CI_REGISTRY_USER, ...); defaults to process.env. */
+    readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The whole program: validates the stack's config first (one error, nothing created), then wires the
+ * components of the stack's environment. index.ts calls this and exports what it returns.
+ */
+export function createProgram(options: ProgramOptions = {}): ProgramOutputs {
+    const repoRoot = options.repoRoot ?? path.resolve(__dirname, "..", "..");
+    const config = loadConfig(repoRoot, options.env ?? process.env);
+    switch (config.environment) {
+        case "local":
+            return localProgram(config, repoRoot);
+        case "staging":
+            return stagingProgram(config, repoRoot);
+        case "production":
+            return productionProgram(config, repoRoot);
+    }
+}
+
+const appDir = (repoRoot: string) => path.join(repoRoot, "app");
+const bundleDir = (repoRoot: string) => path.join(repoRoot, "app", "deploy");
+
+/** `local`: the image built and the stack run on this machine's Docker engine; no cloud, no GitLab. */
+function localProgram(config: LocalConfig, repoRoot: string): ProgramOutputs {
+    const image = new LocalImage("app-image", {
+        contextDir: appDir(repoRoot),
+        repository: `${PROJECT}-local/app`,
+        buildArgs: {
+            BUILD_IMAGE: config.baseImages.build,
+            RUNTIME_IMAGE: config.baseImages.runtime,
+            APP_VERSION: config.appVersion,
+            // Only when configured: a per-commit build arg would rebuild an unchanged source.
+            GIT_COMMIT: config.gitCommit || undefined,
+        },
+        caFile: config.buildCaFile,
+    });
+    const target = new LocalTarget("local", {
+        bundleDir: bundleDir(repoRoot),
+        stateDir: config.stateDir,
+        image: { ref: image.ref, id: image.imageId },
+        httpPort: config.httpPort,
+        dbPassword: config.dbPassword === undefined ? undefined : pulumi.secret(config.dbPassword),
+        composeImages: { postgres: config.baseImages.postgres, nginx: config.baseImages.nginx },
+    });
+    return {
+        environment: "local",
+        url: target.url,
+        imageRef: image.ref,
+        imageId: image.imageId,
+        composeProject: target.project,
+        envFile: target.envFile,
+    };
+}
+
+/** Providers of a remote stack: AWS with the tags every resource carries, GitLab with the stack's token. */
+function remoteProviders(config: StagingConfig | ProductionConfig) {
+    const tags = { Project: PROJECT, Stack: config.stack, ManagedBy: "pulumi" };
+    const awsProvider = new aws.Provider("aws", { region: config.awsRegion as aws.Region, defaultTags: { tags } });
+    const gitlabProvider = new gitlab.Provider("gitlab", { baseUrl: config.gitlab.baseUrl, token: pulumi.secret(config.gitlab.token) });
+    return { tags, awsProvider, gitlabProvider };
+}
+
+function registryHost(repository: string): string {
+    return repository.split("/")[0];
+}
+
+function hostEnv(postgresPassword: pulumi.Output<string>, config: StagingConfig | ProductionConfig): pulumi.Output<Record<string, string>> {
+    return pulumi.secret(
+        postgresPassword.apply((password) => {
+            const env: Record<string, string> = {
+                POSTGRES_PASSWORD: password,
+                POSTGRES_USER: "app",
+                POSTGRES_DB: "app",
+                HTTP_BIND: "0.0.0.0",
+                HTTP_PORT: "80",
+            };
+            if (config.baseImages.postgres) env.POSTGRES_IMAGE = config.baseImages.postgres;
+            if (config.baseImages.nginx) env.NGINX_IMAGE = config.baseImages.nginx;
+            return env;
+        }),
+    );
+}
+
+function hostArgs(config: StagingConfig | ProductionConfig, tags: Record<string, string>) {
+    return {
+        instanceType: config.host.instanceType,
+        rootVolumeSizeGb: config.host.rootVolumeSizeGb,
+        subnetId: config.host.subnetId,
+        // Pinned so that a replaced host lands where its data volume is.
+        availabilityZone: `${config.awsRegion}a`,
+        architecture: isArmInstanceType(config.host.instanceType) ? ("arm64" as const) : ("amd64" as const),
+        tags,
+    };
+}
+
+/**
+ * `staging`: builds and pushes the image, owns its host and its staging-scoped CI variables. Everything
+ * project-level (project, environments, deploy token, runner) is read from the prod stack, so
+ * `pulumi destroy -s staging` deletes nothing else.
+ */
+function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs {
+    const { tags, awsProvider, gitlabProvider } = remoteProviders(config);
+    const project = new pulumi.StackReference("project", { name: config.projectStack });
+
+    const variables = new EnvironmentVariables(
+        "staging-vars",
+        { project: project.requireOutput("projectId").apply(String), environment: "staging", sshPrivateKey: pulumi.secret(config.host.sshPrivateKey) },
+        { providers: { gitlab: gitlabProvider } },
+    );
+
+    const image = new RegistryImage("app-image", {
+        contextDir: appDir(repoRoot),
+        repository: config.imageRepository,
+        gitCommit: config.gitCommit,
+        stack: config.stack,
+        appVersion: config.appVersion,
+        platforms: config.platforms,
+        baseImages: config.baseImages,
+        caFile: config.buildCaFile,
+        registry: { address: registryHost(config.imageRepository), username: config.registryUsername, password: pulumi.secret(config.registryPassword) },
+    });
+
+    const host = new ComposeHost(
+        "staging",
+        {
+            environment: "staging",
+            host: hostArgs(config, tags),
+            ssh: {
+                publicKey: config.host.sshPublicKey,
+                privateKey: pulumi.secret(config.host.sshPrivateKey),
+                ingressCidrs: config.host.sshIngressCidrs,
+                ingressSecurityGroupIds: project.requireOutput("runnerSecurityGroupId").apply((id) => [String(id)]),
+                connectVia: config.host.sshConnectVia,
+            },
+            deploy: {
+                imageRef: image.ref,
+                imageDigest: image.digest,
+                bundleDir: bundleDir(repoRoot),
+                env: hostEnv(variables.postgresPassword, config),
+                registry: {
+                    address: registryHost(config.imageRepository),
+                    username: project.requireOutput("deployTokenUsername").apply(String),
+                    password: pulumi.secret(project.requireOutput("deployTokenPassword").apply(String)),
+                },
+            },
+        },
+        { providers: { aws: awsProvider } },
+    );
+
+    return {
+        environment: "staging",
+        url: host.url,
+        hostAddress: host.publicIp,
+        imageRef: image.ref,
+        imageDigest: image.digest,
+        imageTag: image.shaTag,
+        gitCommit: config.gitCommit,
+        ciVariables: variables.keys,
+    };
+}
+
+/**
+ * `prod`: owns the project-level GitLab resources and the production host. It never builds: it
+ * deploys the digest staging built (or `imageRef`), verified in the registry and tagged for
+ * production. With `bootstrap: true` it provisions GitLab only, before any image exists.
+ */
+function productionProgram(config: ProductionConfig, repoRoot: string): ProgramOutputs {
+    const { tags, awsProvider, gitlabProvider } = remoteProviders(config);
+    const providers = { aws: awsProvider, gitlab: gitlabProvider };
+
+    const project = new Project(
+        "gitlab",
+        {
+            project: { name: PROJECT, namespaceId: config.gitlabNamespaceId },
+            environments: { productionApprovals: config.productionApprovals },
+            registry: { host: registryHost(config.imageRepository) },
+        },
+        { providers },
+    );
+    const variables = new EnvironmentVariables(
+        "production-vars",
+        { project: project.projectId, environment: "production", sshPrivateKey: pulumi.secret(config.host.sshPrivateKey) },
+        { providers },
+    );
+
+    const outputs: ProgramOutputs = {
+        environment: "production",
+        projectId: project.projectId,
+        projectUrl: project.webUrl,
+        registryRepository: project.registryRepository,
+        deployTokenUsername: project.deployTokenUsername,
+        deployTokenPassword: project.deployTokenPassword,
+        ciVariables: variables.keys,
+    };
+
+    if (config.bootstrap) {
+        outputs.hosts = "skipped: bootstrap is true (GitLab resources only). Deploy staging, then `pulumi config rm bootstrap -s prod` and `pulumi up -s prod`.";
+        return outputs;
+    }
+
+    const staging = config.imageRef === undefined ? new pulumi.StackReference("staging", { name: config.stagingStack }) : undefined;
+    const sourceRef = config.imageRef ?? staging!.requireOutput("imageRef").apply(String);
+    const lookupRef = staging ? staging.requireOutput("imageTag").apply(String) : undefined;
+    const registry = { address: registryHost(config.imageRepository), username: config.registryUsername, password: pulumi.secret(config.registryPassword) };
+
+    const image = new PromotedImage("app-image", {
+        sourceRef,
+        lookupRef,
+        repository: config.imageRepository,
+        tag: config.gitCommit ? `production-${config.gitCommit}` : pulumi.output(sourceRef).apply((ref) => `production-${ref.split("sha256:")[1]?.slice(0, 12) ?? "unknown"}`),
+        registry,
+    });
+
+    const host = new ComposeHost(
+        "production",
+        {
+            environment: "production",
+            host: hostArgs(config, tags),
+            ssh: {
+                publicKey: config.host.sshPublicKey,
+                privateKey: pulumi.secret(config.host.sshPrivateKey),
+                ingressCidrs: config.host.sshIngressCidrs,
+                connectVia: config.host.sshConnectVia,
+            },
+            dataVolume: { sizeGb: config.dataVolumeSizeGb },
+            protect: config.protectData,
+            deploy: {
+                imageRef: image.ref,
+                imageDigest: image.digest,
+                bundleDir: bundleDir(repoRoot),
+                env: hostEnv(variables.postgresPassword, config),
+                registry: { address: registryHost(config.imageRepository), username: project.deployTokenUsername, password: project.deployTokenPassword },
+            },
+        },
+        { providers: { aws: awsProvider } },
+    );
+    if (!config.protectData) {
+        pulumi.log.warn("protectData is false: the production host and its database volume can be deleted by `pulumi destroy`.");
+    }
+
+    return {
+        ...outputs,
+        url: host.url,
+        hostAddress: host.publicIp,
+        imageRef: image.ref,
+        imageDigest: image.digest,
+        promotedTag: image.promotedTag,
+        dataVolumeId: host.dataVolumeId,
+    };
+}

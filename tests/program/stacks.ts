@@ -1,0 +1,136 @@
+// Runs the whole program of one stack under mocks and returns what it registered. Shared by the
+// program tests, the policy tests (they evaluate the pack over `resources`) and the benchmark.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { createProgram, ProgramOutputs } from "../../components/program";
+import { MockRecorder, RecordedResource, installMocks } from "../support/mocks";
+
+export type StackName = "local" | "staging" | "prod";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const ORGANIZATION = "acme";
+
+/** Fake secrets: known strings that tests search for in everything the program exposes. */
+export const FAKE_SECRETS = {
+    sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKEKEYb3BlbnNzaC1rZXktdjEAAAAAfakefakefake\n-----END OPENSSH PRIVATE KEY-----\n",
+    gitlabToken: "glpat-FAKEgitlabTOKEN0123456789",
+    registryPassword: "FAKEregistryPASSWORD-0123456789",
+    dbPassword: "FAKEdbPASSWORD0123456789abcdef",
+    deployTokenPassword: "gldt-FAKEdeployTOKEN0123456789",
+} as const;
+
+const P = "gitlab-docker-delivery";
+
+/** A complete, valid config per stack (keys without the project prefix, except provider keys). */
+export const STACK_CONFIG: Readonly<Record<StackName, Record<string, string>>> = {
+    local: {
+        httpPort: "8080",
+        stateDir: "/tmp/gitlab-docker-delivery-test-state",
+        baseImages: JSON.stringify({
+            build: "cicd-standin/node-build:trixie",
+            runtime: "cicd-standin/node-runtime:trixie",
+            postgres: "cicd-standin/postgres:trixie",
+            nginx: "cicd-standin/nginx:trixie",
+        }),
+    },
+    staging: {
+        "aws:region": "eu-central-1",
+        instanceType: "t3.small",
+        imageRepository: "registry.gitlab.com/acme/gitlab-docker-delivery",
+        gitCommit: "0123456789abcdef0123456789abcdef01234567",
+        registryUsername: "ci-bot",
+        registryPassword: FAKE_SECRETS.registryPassword,
+        gitlabToken: FAKE_SECRETS.gitlabToken,
+        sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFake deploy@example",
+        sshPrivateKey: FAKE_SECRETS.sshPrivateKey,
+        sshIngressCidrs: JSON.stringify(["203.0.113.4/32"]),
+    },
+    prod: {
+        "aws:region": "eu-central-1",
+        instanceType: "t3.medium",
+        imageRepository: "registry.gitlab.com/acme/gitlab-docker-delivery",
+        gitCommit: "0123456789abcdef0123456789abcdef01234567",
+        registryUsername: "ci-bot",
+        registryPassword: FAKE_SECRETS.registryPassword,
+        gitlabToken: FAKE_SECRETS.gitlabToken,
+        sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFake deploy@example",
+        sshPrivateKey: FAKE_SECRETS.sshPrivateKey,
+        sshIngressCidrs: JSON.stringify(["203.0.113.4/32"]),
+        productionApprovals: "1",
+    },
+};
+
+export const STAGING_DIGEST = `sha256:${"cd".repeat(32)}`;
+
+/** Outputs of the stacks the program references. */
+export const STACK_OUTPUTS: Readonly<Record<string, Record<string, unknown>>> = {
+    [`${ORGANIZATION}/${P}/prod`]: {
+        projectId: "4242",
+        deployTokenUsername: "gitlab+deploy-token-1",
+        deployTokenPassword: FAKE_SECRETS.deployTokenPassword,
+        runnerSecurityGroupId: "sg-0runner0000000000",
+    },
+    [`${ORGANIZATION}/${P}/staging`]: {
+        imageRef: `registry.gitlab.com/acme/gitlab-docker-delivery@${STAGING_DIGEST}`,
+        imageDigest: STAGING_DIGEST,
+        imageTag: "registry.gitlab.com/acme/gitlab-docker-delivery:0123456789abcdef0123456789abcdef01234567",
+    },
+};
+
+export interface CaptureOptions {
+    /** Keys to add or replace (value undefined removes the key). */
+    readonly config?: Readonly<Record<string, string | undefined>>;
+    /** Process environment the program sees (CI fallbacks); defaults to empty so CI variables do not leak in. */
+    readonly env?: Readonly<Record<string, string | undefined>>;
+    /** Registry digest returned by the docker registry lookup (prod verification). */
+    readonly registryDigest?: string;
+}
+
+export interface CapturedStack {
+    readonly recorder: MockRecorder;
+    readonly resources: readonly RecordedResource[];
+    readonly outputs?: ProgramOutputs;
+    readonly error?: Error;
+}
+
+const SECRET_CONFIG_KEYS = ["sshPrivateKey", "gitlabToken", "registryPassword", "dbPassword"];
+
+/** The config map as Pulumi hands it to a program: full keys, plus the list of secret keys. */
+export function pulumiConfig(values: Readonly<Record<string, string | undefined>>): { config: Record<string, string>; secretKeys: string[] } {
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(values)) {
+        if (value === undefined) continue;
+        const fullKey = key.includes(":") ? key : `${P}:${key}`;
+        config[fullKey] = value;
+        if (SECRET_CONFIG_KEYS.includes(key)) secretKeys.push(fullKey);
+    }
+    return { config, secretKeys };
+}
+
+/** Runs `stack`'s program under fresh mocks and waits until every registration has settled. */
+export async function captureStack(stack: StackName, options: CaptureOptions = {}): Promise<CapturedStack> {
+    const recorder = await installMocks({
+        stack,
+        organization: ORGANIZATION,
+        stackOutputs: STACK_OUTPUTS,
+        calls: {
+            "docker:index/getRegistryImage:getRegistryImage": (inputs) => ({
+                id: inputs.name,
+                name: inputs.name,
+                sha256Digest: options.registryDigest ?? STAGING_DIGEST,
+            }),
+        },
+    });
+    const { config, secretKeys } = pulumiConfig({ ...STACK_CONFIG[stack], ...(options.config ?? {}) });
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    let outputs: ProgramOutputs | undefined;
+    let error: Error | undefined;
+    try {
+        outputs = createProgram({ repoRoot: REPO_ROOT, env: options.env ?? {} });
+    } catch (err) {
+        error = err as Error;
+    }
+    await recorder.settle();
+    return { recorder, resources: recorder.resources, outputs, error };
+}
