@@ -103,6 +103,8 @@ export declare class Project extends pulumi.CustomResource {
     /** Whether the repository has no commits yet. */
     readonly emptyRepo: pulumi.Output<boolean>;
     readonly httpUrlToRepo: pulumi.Output<string>;
+    /** Secret. */
+    readonly importUrlPassword: pulumi.Output<string | undefined>;
     readonly name: pulumi.Output<string>;
     readonly namespaceId: pulumi.Output<number>;
     readonly onlyAllowMergeIfPipelineSucceeds: pulumi.Output<boolean | undefined>;

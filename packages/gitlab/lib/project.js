@@ -26,11 +26,11 @@ class Project extends pulumi.CustomResource {
         required: [],
         outputs: {
             containerRegistryAccessLevel: true, defaultBranch: true, description: true, emptyRepo: true,
-            httpUrlToRepo: true, name: true, namespaceId: true, onlyAllowMergeIfPipelineSucceeds: true, path: true,
+            httpUrlToRepo: true, importUrlPassword: true, name: true, namespaceId: true, onlyAllowMergeIfPipelineSucceeds: true, path: true,
             pathWithNamespace: true, runnersToken: true, sshUrlToRepo: true, visibilityLevel: true, webUrl: true,
         },
         secretInputs: ["importUrlPassword"],
-        secretOutputs: ["runnersToken"],
+        secretOutputs: ["importUrlPassword", "runnersToken"],
     });
     /** Whether `obj` is a Project, also across copies of this package. */
     static isInstance(obj) {

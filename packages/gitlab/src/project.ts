@@ -118,11 +118,11 @@ export class Project extends pulumi.CustomResource {
         required: [],
         outputs: {
             containerRegistryAccessLevel: true, defaultBranch: true, description: true, emptyRepo: true,
-            httpUrlToRepo: true, name: true, namespaceId: true, onlyAllowMergeIfPipelineSucceeds: true, path: true,
+            httpUrlToRepo: true, importUrlPassword: true, name: true, namespaceId: true, onlyAllowMergeIfPipelineSucceeds: true, path: true,
             pathWithNamespace: true, runnersToken: true, sshUrlToRepo: true, visibilityLevel: true, webUrl: true,
         },
         secretInputs: ["importUrlPassword"],
-        secretOutputs: ["runnersToken"],
+        secretOutputs: ["importUrlPassword", "runnersToken"],
     });
 
     /** Whether `obj` is a Project, also across copies of this package. */
@@ -136,6 +136,8 @@ export class Project extends pulumi.CustomResource {
     /** Whether the repository has no commits yet. */
     declare public readonly emptyRepo: pulumi.Output<boolean>;
     declare public readonly httpUrlToRepo: pulumi.Output<string>;
+    /** Secret. */
+    declare public readonly importUrlPassword: pulumi.Output<string | undefined>;
     declare public readonly name: pulumi.Output<string>;
     declare public readonly namespaceId: pulumi.Output<number>;
     declare public readonly onlyAllowMergeIfPipelineSucceeds: pulumi.Output<boolean | undefined>;
