@@ -46,7 +46,12 @@ export interface RunningProcess {
 export function spawnNode(script: string, env: Record<string, string>, port = 0): RunningProcess {
   const child = spawn(process.execPath, [script], {
     cwd: APP_DIR,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      // Lets c8 (or NODE_V8_COVERAGE set by CI) see the code the server process runs.
+      ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
