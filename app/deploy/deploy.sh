@@ -1,0 +1,596 @@
+#!/usr/bin/env bash
+# Deploys the app's image onto this host's Compose stack with no downtime, behind a health gate.
+#
+# How a deploy goes (each step is a function below, in this order, all inside the host lock):
+#   new replicas start BESIDE the old ones under the network alias "app-candidate", which nginx does not route to;
+#   each must answer GET /ready with 200 before the timeout; then they take the alias "app-live" that nginx
+#   resolves (1 s DNS validity), and only after that the old replicas get SIGTERM, drain and are removed.
+#   A new replica that is not ready in time fails the deploy: the new containers are removed, the old ones never
+#   stopped serving. The database and its volume are never recreated (db is only ever `up --no-recreate`).
+#
+# Environment: REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD  log in before pulling (password via stdin only)
+#              DEPLOY_DRY_RUN=1         print the commands instead of running them (no engine needed)
+#              DEPLOY_READY_TIMEOUT     seconds each new replica has to become ready (default 120)
+#              DEPLOY_LOCK_TIMEOUT      seconds to wait for another deploy's lock (default 300)
+#              DEPLOY_STATE_DIR         where the lock and the releases file live (default BUNDLE_DIR/.state/PROJECT)
+#              DEPLOY_COMPOSE           Compose command to use, e.g. "docker-compose" (default: detected)
+#              APP_REPLICAS             app replicas (default: the env file's value, else 2 in production, 1 elsewhere)
+set -Eeuo pipefail
+
+readonly USAGE="Usage: deploy.sh deploy --image REF --env local|staging|production [--dir BUNDLE_DIR] [--env-file FILE] [--project NAME]
+       deploy.sh rollback [REF] --env ENV [--dir ...] [--env-file ...] [--project ...]
+       deploy.sh status --env ENV [--dir ...] [--env-file ...] [--project ...]
+       deploy.sh down --env ENV [--volumes] [--dir ...] [--env-file ...] [--project ...]"
+readonly ENVIRONMENTS=(local staging production)
+readonly LIVE_ALIAS=app-live
+readonly CANDIDATE_ALIAS=app-candidate
+readonly RELEASES_KEPT=5
+# nginx caches DNS answers for 1 s (resolver ... valid=1s); waiting a little longer guarantees it re-resolved.
+readonly SWITCH_SETTLE_SECONDS="${DEPLOY_SWITCH_SETTLE:-2}"
+readonly STOP_TIMEOUT_SECONDS=15
+
+ACTION=""
+IMAGE=""
+ENV_NAME=""
+BUNDLE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ENV_FILE=""
+PROJECT=""
+REMOVE_VOLUMES=false
+DRY_RUN=false
+[ "${DEPLOY_DRY_RUN:-0}" = 1 ] && DRY_RUN=true
+DOCKER="${DEPLOY_DOCKER:-docker}"
+COMPOSE=()
+STATE_DIR=""
+LOCK_DIR=""
+RELEASES_FILE=""
+LOCK_HELD=false
+CURRENT_STEP="start"
+OLD_CONTAINERS=()
+NEW_CONTAINERS=()
+SWITCHED=false
+READY_TIMEOUT="${DEPLOY_READY_TIMEOUT:-120}"
+LOCK_TIMEOUT="${DEPLOY_LOCK_TIMEOUT:-300}"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Output and command running
+
+progress() { printf -- '--> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+
+fail() {
+  printf 'ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+usage_error() {
+  printf '%s\n' "$USAGE" >&2
+  fail "$@"
+}
+
+# Mutating commands go through here: printed in a dry run, otherwise run with their output kept for the error report.
+run() {
+  if $DRY_RUN; then
+    printf '+'
+    printf ' %q' "$@"
+    printf '\n'
+    return 0
+  fi
+  local output
+  if ! output="$("$@" 2>&1)"; then
+    [ -n "$output" ] && printf '%s\n' "$output" | sed 's/^/    | /' >&2
+    fail "step ${CURRENT_STEP}: command failed: $*"
+  fi
+}
+
+# Usage: compose APP_IMAGE ROUTE_ALIAS compose-args... (compose.yaml needs both variables for every command)
+compose() {
+  local image="$1" alias="$2"
+  shift 2
+  run env APP_IMAGE="$image" APP_ROUTE_ALIAS="$alias" "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" \
+    -f "$BUNDLE_DIR/compose.yaml" -f "$BUNDLE_DIR/compose.$ENV_NAME.yaml" "$@"
+}
+
+on_unexpected_error() {
+  local status=$? command="$BASH_COMMAND"
+  fail "step ${CURRENT_STEP}: '${command}' exited with status ${status}"
+}
+
+on_exit() {
+  local status=$?
+  # Interrupted (or failed) between boot and switch: the new replicas never took traffic, so they go.
+  if ! $SWITCHED && [ ${#NEW_CONTAINERS[@]} -gt 0 ] && ! $DRY_RUN; then
+    "$DOCKER" rm -f "${NEW_CONTAINERS[@]}" >/dev/null 2>&1 || true
+  fi
+  release_lock
+  exit "$status"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Input: everything is checked before anything is touched.
+
+parse_args() {
+  [ $# -gt 0 ] || usage_error "no action given (allowed: deploy, rollback, status, down)"
+  ACTION="$1"
+  shift
+  case "$ACTION" in
+    deploy|rollback|status|down) ;;
+    -h|--help) printf '%s\n' "$USAGE"; exit 0 ;;
+    *) usage_error "unknown action '$ACTION' (allowed: deploy, rollback, status, down)" ;;
+  esac
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --image|--env|--dir|--env-file|--project)
+        [ $# -ge 2 ] && [ -n "$2" ] || usage_error "$1 needs a value"
+        case "$1" in
+          --image) IMAGE="$2" ;;
+          --env) ENV_NAME="$2" ;;
+          --dir) BUNDLE_DIR="$2" ;;
+          --env-file) ENV_FILE="$2" ;;
+          --project) PROJECT="$2" ;;
+        esac
+        shift 2
+        ;;
+      --volumes)
+        [ "$ACTION" = down ] || usage_error "--volumes only applies to 'down'"
+        REMOVE_VOLUMES=true
+        shift
+        ;;
+      -h|--help) printf '%s\n' "$USAGE"; exit 0 ;;
+      -*) usage_error "unknown option '$1'" ;;
+      *)
+        [ "$ACTION" = rollback ] && [ -z "$IMAGE" ] || usage_error "unexpected argument '$1'"
+        IMAGE="$1"
+        shift
+        ;;
+    esac
+  done
+}
+
+validate_image_ref() {
+  local ref="$1" last tag digest
+  [[ "$ref" =~ ^[A-Za-z0-9][A-Za-z0-9._/:@-]*$ ]] \
+    || fail "image '$ref' is not a valid image reference (expected registry/name:tag or registry/name@sha256:digest)"
+  if [[ "$ref" == *@* ]]; then
+    digest="${ref#*@}"
+    [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] \
+      || fail "image '$ref' has a malformed digest (expected @sha256: followed by 64 hex characters)"
+    return 0
+  fi
+  last="${ref##*/}"
+  [[ "$last" == *:* ]] \
+    || fail "image '$ref' has no tag or digest; deploy an immutable reference (name@sha256:<digest> or name:<git-sha>)"
+  tag="${last##*:}"
+  [ "$tag" != latest ] \
+    || fail "image '$ref' uses the tag 'latest', which moves; deploy a digest (name@sha256:...) or an immutable tag"
+  [[ "$tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || fail "image '$ref' has an invalid tag '$tag'"
+}
+
+validate_inputs() {
+  [ -n "$ENV_NAME" ] || usage_error "--env is required (allowed: ${ENVIRONMENTS[*]})"
+  local known=false name
+  for name in "${ENVIRONMENTS[@]}"; do [ "$name" = "$ENV_NAME" ] && known=true; done
+  $known || fail "unknown environment '$ENV_NAME' (allowed: ${ENVIRONMENTS[*]})"
+
+  [ -d "$BUNDLE_DIR" ] || fail "bundle directory '$BUNDLE_DIR' does not exist"
+  BUNDLE_DIR="$(cd "$BUNDLE_DIR" && pwd)"
+  local file
+  for file in compose.yaml "compose.$ENV_NAME.yaml" nginx/app.conf; do
+    [ -f "$BUNDLE_DIR/$file" ] || fail "bundle directory '$BUNDLE_DIR' has no $file"
+  done
+
+  ENV_FILE="${ENV_FILE:-$BUNDLE_DIR/.env}"
+  [ -f "$ENV_FILE" ] && [ -r "$ENV_FILE" ] \
+    || fail "env file '$ENV_FILE' is not a readable file; create it from $BUNDLE_DIR/.env.example (chmod 600) or pass --env-file"
+  ENV_FILE="$(cd "$(dirname "$ENV_FILE")" && pwd)/$(basename "$ENV_FILE")"
+
+  PROJECT="${PROJECT:-delivery-$ENV_NAME}"
+  [[ "$PROJECT" =~ ^[a-z0-9][a-z0-9_-]*$ ]] \
+    || fail "project name '$PROJECT' is invalid (lower-case letters, digits, '-' and '_', starting with a letter or digit)"
+
+  case "$ACTION" in
+    deploy)
+      [ -n "$IMAGE" ] || usage_error "--image is required for deploy (an image reference by digest or immutable tag)"
+      validate_image_ref "$IMAGE"
+      ;;
+    rollback) [ -z "$IMAGE" ] || validate_image_ref "$IMAGE" ;;
+    *) [ -z "$IMAGE" ] || usage_error "--image only applies to deploy and rollback" ;;
+  esac
+
+  if [ -n "${REGISTRY_USER:-}" ] || [ -n "${REGISTRY_PASSWORD:-}" ]; then
+    [ -n "${REGISTRY_USER:-}" ] && [ -n "${REGISTRY_PASSWORD:-}" ] \
+      || fail "set both REGISTRY_USER and REGISTRY_PASSWORD to log in to the registry, or neither"
+  fi
+  [[ "$READY_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || fail "DEPLOY_READY_TIMEOUT must be a whole number of seconds (got '$READY_TIMEOUT')"
+  [[ "$LOCK_TIMEOUT" =~ ^[0-9]+$ ]] || fail "DEPLOY_LOCK_TIMEOUT must be a whole number of seconds (got '$LOCK_TIMEOUT')"
+  local replicas
+  replicas="$(desired_replicas)"
+  [[ "$replicas" =~ ^[1-9][0-9]?$ ]] || fail "APP_REPLICAS must be a number from 1 to 99 (got '$replicas')"
+
+  STATE_DIR="${DEPLOY_STATE_DIR:-$BUNDLE_DIR/.state/$PROJECT}"
+  LOCK_DIR="$STATE_DIR/deploy.lock"
+  RELEASES_FILE="$STATE_DIR/releases"
+
+  if [ "$ACTION" = rollback ] && [ -z "$IMAGE" ]; then
+    IMAGE="$(previous_release)"
+    [ -n "$IMAGE" ] || fail "no previous release recorded in $RELEASES_FILE; name one: deploy.sh rollback REF --env $ENV_NAME"
+  fi
+
+  if ! $DRY_RUN; then
+    command -v "$DOCKER" >/dev/null || fail "'$DOCKER' is not installed"
+    "$DOCKER" info >/dev/null 2>&1 || fail "the Docker engine does not answer (is dockerd running, may this user use it?)"
+  fi
+}
+
+# A value from the env file, for the few settings deploy.sh itself needs (the shell's environment wins, as in Compose).
+env_file_value() {
+  local key="$1"
+  if [ -n "${!key:-}" ]; then printf '%s\n' "${!key}"; return; fi
+  sed -n "s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*//p" "$ENV_FILE" | tail -n 1 | sed "s/^[\"']//; s/[\"'][[:space:]]*$//; s/[[:space:]]*$//"
+}
+
+desired_replicas() {
+  local value
+  value="$(env_file_value APP_REPLICAS)"
+  if [ -z "$value" ]; then
+    if [ "$ENV_NAME" = production ]; then value=2; else value=1; fi
+  fi
+  printf '%s\n' "$value"
+}
+
+detect_compose() {
+  if [ -n "${DEPLOY_COMPOSE:-}" ]; then
+    read -r -a COMPOSE <<<"$DEPLOY_COMPOSE"
+  elif "$DOCKER" compose version >/dev/null 2>&1; then
+    COMPOSE=("$DOCKER" compose)
+  elif command -v docker-compose >/dev/null 2>&1; then
+    COMPOSE=(docker-compose)
+  else
+    fail "neither 'docker compose' (the v2 plugin) nor 'docker-compose' is installed"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Lock and release records
+
+acquire_lock() {
+  CURRENT_STEP=acquire_lock
+  if $DRY_RUN; then
+    run mkdir "$LOCK_DIR"
+    return
+  fi
+  mkdir -p "$STATE_DIR"
+  local waited=0 announced=false
+  # mkdir is atomic: exactly one deploy creates the directory, the others wait for it to disappear.
+  until mkdir "$LOCK_DIR" 2>/dev/null; do
+    if [ "$waited" -ge "$LOCK_TIMEOUT" ]; then
+      fail "another deploy holds the lock $LOCK_DIR ($(lock_holder)); gave up after ${LOCK_TIMEOUT}s. If none is running, remove that directory"
+    fi
+    if ! $announced; then
+      progress "acquire_lock: waiting for another deploy ($(lock_holder)), up to ${LOCK_TIMEOUT}s"
+      announced=true
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  LOCK_HELD=true
+  printf 'pid=%s action=%s image=%s started=%s host=%s\n' "$$" "$ACTION" "${IMAGE:-none}" \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(hostname)" >"$LOCK_DIR/details"
+  progress "acquire_lock: holding $LOCK_DIR"
+}
+
+lock_holder() {
+  cat "$LOCK_DIR/details" 2>/dev/null || printf 'details not written yet'
+}
+
+release_lock() {
+  if $LOCK_HELD; then
+    rm -rf "$LOCK_DIR"
+    LOCK_HELD=false
+  fi
+}
+
+# Newest last; the line format is "<UTC time> <image>".
+record_release() {
+  CURRENT_STEP=record_release
+  if $DRY_RUN; then
+    printf '+ append %q to %q (keeping the last %s)\n' "$IMAGE" "$RELEASES_FILE" "$RELEASES_KEPT"
+    return
+  fi
+  local tmp="$RELEASES_FILE.tmp.$$"
+  {
+    [ -f "$RELEASES_FILE" ] && cat "$RELEASES_FILE"
+    printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$IMAGE"
+  } | tail -n "$RELEASES_KEPT" >"$tmp"
+  mv "$tmp" "$RELEASES_FILE"
+  progress "record_release: $IMAGE recorded in $RELEASES_FILE"
+}
+
+current_release() {
+  [ -f "$RELEASES_FILE" ] || return 0
+  tail -n 1 "$RELEASES_FILE" | awk '{print $2}'
+}
+
+# The most recent recorded image that differs from the current one.
+previous_release() {
+  [ -f "$RELEASES_FILE" ] || return 0
+  local current
+  current="$(current_release)"
+  awk -v current="$current" '$2 != current { previous = $2 } END { if (previous != "") print previous }' "$RELEASES_FILE"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# What is running
+
+app_containers() {
+  $DRY_RUN && return 0
+  "$DOCKER" ps -a --no-trunc -q \
+    --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=app"
+}
+
+edge_network() { printf '%s_edge\n' "$PROJECT"; }
+
+# Running containers that answer to the alias nginx routes to.
+live_containers() {
+  local id
+  for id in $(app_containers); do
+    if [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$id")" = true ] \
+      && "$DOCKER" inspect -f "{{with index .NetworkSettings.Networks \"$(edge_network)\"}}{{range .Aliases}}{{println .}}{{end}}{{end}}" "$id" \
+        | grep -qx "$LIVE_ALIAS"; then
+      printf '%s\n' "$id"
+    fi
+  done
+}
+
+image_of() { "$DOCKER" inspect -f '{{.Config.Image}}' "$1"; }
+name_of() { "$DOCKER" inspect -f '{{.Name}}' "$1" | sed 's|^/||'; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Deploy steps, in the order deploy_release runs them
+
+clear_leftovers() {
+  CURRENT_STEP=clear_leftovers
+  $DRY_RUN && return 0
+  local id live leftovers=()
+  live=" $(live_containers | tr '\n' ' ') "
+  # Stopped replicas and candidates of an interrupted deploy would be counted (and restarted) by `--scale`.
+  for id in $(app_containers); do
+    [[ "$live" == *" $id "* ]] || leftovers+=("$id")
+  done
+  if [ ${#leftovers[@]} -gt 0 ]; then
+    run "$DOCKER" rm -f "${leftovers[@]}"
+    progress "clear_leftovers: removed ${#leftovers[@]} app container(s) that were not serving"
+  fi
+}
+
+already_live() {
+  $DRY_RUN && return 1
+  local ids id
+  mapfile -t ids < <(live_containers)
+  [ ${#ids[@]} -gt 0 ] || return 1
+  for id in "${ids[@]}"; do
+    [ "$(image_of "$id")" = "$IMAGE" ] || return 1
+  done
+  return 0
+}
+
+registry_login() {
+  CURRENT_STEP=registry_login
+  [ -n "${REGISTRY_USER:-}" ] || return 0
+  # The password travels on stdin only: never in argv (visible in ps), never printed.
+  printf '%s' "$REGISTRY_PASSWORD" | run "$DOCKER" login --username "$REGISTRY_USER" --password-stdin ${REGISTRY:+"$REGISTRY"}
+  progress "registry_login: logged in to ${REGISTRY:-the default registry} as $REGISTRY_USER"
+}
+
+pull_image() {
+  CURRENT_STEP=pull_image
+  if ! $DRY_RUN && "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
+    progress "pull_image: $IMAGE is already on this host, not pulling"
+    return
+  fi
+  run "$DOCKER" pull "$IMAGE"
+  progress "pull_image: pulled $IMAGE"
+}
+
+# db and proxy are created if missing and otherwise left alone: a deploy never recreates the database.
+ensure_infrastructure() {
+  CURRENT_STEP=ensure_infrastructure
+  compose "$IMAGE" "$CANDIDATE_ALIAS" up -d --no-recreate db
+  compose "$IMAGE" "$CANDIDATE_ALIAS" up -d --no-deps --no-recreate proxy
+  wait_db_healthy
+  progress "ensure_infrastructure: db and proxy are up (left as they were if already running)"
+}
+
+wait_db_healthy() {
+  $DRY_RUN && return 0
+  local id health deadline=$((SECONDS + READY_TIMEOUT)) pause=1
+  id="$("$DOCKER" ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=db" | head -n 1)"
+  [ -n "$id" ] || fail "step ensure_infrastructure: the db container of project $PROJECT is not running"
+  while :; do
+    health="$("$DOCKER" inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")"
+    case "$health" in healthy|none) return 0 ;; esac
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      "$DOCKER" logs --tail 30 "$id" 2>&1 | sed 's/^/    db | /' >&2 || true
+      fail "step ensure_infrastructure: the database did not become healthy within ${READY_TIMEOUT}s (health: $health)"
+    fi
+    sleep "$pause"
+    pause=$((pause < 4 ? pause * 2 : 4))
+  done
+}
+
+boot_new() {
+  CURRENT_STEP=boot_new
+  local replicas old_count id before
+  replicas="$(desired_replicas)"
+  mapfile -t OLD_CONTAINERS < <(live_containers)
+  old_count=${#OLD_CONTAINERS[@]}
+  before=" $(app_containers | tr '\n' ' ') "
+  # --no-recreate keeps the old replicas exactly as they are; --scale adds the new ones beside them, under the
+  # candidate alias so nginx does not send them traffic yet; --no-deps leaves db and proxy alone.
+  compose "$IMAGE" "$CANDIDATE_ALIAS" up -d --no-deps --no-recreate --scale "app=$((old_count + replicas))" app
+  if $DRY_RUN; then
+    NEW_CONTAINERS=()
+    for ((id = 1; id <= replicas; id++)); do NEW_CONTAINERS+=("new-replica-$id"); done
+  else
+    NEW_CONTAINERS=()
+    for id in $(app_containers); do
+      [[ "$before" == *" $id "* ]] || NEW_CONTAINERS+=("$id")
+    done
+    [ ${#NEW_CONTAINERS[@]} -eq "$replicas" ] \
+      || fail "step boot_new: expected $replicas new app container(s) for $IMAGE, Compose created ${#NEW_CONTAINERS[@]}"
+  fi
+  progress "boot_new: started $replicas replica(s) of $IMAGE beside $old_count running"
+}
+
+# Prints the HTTP status of GET /ready inside the container (000 when it does not answer).
+probe_ready() {
+  local script='fetch("http://127.0.0.1:"+(process.env.PORT||3000)+"/ready",{signal:AbortSignal.timeout(3000)}).then(r=>{console.log(r.status);process.exit(r.status===200?0:1)},()=>{console.log("000");process.exit(1)})'
+  if $DRY_RUN; then
+    run "$DOCKER" exec "$1" node -e "$script"
+    return 0
+  fi
+  timeout 10 "$DOCKER" exec "$1" node -e "$script" 2>/dev/null || true
+}
+
+wait_ready() {
+  CURRENT_STEP=wait_ready
+  local id status="" state state_status restarts exit_code pending=("${NEW_CONTAINERS[@]}") still=() pause=1
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  if $DRY_RUN; then
+    for id in "${NEW_CONTAINERS[@]}"; do probe_ready "$id"; done
+    return
+  fi
+  while [ ${#pending[@]} -gt 0 ]; do
+    still=()
+    for id in "${pending[@]}"; do
+      state="$("$DOCKER" inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$id" 2>/dev/null || echo 'gone 0 0')"
+      read -r state_status restarts exit_code <<<"$state"
+      if [ "$state_status" != running ]; then
+        gate_failed "$id" "container $(name_of "$id" 2>/dev/null || echo "$id") is $state_status (exit code $exit_code) instead of ready"
+      elif [ "$restarts" -gt 0 ]; then
+        gate_failed "$id" "container $(name_of "$id") crashed and was restarted $restarts time(s) before it was ready"
+      fi
+      status="$(probe_ready "$id" | tail -n 1)"
+      [ "$status" = 200 ] || still+=("$id")
+    done
+    pending=("${still[@]+"${still[@]}"}")
+    [ ${#pending[@]} -eq 0 ] && break
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      gate_failed "${pending[0]}" "GET /ready on $(name_of "${pending[0]}") answered ${status:-nothing} instead of 200 within ${READY_TIMEOUT}s"
+    fi
+    sleep "$pause"
+    pause=$((pause < 4 ? pause * 2 : 4))
+  done
+  progress "wait_ready: all ${#NEW_CONTAINERS[@]} new replica(s) answer GET /ready with 200"
+}
+
+gate_failed() {
+  local id="$1" reason="$2"
+  printf 'Logs of %s (last 40 lines):\n' "$(name_of "$id" 2>/dev/null || echo "$id")" >&2
+  "$DOCKER" logs --tail 40 "$id" 2>&1 | sed 's/^/    | /' >&2 || true
+  "$DOCKER" rm -f "${NEW_CONTAINERS[@]}" >/dev/null 2>&1 || true
+  NEW_CONTAINERS=()
+  local serving="nothing was serving before"
+  [ ${#OLD_CONTAINERS[@]} -gt 0 ] && serving="the previous version keeps serving"
+  fail "health gate failed for $IMAGE: $reason; the new containers were removed and $serving"
+}
+
+# The new replicas take the alias nginx resolves. They carry no traffic yet, so re-attaching them is harmless.
+switch_traffic() {
+  CURRENT_STEP=switch_traffic
+  local id network
+  network="$(edge_network)"
+  for id in "${NEW_CONTAINERS[@]}"; do
+    run "$DOCKER" network disconnect "$network" "$id"
+    run "$DOCKER" network connect --alias "$LIVE_ALIAS" --alias app "$network" "$id"
+  done
+  SWITCHED=true
+  run sleep "$SWITCH_SETTLE_SECONDS"
+  progress "switch_traffic: nginx now routes to ${#NEW_CONTAINERS[@]} new replica(s) of $IMAGE"
+}
+
+# SIGTERM: a replica keeps serving for SHUTDOWN_DELAY_MS, then refuses new connections (nginx retries them on the
+# next address) and finishes the requests it has; Docker kills it only after STOP_TIMEOUT_SECONDS.
+prune_old() {
+  CURRENT_STEP=prune_old
+  if $DRY_RUN; then
+    run "$DOCKER" stop --time "$STOP_TIMEOUT_SECONDS" old-replicas
+    run "$DOCKER" rm old-replicas
+    return
+  fi
+  if [ ${#OLD_CONTAINERS[@]} -eq 0 ]; then
+    progress "prune_old: no previous replicas to stop"
+    return
+  fi
+  run "$DOCKER" stop --time "$STOP_TIMEOUT_SECONDS" "${OLD_CONTAINERS[@]}"
+  run "$DOCKER" rm "${OLD_CONTAINERS[@]}"
+  progress "prune_old: stopped and removed ${#OLD_CONTAINERS[@]} previous replica(s)"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Actions
+
+deploy_release() {
+  local verb="$1"
+  progress "$verb: $IMAGE to $ENV_NAME (project $PROJECT, ${COMPOSE[*]})"
+  acquire_lock
+  if already_live; then
+    progress "$verb: $IMAGE is already live on every replica; nothing to do"
+    return 0
+  fi
+  clear_leftovers
+  registry_login
+  pull_image
+  ensure_infrastructure
+  boot_new
+  wait_ready
+  switch_traffic
+  prune_old
+  record_release
+  progress "$verb: done, $IMAGE is live"
+}
+
+show_status() {
+  local id live_image="none"
+  printf 'project %s (environment %s), compose: %s\n' "$PROJECT" "$ENV_NAME" "${COMPOSE[*]}"
+  if ! $DRY_RUN; then
+    for id in $(live_containers); do live_image="$(image_of "$id")"; done
+    printf 'live image: %s\n' "$live_image"
+    "$DOCKER" ps -a --filter "label=com.docker.compose.project=$PROJECT" \
+      --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}'
+  fi
+  printf 'releases (newest last, in %s):\n' "$RELEASES_FILE"
+  if [ -f "$RELEASES_FILE" ]; then sed 's/^/  /' "$RELEASES_FILE"; else printf '  none recorded\n'; fi
+}
+
+take_down() {
+  acquire_lock
+  CURRENT_STEP=down
+  local image
+  image="$(current_release)"
+  # compose.yaml requires APP_IMAGE; the value does not matter for `down`.
+  if $REMOVE_VOLUMES; then
+    compose "${image:-none:none}" "$LIVE_ALIAS" down --remove-orphans --volumes
+    progress "down: removed the stack of $PROJECT and its volumes (the database is gone)"
+  else
+    compose "${image:-none:none}" "$LIVE_ALIAS" down --remove-orphans
+    progress "down: removed the containers and networks of $PROJECT; the database volume is kept"
+  fi
+}
+
+main() {
+  parse_args "$@"
+  validate_inputs
+  detect_compose
+  trap on_unexpected_error ERR
+  trap on_exit EXIT
+  trap 'exit 130' INT TERM
+  $DRY_RUN && progress "dry run: printing the commands instead of running them"
+  case "$ACTION" in
+    deploy) deploy_release deploy ;;
+    rollback) deploy_release rollback ;;
+    status) show_status ;;
+    down) take_down ;;
+  esac
+}
+
+main "$@"
