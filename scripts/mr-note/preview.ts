@@ -130,7 +130,7 @@ export function parseDigest(json: string): PreviewDigest | undefined {
 /** Policy violation headings as the CLI prints them: `pack@v1.0.0 [mandatory]  policy-name  (type: name)`. */
 export function parsePolicyViolations(diffText: string): PolicyViolation[] {
     // Current CLIs print `pack@vX [level]  policy  (type: name)`; older ones `[level]  pack vX  policy (type: name)`.
-    const heading = /^\s*(?:[-*]\s*)?(?:(\S+)@v(\S+)\s+)?\[(mandatory|advisory|remediate)\]\s+(?:(\S+)\s+v\d\S*\s+)?(\S+)\s+\(([^:()\s]+):\s*([^()]+?)\)\s*$/;
+    const heading = /^\s*(?:[-*]\s*)?(?:(\S+)@v(\S+)\s+)?\[(mandatory|advisory|remediate)\]\s+(?:(\S+)\s+v\d\S*\s+)?(\S+)\s+\((\S+):\s+([^()]+?)\)\s*$/;
     const seen = new Set<string>();
     const violations: PolicyViolation[] = [];
     for (const line of stripAnsi(diffText).split(/\r?\n/)) {
