@@ -23,8 +23,10 @@ export interface RecordedResource {
     readonly ignoreChanges: readonly string[];
     readonly dependencies: readonly string[];
     readonly retainOnDelete: boolean;
-    /** Input property names that were secret when registered. */
+    /** Top-level input names that held a secret (at any depth) when registered. */
     readonly secretInputs: readonly string[];
+    /** Inputs with every secret value replaced by "[secret]": what a state file or log shows in plain text. */
+    readonly plainInputs: Record<string, any>;
 }
 
 export interface RecordedCall {
@@ -46,6 +48,23 @@ export interface RecorderOptions {
 }
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+const isSecretValue = (v: any) => v && typeof v === "object" && v["4dabf18193072939515e22adb298388d"] === SECRET_SIG;
+
+function containsSecret(value: any): boolean {
+    if (isSecretValue(value)) return true;
+    if (Array.isArray(value)) return value.some(containsSecret);
+    if (value && typeof value === "object") return Object.values(value).some(containsSecret);
+    return false;
+}
+
+/** Replaces every secret by "[secret]". */
+function redact(value: any): any {
+    if (isSecretValue(value)) return "[secret]";
+    if (Array.isArray(value)) return value.map(redact);
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+    return value;
+}
 
 /** Unwraps the RPC form of secrets (`{4dabf18193072939515e22adb298388d: ..., value}`) and notes their keys. */
 function unwrap(value: any): any {
@@ -94,8 +113,9 @@ export class MockRecorder implements pulumi.runtime.Mocks {
             const key = `${req.getType()}::${req.getName()}`;
             const raw = req.getObject()?.toJavaScript() ?? {};
             const secretInputs = Object.entries(raw)
-                .filter(([, v]) => v && typeof v === "object" && (v as any)["4dabf18193072939515e22adb298388d"] === SECRET_SIG)
+                .filter(([, v]) => containsSecret(v))
                 .map(([k]) => k);
+            const plainInputs = redact(raw);
             const queue = this.pendingOptions.get(key) ?? [];
             queue.push({
                 parent: req.getParent(),
@@ -107,6 +127,7 @@ export class MockRecorder implements pulumi.runtime.Mocks {
                 dependencies: req.getDependenciesList(),
                 retainOnDelete: req.getRetainondelete() === true,
                 secretInputs,
+                plainInputs,
             });
             this.pendingOptions.set(key, queue);
             try {
@@ -131,6 +152,7 @@ export class MockRecorder implements pulumi.runtime.Mocks {
             dependencies: [],
             retainOnDelete: false,
             secretInputs: [],
+            plainInputs: inputs,
         };
         const urn = `urn:pulumi:${this.options.stack ?? "test"}::${this.options.project ?? "gitlab-docker-delivery"}::${args.type}::${args.name}`;
         this.resources.push({ type: args.type, name: args.name, urn, inputs, custom: args.custom ?? true, ...opts, provider: opts.provider || args.provider || "" });

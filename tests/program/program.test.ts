@@ -1,0 +1,366 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { RecordedResource } from "../support/mocks";
+import { CapturedStack, FAKE_SECRETS, STAGING_DIGEST, captureStack } from "./stacks";
+
+const PROJECT_LEVEL_GITLAB = [
+    "gitlab:index/project:Project",
+    "gitlab:index/branchProtection:BranchProtection",
+    "gitlab:index/projectEnvironment:ProjectEnvironment",
+    "gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment",
+    "gitlab:index/projectDeployToken:ProjectDeployToken",
+    "gitlab:index/userRunner:UserRunner",
+];
+
+function custom(captured: CapturedStack): RecordedResource[] {
+    return captured.resources.filter((r) => r.custom);
+}
+
+function ofType(captured: CapturedStack, type: string): RecordedResource[] {
+    return captured.resources.filter((r) => r.type === type);
+}
+
+function only(captured: CapturedStack, type: string): RecordedResource {
+    const found = ofType(captured, type);
+    assert.equal(found.length, 1, `expected one ${type}, got ${found.map((r) => r.name).join(", ") || "none"}`);
+    return found[0];
+}
+
+/** Resolves every stack output; returns the plain values and which were secret. */
+async function resolveOutputs(captured: CapturedStack): Promise<{ values: Record<string, unknown>; secret: Set<string> }> {
+    assert.ok(captured.outputs, `program failed: ${captured.error?.message}`);
+    const values: Record<string, unknown> = {};
+    const secret = new Set<string>();
+    for (const [key, value] of Object.entries(captured.outputs)) {
+        const output = pulumi.output(value);
+        values[key] = await new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+        if (await pulumi.isSecret(output)) secret.add(key);
+    }
+    return { values, secret };
+}
+
+/** The part of a fake secret to search for (the key's body line for the PEM key). */
+const needle = (secret: string) => secret.trim().split("\n")[1] ?? secret;
+
+/** No fake secret may appear in any input outside a value registered as secret. */
+function assertSecretsOnlyInSecretInputs(captured: CapturedStack): void {
+    for (const resource of captured.resources) {
+        const text = JSON.stringify(resource.plainInputs);
+        for (const [name, secret] of Object.entries(FAKE_SECRETS)) {
+            assert.ok(!text.includes(needle(secret)), `${resource.type} ${resource.name} carries ${name} in plain text`);
+        }
+    }
+}
+
+function assertNoSecretInPlainOutputs(values: Record<string, unknown>, secret: Set<string>): void {
+    for (const [key, value] of Object.entries(values)) {
+        if (secret.has(key)) continue;
+        const text = JSON.stringify(value) ?? "";
+        for (const [name, fake] of Object.entries(FAKE_SECRETS)) {
+            assert.ok(!text.includes(needle(fake)), `output ${key} exposes ${name}`);
+        }
+    }
+}
+
+describe("program: local stack", () => {
+    let captured: CapturedStack;
+    before(async () => {
+        captured = await captureStack("local");
+    });
+
+    it("creates no AWS, GitLab or registry resources: only local commands", () => {
+        assert.equal(captured.error, undefined);
+        const types = new Set(custom(captured).map((r) => r.type));
+        assert.deepEqual([...types].sort(), ["command:local:Command"]);
+        assert.equal(captured.recorder.calls.length, 0, "no provider lookups on the local stack");
+    });
+
+    it("builds app/Dockerfile's runtime target with Debian's docker and BuildKit, base images as build args", () => {
+        const build = captured.recorder.find("command:local:Command", "app-image-build");
+        assert.match(build.inputs.create, /"\$DOCKER" build --quiet --target "\$BUILD_TARGET"/);
+        assert.equal(build.inputs.environment.DOCKER, "/usr/bin/docker");
+        assert.equal(build.inputs.environment.DOCKER_BUILDKIT, "1");
+        assert.equal(build.inputs.environment.BUILD_TARGET, "runtime");
+        assert.match(build.inputs.environment.DOCKERFILE, /app\/Dockerfile$/);
+        assert.equal(build.inputs.environment.BUILD_IMAGE, "cicd-standin/node-build:trixie");
+        assert.equal(build.inputs.environment.RUNTIME_IMAGE, "cicd-standin/node-runtime:trixie");
+        assert.match(build.inputs.create, /--build-arg BUILD_IMAGE --build-arg RUNTIME_IMAGE/);
+        assert.doesNotMatch(build.inputs.create, /--secret/, "no CA secret unless buildCaFile is set");
+        assert.match(build.inputs.environment.IMAGE_TAG, /^gitlab-docker-delivery-local\/app:src-[0-9a-f]{16}$/);
+    });
+
+    it("is idempotent: the same source gives the same tag and triggers, so a second up rebuilds nothing", async () => {
+        const again = await captureStack("local");
+        const first = captured.recorder.find("command:local:Command", "app-image-build");
+        const second = again.recorder.find("command:local:Command", "app-image-build");
+        assert.deepEqual(second.inputs.triggers, first.inputs.triggers);
+        assert.equal(second.inputs.environment.IMAGE_TAG, first.inputs.environment.IMAGE_TAG);
+        const deploy1 = captured.recorder.find("command:local:Command", "local-deploy");
+        const deploy2 = again.recorder.find("command:local:Command", "local-deploy");
+        assert.deepEqual(deploy2.inputs.triggers.slice(1, 2), deploy1.inputs.triggers.slice(1, 2), "bundle hash is stable");
+    });
+
+    it("passes the CA bundle as a BuildKit secret, never as a build arg, when buildCaFile is set", async () => {
+        const withCa = await captureStack("local", { config: { buildCaFile: __filename } });
+        const build = withCa.recorder.find("command:local:Command", "app-image-build");
+        assert.match(build.inputs.create, /--secret id=ca,src="\$BUILD_CA_FILE"/);
+        assert.equal(build.inputs.environment.BUILD_CA_FILE, __filename);
+        assert.doesNotMatch(build.inputs.create, /--build-arg BUILD_CA_FILE/);
+    });
+
+    it("deploys through deploy.sh as project gitlab-docker-delivery-local, and destroy removes its volumes", () => {
+        const deploy = captured.recorder.find("command:local:Command", "local-deploy");
+        assert.match(deploy.inputs.create, /bash \S*app\/deploy\/deploy\.sh deploy --image gitlab-docker-delivery-local\/app:src-[0-9a-f]{16} --env local/);
+        assert.match(deploy.inputs.create, /--project gitlab-docker-delivery-local/);
+        assert.match(deploy.inputs.create, /--env-file \/tmp\/gitlab-docker-delivery-test-state\/local\.env/);
+        assert.match(deploy.inputs.delete, /deploy\.sh down --volumes --env local/);
+    });
+
+    it("writes the env file 0600 with logging off, the password a secret generated once", () => {
+        const env = captured.recorder.find("command:local:Command", "local-env");
+        assert.equal(env.inputs.logging, "none");
+        assert.match(env.inputs.create, /umask 077/);
+        assert.ok(env.secretInputs.includes("stdin"), "env content is a secret input");
+        assert.match(env.inputs.stdin, /^HTTP_BIND=127\.0\.0\.1$/m);
+        assert.match(env.inputs.stdin, /^HTTP_PORT=8080$/m);
+        assert.match(env.inputs.stdin, /^POSTGRES_IMAGE=cicd-standin\/postgres:trixie$/m);
+        const password = captured.recorder.find("command:local:Command", "local-db-password");
+        assert.equal(password.inputs.logging, "none");
+        assert.ok(password.additionalSecretOutputs.includes("stdout"));
+        assert.equal(password.inputs.triggers, undefined, "created once, never re-generated");
+    });
+
+    it("uses a configured dbPassword instead of generating one, and keeps it secret", async () => {
+        const withPassword = await captureStack("local", { config: { dbPassword: FAKE_SECRETS.dbPassword, httpPort: "18080" } });
+        assert.equal(withPassword.resources.filter((r) => r.name === "local-db-password").length, 0);
+        const env = withPassword.recorder.find("command:local:Command", "local-env");
+        assert.match(env.inputs.stdin, new RegExp(`^POSTGRES_PASSWORD=${FAKE_SECRETS.dbPassword}$`, "m"));
+        assert.ok(env.secretInputs.includes("stdin"));
+        assertSecretsOnlyInSecretInputs(withPassword);
+        const { values, secret } = await resolveOutputs(withPassword);
+        assert.equal(values.url, "http://127.0.0.1:18080");
+        assertNoSecretInPlainOutputs(values, secret);
+    });
+
+    it("exports the URL on 127.0.0.1 and the image reference", async () => {
+        const { values } = await resolveOutputs(captured);
+        assert.equal(values.url, "http://127.0.0.1:8080");
+        assert.match(String(values.imageRef), /^gitlab-docker-delivery-local\/app:src-[0-9a-f]{16}$/);
+        assert.equal(values.composeProject, "gitlab-docker-delivery-local");
+    });
+});
+
+describe("program: staging stack", () => {
+    let captured: CapturedStack;
+    before(async () => {
+        captured = await captureStack("staging");
+    });
+
+    it("creates none of the project-level GitLab resources (prod owns them)", () => {
+        assert.equal(captured.error, undefined);
+        for (const type of PROJECT_LEVEL_GITLAB) assert.equal(ofType(captured, type).length, 0, `staging must not create ${type}`);
+        const variables = ofType(captured, "gitlab:index/projectVariable:ProjectVariable");
+        assert.ok(variables.length > 0);
+        for (const v of variables) assert.equal(v.inputs.environmentScope, "staging", `${v.name} must be scoped to staging`);
+        const ref = only(captured, "pulumi:pulumi:StackReference");
+        assert.equal(ref.inputs.name, "acme/gitlab-docker-delivery/prod");
+    });
+
+    it("builds with docker-build, pushes sha and stack tags, registry cache, CA never a build arg", () => {
+        const image = only(captured, "docker-build:index:Image");
+        assert.equal(image.inputs.push, true);
+        assert.deepEqual(image.inputs.tags, [
+            "registry.gitlab.com/acme/gitlab-docker-delivery:0123456789abcdef0123456789abcdef01234567",
+            "registry.gitlab.com/acme/gitlab-docker-delivery:staging-0123456789abcdef0123456789abcdef01234567",
+        ]);
+        assert.equal(image.inputs.target, "runtime");
+        assert.deepEqual(image.inputs.platforms, ["linux/amd64"]);
+        assert.equal(image.inputs.buildArgs.GIT_COMMIT, "0123456789abcdef0123456789abcdef01234567");
+        assert.ok(image.inputs.buildArgs.APP_VERSION);
+        assert.equal(image.inputs.cacheFrom[0].registry.ref, "registry.gitlab.com/acme/gitlab-docker-delivery:buildcache");
+        assert.equal(image.inputs.cacheTo[0].registry.ref, "registry.gitlab.com/acme/gitlab-docker-delivery:buildcache");
+        assert.ok(!Object.keys(image.inputs.buildArgs).some((k) => /CA|SECRET|PASSWORD|TOKEN/.test(k)));
+        assert.ok(image.secretInputs.includes("registries"), "registry password travels as a secret");
+    });
+
+    it("runs the host with IMDSv2, an encrypted gp3 root volume and SSH only from chosen sources", () => {
+        const instance = only(captured, "aws:ec2/instance:Instance");
+        assert.equal(instance.inputs.metadataOptions.httpTokens, "required");
+        assert.equal(instance.inputs.rootBlockDevice.encrypted, true);
+        assert.equal(instance.inputs.rootBlockDevice.volumeType, "gp3");
+        assert.equal(instance.protect, false);
+        const sg = only(captured, "aws:ec2/securityGroup:SecurityGroup");
+        const ssh = sg.inputs.ingress.filter((rule: any) => rule.fromPort <= 22 && rule.toPort >= 22);
+        assert.equal(ssh.length, 2);
+        for (const rule of ssh) {
+            for (const cidr of [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])]) assert.ok(!cidr.endsWith("/0"), `SSH open to ${cidr}`);
+        }
+        assert.deepEqual(ssh[0].cidrBlocks, ["203.0.113.4/32"]);
+        assert.deepEqual(ssh[1].securityGroups, ["sg-0runner0000000000"]);
+        for (const rule of sg.inputs.ingress) {
+            if ((rule.cidrBlocks ?? []).includes("0.0.0.0/0")) assert.ok([80, 443].includes(rule.fromPort), `port ${rule.fromPort} open to the world`);
+        }
+    });
+
+    it("looks up Canonical's Ubuntu LTS AMI and puts no secret in user data", () => {
+        const ami = captured.recorder.calls.find((c) => c.token === "aws:ec2/getAmi:getAmi");
+        assert.ok(ami);
+        assert.deepEqual(ami.inputs.owners, ["099720109477"]);
+        assert.match(JSON.stringify(ami.inputs.filters), /ubuntu-noble-24\.04-amd64-server/);
+        const instance = only(captured, "aws:ec2/instance:Instance");
+        assert.match(instance.inputs.userData, /docker-compose-v2/);
+        for (const fake of Object.values(FAKE_SECRETS)) assert.ok(!instance.inputs.userData.includes(fake.slice(0, 20)));
+    });
+
+    it("deploys the built digest via deploy.sh, keyed on the digest and the bundle", () => {
+        const deploy = captured.recorder.find("command:remote:Command", "staging-deploy");
+        assert.match(deploy.inputs.create, new RegExp(`deploy --image registry\\.gitlab\\.com/acme/gitlab-docker-delivery@sha256:${"ab".repeat(32)} --env staging`));
+        assert.match(deploy.inputs.create, /\. \/home\/ubuntu\/gitlab-docker-delivery\/registry\.env/);
+        assert.equal(deploy.inputs.triggers[0], `sha256:${"ab".repeat(32)}`);
+        assert.match(deploy.inputs.delete, /deploy\.sh down --env staging/);
+        assert.doesNotMatch(deploy.inputs.delete, /--volumes/);
+        assert.ok(deploy.secretInputs.includes("connection"), "the SSH key in the connection is secret");
+        for (const name of ["staging-env", "staging-registry-credentials"]) {
+            const write = captured.recorder.find("command:remote:Command", name);
+            assert.equal(write.inputs.logging, "none", `${name} logs nothing`);
+            assert.ok(write.secretInputs.includes("stdin"), `${name} content is secret`);
+            assert.match(write.inputs.create, /umask 077/);
+        }
+        const credentials = captured.recorder.find("command:remote:Command", "staging-registry-credentials");
+        assert.match(credentials.inputs.stdin, /^REGISTRY_USER=gitlab\+deploy-token-1$/m, "hosts pull with the read-only deploy token");
+        const copy = only(captured, "command:remote:CopyToRemote");
+        assert.match(copy.inputs.remotePath, /^\/home\/ubuntu\/gitlab-docker-delivery\/bundles\/[0-9a-f]{16}$/);
+    });
+
+    it("tags every AWS resource through the provider's default tags and explicitly", () => {
+        const provider = only(captured, "pulumi:providers:aws");
+        // Provider inputs reach the engine JSON-encoded.
+        const defaultTags = provider.inputs.defaultTags;
+        const tags = (typeof defaultTags === "string" ? JSON.parse(defaultTags) : defaultTags).tags;
+        assert.deepEqual(tags, { Project: "gitlab-docker-delivery", Stack: "staging", ManagedBy: "pulumi" });
+        for (const r of custom(captured).filter((x) => x.type.startsWith("aws:") && !x.type.includes("Attachment"))) {
+            assert.equal(r.inputs.tags?.Project, "gitlab-docker-delivery", `${r.type} ${r.name}`);
+            assert.equal(r.inputs.tags?.Stack, "staging");
+        }
+    });
+
+    it("exports URL, host address and image digest; no secret in plain outputs or inputs", async () => {
+        const { values, secret } = await resolveOutputs(captured);
+        assert.equal(values.url, "http://203.0.113.10");
+        assert.equal(values.hostAddress, "203.0.113.10");
+        assert.equal(values.imageRef, `registry.gitlab.com/acme/gitlab-docker-delivery@sha256:${"ab".repeat(32)}`);
+        assert.equal(values.imageTag, "registry.gitlab.com/acme/gitlab-docker-delivery:0123456789abcdef0123456789abcdef01234567");
+        assertNoSecretInPlainOutputs(values, secret);
+        assertSecretsOnlyInSecretInputs(captured);
+    });
+});
+
+describe("program: prod stack", () => {
+    let captured: CapturedStack;
+    before(async () => {
+        captured = await captureStack("prod");
+    });
+
+    it("owns the project-level GitLab resources, with production requiring at least one approval", () => {
+        assert.equal(captured.error, undefined);
+        for (const type of PROJECT_LEVEL_GITLAB.filter((t) => !t.includes("UserRunner"))) assert.ok(ofType(captured, type).length >= 1, `prod creates ${type}`);
+        const protections = ofType(captured, "gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment");
+        const production = protections.find((p) => p.inputs.environment === "production");
+        assert.ok(production);
+        assert.ok(production.inputs.approvalRules.every((r: any) => r.requiredApprovals >= 1) && production.inputs.approvalRules.length >= 1);
+        const variables = ofType(captured, "gitlab:index/projectVariable:ProjectVariable").filter((v) => v.inputs.key === "POSTGRES_PASSWORD");
+        assert.equal(variables.length, 1);
+        assert.equal(variables[0].inputs.masked, true);
+        assert.equal(variables[0].inputs.protected, true);
+    });
+
+    it("does not rebuild: it verifies staging's digest in the registry and tags it for production", () => {
+        assert.equal(ofType(captured, "docker-build:index:Image").length, 0);
+        const lookup = captured.recorder.calls.find((c) => c.token === "docker:index/getRegistryImage:getRegistryImage");
+        assert.ok(lookup);
+        assert.equal(lookup.inputs.name, "registry.gitlab.com/acme/gitlab-docker-delivery:0123456789abcdef0123456789abcdef01234567");
+        const index = only(captured, "docker-build:index:Index");
+        assert.equal(index.inputs.tag, "registry.gitlab.com/acme/gitlab-docker-delivery:production-0123456789abcdef0123456789abcdef01234567");
+        assert.deepEqual(index.inputs.sources, [`registry.gitlab.com/acme/gitlab-docker-delivery@${STAGING_DIGEST}`]);
+        const deploy = captured.recorder.find("command:remote:Command", "production-deploy");
+        assert.match(deploy.inputs.create, new RegExp(`--image registry\\.gitlab\\.com/acme/gitlab-docker-delivery@${STAGING_DIGEST} --env production`));
+        assert.equal(deploy.inputs.delete, undefined, "destroying the deploy command leaves production running");
+    });
+
+    it("protects production data: the host and its encrypted database volume", () => {
+        const instance = only(captured, "aws:ec2/instance:Instance");
+        assert.equal(instance.protect, true);
+        assert.equal(instance.inputs.metadataOptions.httpTokens, "required");
+        assert.equal(instance.inputs.rootBlockDevice.encrypted, true);
+        const volume = only(captured, "aws:ebs/volume:Volume");
+        assert.equal(volume.protect, true);
+        assert.equal(volume.inputs.encrypted, true);
+        assert.equal(volume.inputs.type, "gp3");
+        const attachment = only(captured, "aws:ec2/volumeAttachment:VolumeAttachment");
+        assert.equal(attachment.inputs.stopInstanceBeforeDetaching, true);
+        const mount = captured.recorder.find("command:remote:Command", "production-mount-data");
+        assert.match(mount.inputs.create, /blkid "\$device" >\/dev\/null \|\| sudo mkfs\.ext4/, "formats only a blank volume");
+    });
+
+    it("can turn data protection off only on purpose", async () => {
+        const unprotected = await captureStack("prod", { config: { protectData: "false" } });
+        assert.equal(only(unprotected, "aws:ec2/instance:Instance").protect, false);
+        assert.equal(only(unprotected, "aws:ebs/volume:Volume").protect, false);
+    });
+
+    it("keeps secrets secret in outputs and inputs", async () => {
+        const { values, secret } = await resolveOutputs(captured);
+        assert.ok(secret.has("deployTokenPassword"));
+        assert.equal(values.imageRef, `registry.gitlab.com/acme/gitlab-docker-delivery@${STAGING_DIGEST}`);
+        assert.equal(values.imageDigest, STAGING_DIGEST);
+        assert.equal(values.url, "http://203.0.113.10");
+        assertNoSecretInPlainOutputs(values, secret);
+        assertSecretsOnlyInSecretInputs(captured);
+    });
+
+    it("bootstraps before any image exists: GitLab resources only, no host, a clear message", async () => {
+        const bootstrap = await captureStack("prod", { config: { bootstrap: "true" } });
+        assert.equal(bootstrap.error, undefined);
+        assert.ok(ofType(bootstrap, "gitlab:index/project:Project").length === 1);
+        assert.equal(bootstrap.resources.filter((r) => r.type.startsWith("aws:ec2/instance") || r.type.startsWith("command:")).length, 0);
+        assert.equal(ofType(bootstrap, "pulumi:pulumi:StackReference").length, 0, "no reference to a staging stack that may not exist yet");
+        const { values } = await resolveOutputs(bootstrap);
+        assert.match(String(values.hosts), /skipped: bootstrap/);
+    });
+
+    it("deploys an explicit imageRef without reading the staging stack", async () => {
+        const pinned = `registry.gitlab.com/acme/gitlab-docker-delivery@${STAGING_DIGEST}`;
+        const explicit = await captureStack("prod", { config: { imageRef: pinned } });
+        assert.equal(ofType(explicit, "pulumi:pulumi:StackReference").length, 0);
+        const lookup = explicit.recorder.calls.find((c) => c.token === "docker:index/getRegistryImage:getRegistryImage");
+        assert.equal(lookup?.inputs.name, pinned);
+    });
+
+    it("refuses to deploy when the registry holds a different digest than staging built", async () => {
+        const moved = await captureStack("prod", { registryDigest: `sha256:${"ee".repeat(32)}` });
+        const digest = pulumi.output(moved.outputs!.imageDigest);
+        const error = await new Promise<Error | undefined>((resolve) => {
+            (digest as unknown as { promise(): Promise<unknown> }).promise().then(() => resolve(undefined), resolve);
+        });
+        assert.match(String(error?.message), /production deploys only the exact image staging built/);
+        assert.equal(ofType(moved, "command:remote:Command").filter((r) => r.name === "production-deploy").length, 0, "no deploy registered");
+    });
+});
+
+describe("program: bad config", () => {
+    for (const [stack, config, expected] of [
+        ["staging", { sshIngressCidrs: JSON.stringify(["0.0.0.0/0"]) }, /would open SSH to the whole internet/],
+        ["prod", { instanceType: "t2.nano" }, /is not allowed in production/],
+        ["prod", { imageRef: "registry.gitlab.com/acme/gitlab-docker-delivery:latest" }, /imageRef .*latest/],
+        ["local", { httpPort: "eighty" }, /httpPort must be a whole number/],
+        ["staging", { environment: "qa" }, /environment "qa" is unknown/],
+    ] as const) {
+        it(`${stack}: ${JSON.stringify(config)} fails with one clear error and creates nothing`, async () => {
+            const result = await captureStack(stack, { config });
+            assert.ok(result.error, "expected an error");
+            assert.match(result.error.message, /^Invalid configuration for stack/);
+            assert.match(result.error.message, expected);
+            assert.equal(result.resources.length, 0, `created: ${result.resources.map((r) => r.name).join(", ")}`);
+        });
+    }
+});
