@@ -1,6 +1,7 @@
 import * as gitlab from "@cicd/pulumi-gitlab";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { rejectProblems } from "./project";
 import { CiVariableSpec, DEPLOY_SSH_KEY, POSTGRES_PASSWORD, checkEnvironmentName, sshPrivateKeyProblem } from "./variables";
 
 /** Arguments of {@link EnvironmentVariables}. */
@@ -18,8 +19,8 @@ export interface EnvironmentVariablesArgs {
     readonly postgresPasswordLength?: number;
 }
 
-/** Checks the plain (non-Output) arguments; throws one error naming every bad key. */
-export function validateEnvironmentVariablesArgs(args: EnvironmentVariablesArgs): void {
+/** Checks the plain (non-Output) arguments; returns every problem, each naming its key and what is allowed. */
+export function environmentVariablesArgsProblems(args: EnvironmentVariablesArgs): string[] {
     const problems: string[] = [];
     try {
         checkEnvironmentName("environment", args.environment);
@@ -30,9 +31,7 @@ export function validateEnvironmentVariablesArgs(args: EnvironmentVariablesArgs)
     if (length !== undefined && (!Number.isInteger(length) || length < 16 || length > 128)) {
         problems.push(`[postgresPasswordLength] must be an integer from 16 to 128 (got ${length})`);
     }
-    if (problems.length > 0) {
-        throw new Error(`cicd:gitlab:EnvironmentVariables: ${problems.join("; ")}`);
-    }
+    return problems;
 }
 
 /** Characters the generated password may use besides letters and digits: URL-safe, shell-safe and maskable. */
@@ -49,8 +48,9 @@ export class EnvironmentVariables extends pulumi.ComponentResource {
     public readonly keys: string[];
 
     constructor(name: string, args: EnvironmentVariablesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("cicd:gitlab:EnvironmentVariables", name, {}, opts);
-        validateEnvironmentVariablesArgs(args);
+        // Validated inside the super call, so that bad arguments register nothing, not even the component.
+        super("cicd:gitlab:EnvironmentVariables", name,
+            rejectProblems(`cicd:gitlab:EnvironmentVariables "${name}"`, environmentVariablesArgsProblems(args)), opts);
 
         const environment = args.environment;
         const passwordLength = args.postgresPasswordLength ?? 32;

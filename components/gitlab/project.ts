@@ -83,6 +83,14 @@ export function projectArgsProblems(args: ProjectArgs): string[] {
     return problems;
 }
 
+/** Throws one error listing every problem; returns the (empty) component inputs otherwise. */
+export function rejectProblems(what: string, problems: readonly string[]): Record<string, never> {
+    if (problems.length > 0) {
+        throw new Error(`${what}: ${problems.join("; ")}`);
+    }
+    return {};
+}
+
 /** GitLab path derived from a display name. */
 export function defaultPath(name: string): string {
     return name.trim().toLowerCase().replace(/\s+/g, "-");
@@ -109,11 +117,8 @@ export class Project extends pulumi.ComponentResource {
     public readonly environmentNames: EnvironmentName[];
 
     constructor(name: string, args: ProjectArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("cicd:gitlab:Project", name, {}, opts);
-        const problems = projectArgsProblems(args);
-        if (problems.length > 0) {
-            throw new Error(`cicd:gitlab:Project "${name}": ${problems.join("; ")}`);
-        }
+        // Validated inside the super call, so that bad arguments register nothing, not even the component.
+        super("cicd:gitlab:Project", name, rejectProblems(`cicd:gitlab:Project "${name}"`, projectArgsProblems(args)), opts);
 
         const path = args.project.path ?? defaultPath(args.project.name);
         const archiveOnDestroy = args.project.archiveOnDestroy ?? true;
