@@ -86,7 +86,9 @@ export async function endPool(pool: Pool): Promise<void> {
 }
 
 export async function dropEverything(): Promise<void> {
-  await Promise.allSettled([...openPools].map((pool) => endPool(pool)));
+  // A pool with a client still checked out (a test that died mid-query) would wait forever; FORCE below cuts it anyway.
+  const poolsEnded = Promise.allSettled([...openPools].map((pool) => endPool(pool)));
+  await Promise.race([poolsEnded, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   await admin(async (client) => {
     for (const name of createdDatabases) {
       await client.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`).catch(() => undefined);
