@@ -1,3 +1,4 @@
+import { ALLOWED_INSTANCE_TYPES, STACK_ENVIRONMENTS } from "../../components/config/validate";
 import { PolicyResource, ancestorTypes, asArray, asRecord, asString, isUnknown, stackOf } from "./resource";
 
 export const INSTANCE = "aws:ec2/instance:Instance";
@@ -40,11 +41,15 @@ export function checkEbsEncryption(resource: PolicyResource): string[] {
     return violations;
 }
 
-/** Instance types each stack may use; a stack not listed here is not restricted. */
-export const DEFAULT_ALLOWED_INSTANCE_TYPES: Readonly<Record<string, readonly string[]>> = {
-    staging: ["t3.micro", "t3.small", "t3.medium", "t4g.micro", "t4g.small", "t4g.medium"],
-    prod: ["t3.small", "t3.medium", "t3.large", "t4g.small", "t4g.medium", "t4g.large", "m7i.large", "m7g.large"],
-};
+/**
+ * Instance types each stack may use, keyed by stack name; a stack not listed is not restricted. The lists
+ * are the program's own (components/config/validate.ts), so config validation and the pack never disagree.
+ */
+export const DEFAULT_ALLOWED_INSTANCE_TYPES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+    Object.entries(STACK_ENVIRONMENTS)
+        .filter(([, environment]) => environment === "staging" || environment === "production")
+        .map(([stack, environment]) => [stack, ALLOWED_INSTANCE_TYPES[environment as "staging" | "production"]]),
+);
 
 /** Advisory: an instance's type is on its stack's allowed list (cost and capacity control). */
 export function checkInstanceType(

@@ -1,8 +1,11 @@
 import { PolicyResource, asRecord, asString, isUnknown } from "./resource";
 
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
-/** A git commit sha as the whole tag, optionally prefixed `sha-`: the tags CI writes once per commit. */
-const SHA_TAG = /^(?:sha-)?[0-9a-f]{7,40}$/;
+/**
+ * A git commit sha as the whole tag (optionally `sha-<sha>`), or a content hash of the build context
+ * (`src-<hash>`, the local stack's tag): both name exactly one build, unlike `latest` or `staging`.
+ */
+const SHA_TAG = /^(?:(?:sha|src)-)?[0-9a-f]{7,64}$/;
 
 /**
  * Why an image reference is not immutable, or undefined when it is. Immutable means pinned by digest

@@ -50,6 +50,7 @@ export const SCHEMA_SECRET_INPUTS: Readonly<Record<string, readonly string[]>> =
     "command:remote:CopyToRemote": ["connection"],
     "command:remote:CopyFile": ["connection"],
     "docker-build:index:Image": ["registries", "secrets"],
+    "docker-build:index:Index": ["registry"],
     "docker:index/image:Image": ["registry"],
     "docker:index/registryImage:RegistryImage": [],
     "gitlab:index/project:Project": ["importUrlPassword"],

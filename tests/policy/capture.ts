@@ -41,6 +41,10 @@ export interface RunOptions {
     readonly mocks?: pulumi.runtime.Mocks;
     /** Module that is the program (default: the repository's index.ts). */
     readonly program?: string;
+    /** Runs the program instead of requiring `program`; returns the stack outputs. */
+    readonly load?: () => Record<string, unknown>;
+    /** Pulumi organization (`pulumi.getOrganization()`), which stack references are qualified with. */
+    readonly organization?: string;
     readonly preview?: boolean;
 }
 
@@ -108,7 +112,7 @@ interface RegisterRequest {
 export async function runStack(options: RunOptions): Promise<StackRun> {
     const invokes: StackRun["invokes"] = [];
     pulumi.runtime.setAllConfig({ ...options.config }, [...(options.secretKeys ?? [])]);
-    await pulumi.runtime.setMocks(recordingMocks(options.mocks ?? echoMocks, invokes), PROJECT, options.stack, options.preview ?? false);
+    await pulumi.runtime.setMocks(recordingMocks(options.mocks ?? echoMocks, invokes), PROJECT, options.stack, options.preview ?? false, options.organization);
 
     const monitor = settings.getMonitor();
     const resources: CapturedResource[] = [];
@@ -138,10 +142,15 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
         });
     };
 
-    forgetProgramModules();
-    // require, not import(): under tsx/cjs a dynamic import() bypasses the TypeScript loader.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const exports: Record<string, unknown> = { ...require(options.program ?? path.join(REPO_ROOT, "index.ts")) };
+    let exports: Record<string, unknown>;
+    if (options.load) {
+        exports = { ...options.load() };
+    } else {
+        forgetProgramModules();
+        // require, not import(): under tsx/cjs a dynamic import() bypasses the TypeScript loader.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        exports = { ...require(options.program ?? path.join(REPO_ROOT, "index.ts")) };
+    }
     // Programs may export a promise or a function (`export = async () => ...`).
     const main = (exports.default ?? exports) as unknown;
     if (typeof main === "function") Object.assign(exports, await (main as () => Promise<Record<string, unknown>>)());
