@@ -227,7 +227,8 @@ describe("pipeline: .gitlab-ci.yml structure", () => {
             const reports = artifacts.reports as Hash;
             assert.ok(JSON.stringify(reports.junit).includes("reports/junit-"));
             assert.deepStrictEqual(reports.coverage_report, { coverage_format: "cobertura", path: "coverage/cobertura-coverage.xml" });
-            assert.match(script(test), /mocha-junit-reporter/);
+            assert.match(script(test), /--reporter xunit\s+--reporter-option output=reports\/junit-unit\.xml/);
+            assert.match(script(test), /--reporter xunit\s+--reporter-option output=\.\.\/reports\/junit-app\.xml/);
             assert.match(script(test), /c8 .*--reporter=cobertura/);
             assert.ok(typeof test.coverage === "string" && new RegExp(test.coverage.slice(1, -1)).test("Lines        : 81.25% ( 130/160 )"),
                 "coverage: regex must read c8's text-summary line");
@@ -254,7 +255,7 @@ describe("pipeline: .gitlab-ci.yml structure", () => {
             assert.strictEqual(variables.DOCKER_CERT_PATH, "/certs/client");
         });
         it("runs the Compose stack tests with a JUnit report kept on failure", () => {
-            assert.match(script(e2e), /mocha "tests\/compose\/\*\*\/\*\.test\.ts" --reporter mocha-junit-reporter/);
+            assert.match(script(e2e), /mocha --no-config --require tsx\/cjs --extension ts --timeout \d+\s+"tests\/compose\/\*\*\/\*\.test\.ts" --reporter xunit\s+--reporter-option output=reports\/junit-e2e\.xml/);
             assert.strictEqual((e2e.artifacts as Hash).when, "always");
         });
         it("tears everything down in after_script, which runs even when the tests fail", () => {
