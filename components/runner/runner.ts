@@ -126,6 +126,13 @@ export function runnerArgsProblems(args: RunnerArgs): string[] {
     return problems;
 }
 
+function rejectRunnerProblems(name: string, problems: readonly string[]): Record<string, never> {
+    if (problems.length > 0) {
+        throw new Error(`cicd:runner:Runner "${name}": ${problems.join("; ")}`);
+    }
+    return {};
+}
+
 /**
  * A project runner (`UserRunner`) and the EC2 host that runs it with the Docker executor. The `glrt-` token goes
  * into an SSM SecureString that only this host's role may read; the host fetches it at boot, so it never appears
@@ -146,11 +153,8 @@ export class Runner extends pulumi.ComponentResource {
     public readonly tags: readonly string[];
 
     constructor(name: string, args: RunnerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("cicd:runner:Runner", name, {}, opts);
-        const problems = runnerArgsProblems(args);
-        if (problems.length > 0) {
-            throw new Error(`cicd:runner:Runner "${name}": ${problems.join("; ")}`);
-        }
+        // Validated inside the super call, so that bad arguments register nothing, not even the component.
+        super("cicd:runner:Runner", name, rejectRunnerProblems(name, runnerArgsProblems(args)), opts);
 
         const gitlabUrl = (args.gitlab.url ?? "https://gitlab.com").replace(/\/$/, "");
         const runnerTags = [...(args.gitlab.tags ?? DEFAULT_RUNNER_TAGS)];

@@ -86,7 +86,7 @@ register_runner() {
   local token
   token="$(aws ssm get-parameter --region "$TOKEN_REGION" --name "$TOKEN_PARAMETER_ARN" --with-decryption \\
     --query Parameter.Value --output text)" || fail "could not read the runner token parameter"
-  # Through the environment (CI_SERVER_TOKEN is --token), not argv: argv is readable by every local user.
+  # Through the environment (gitlab-runner reads the token from CI_SERVER_TOKEN), not argv: argv is readable by every local user.
   CI_SERVER_TOKEN="$token" gitlab-runner register --non-interactive \\
     --url "$GITLAB_URL" \\
     --name "$RUNNER_NAME" \\

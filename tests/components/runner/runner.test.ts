@@ -1,0 +1,284 @@
+// The runner component under mocks: a hardened EC2 host whose token only travels through SSM.
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { installMocks, MockRecorder, RecordedResource, valueOf } from "../../support/mocks";
+
+const T = {
+    runner: "gitlab:index/userRunner:UserRunner",
+    parameter: "aws:ssm/parameter:Parameter",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    profile: "aws:iam/instanceProfile:InstanceProfile",
+    securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+    instance: "aws:ec2/instance:Instance",
+};
+
+const FAKE_TOKEN = "glrt-t1_FakeRunnerTokenForTests0001";
+const SSM_KEY = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+
+function recorderOptions() {
+    return {
+        stack: "prod",
+        state: {
+            [T.runner]: { token: FAKE_TOKEN },
+            [T.parameter]: (inputs: Record<string, any>) => ({ arn: `arn:aws:ssm:eu-central-1:123456789012:parameter${inputs.name}` }),
+            [T.role]: (_: Record<string, any>, name: string) => ({ name: `${name}-7f3a`, arn: `arn:aws:iam::123456789012:role/${name}` }),
+            [T.profile]: (_: Record<string, any>, name: string) => ({ name: `${name}-9c1b` }),
+        },
+        calls: { "aws:kms/getAlias:getAlias": { targetKeyArn: SSM_KEY, arn: "arn:aws:kms:eu-central-1:123456789012:alias/aws/ssm" } },
+    };
+}
+
+describe("cicd:runner:Runner with defaults", () => {
+    let mocks: MockRecorder;
+    let runnerModule: typeof import("../../../components/runner");
+    let runner: import("../../../components/runner").Runner;
+
+    before(async () => {
+        mocks = await installMocks(recorderOptions());
+        runnerModule = require("../../../components/runner") as typeof import("../../../components/runner");
+        runner = new runnerModule.Runner("ci", { gitlab: { projectId: "4242" } });
+        await mocks.settle();
+    });
+
+    const only = (type: string): RecordedResource => {
+        const all = mocks.findAll(type);
+        assert.equal(all.length, 1, `expected one ${type}, got ${all.map((r) => r.name).join(", ") || "none"}`);
+        return all[0];
+    };
+
+    it("registers a locked project runner that runs only tagged jobs", () => {
+        const r = only(T.runner).inputs;
+        assert.equal(r.runnerType, "project_type");
+        assert.equal(r.projectId, 4242);
+        assert.equal(r.locked, true);
+        assert.equal(r.untagged, false);
+        assert.deepEqual(r.tagLists, ["cicd-docker"]);
+        assert.equal(r.accessLevel, "not_protected");
+        assert.deepEqual(runner.tags, ["cicd-docker"]);
+    });
+
+    it("pins gitlab plugin 10.1.1 on the runner and keeps its token a secret output", () => {
+        const r = only(T.runner);
+        assert.equal(r.version, "10.1.1");
+        assert.ok(r.additionalSecretOutputs.includes("token"));
+    });
+
+    it("stores the token only in an SSM SecureString, sent as a secret", () => {
+        const parameter = only(T.parameter);
+        assert.equal(parameter.inputs.type, "SecureString");
+        assert.equal(parameter.inputs.name, "/cicd/ci/runner-token");
+        assert.equal(parameter.inputs.value, FAKE_TOKEN);
+        assert.ok(parameter.secretInputs.includes("value"));
+    });
+
+    it("must never put the runner token in user data; the host reads it from SSM at boot", () => {
+        const userData: string = only(T.instance).inputs.userData;
+        assert.ok(!userData.includes(FAKE_TOKEN), "user data contains the runner token");
+        assert.ok(!userData.includes("glrt-"), "user data contains a runner token prefix");
+        assert.match(userData, /aws ssm get-parameter --region "\$TOKEN_REGION" --name "\$TOKEN_PARAMETER_ARN" --with-decryption/);
+        assert.match(userData, /TOKEN_PARAMETER_ARN='arn:aws:ssm:eu-central-1:123456789012:parameter\/cicd\/ci\/runner-token'/);
+        assert.match(userData, /CI_SERVER_TOKEN="\$token" gitlab-runner register/);
+        assert.doesNotMatch(userData, /--token/, "the token must not be on a command line");
+        for (const resource of mocks.resources.filter((r) => r.type !== T.parameter)) {
+            assert.ok(!JSON.stringify(resource.inputs).includes(FAKE_TOKEN), `${resource.type} ${resource.name} carries the token`);
+        }
+    });
+
+    it("lets the instance role read only that parameter, and decrypt only through SSM with its key", () => {
+        const policy = JSON.parse(only(T.rolePolicy).inputs.policy);
+        assert.deepEqual(policy.Statement.map((s: any) => [s.Action, s.Resource]), [
+            [["ssm:GetParameter"], "arn:aws:ssm:eu-central-1:123456789012:parameter/cicd/ci/runner-token"],
+            [["kms:Decrypt"], SSM_KEY],
+        ]);
+        assert.deepEqual(policy.Statement[1].Condition, { StringEquals: { "kms:ViaService": "ssm.eu-central-1.amazonaws.com" } });
+        const trust = JSON.parse(only(T.role).inputs.assumeRolePolicy);
+        assert.deepEqual(trust.Statement[0].Principal, { Service: "ec2.amazonaws.com" });
+        assert.equal(mocks.findAll(T.attachment).length, 0, "no managed policy unless asked for");
+        assert.ok(only(T.instance).dependencies.some((urn) => urn.endsWith(`$${T.rolePolicy}::ci-read-token`)), "the host must boot after its policy exists");
+    });
+
+    it("requires IMDSv2 with a hop limit of 2", () => {
+        const metadata = only(T.instance).inputs.metadataOptions;
+        assert.equal(metadata.httpTokens, "required");
+        assert.equal(metadata.httpPutResponseHopLimit, 2);
+        assert.equal(metadata.httpEndpoint, "enabled");
+    });
+
+    it("encrypts the gp3 root volume", () => {
+        const root = only(T.instance).inputs.rootBlockDevice;
+        assert.equal(root.encrypted, true);
+        assert.equal(root.volumeType, "gp3");
+        assert.equal(root.volumeSize, 30);
+    });
+
+    it("must not accept any inbound traffic by default, SSH included; egress only", () => {
+        const sg = only(T.securityGroup).inputs;
+        assert.deepEqual(sg.ingress ?? [], []);
+        assert.equal(sg.egress.length, 1);
+        assert.equal(sg.egress[0].protocol, "-1");
+    });
+
+    it("looks up the Amazon Linux 2023 AMI instead of hard-coding one", () => {
+        const lookups = mocks.calls.filter((c) => c.token === "aws:ec2/getAmi:getAmi");
+        assert.equal(lookups.length, 1);
+        assert.deepEqual(lookups[0].inputs.owners, ["amazon"]);
+        assert.deepEqual(lookups[0].inputs.filters.find((f: any) => f.name === "name").values, ["al2023-ami-2023.*-x86_64"]);
+        assert.equal(only(T.instance).inputs.ami, "ami-0123456789abcdef0");
+    });
+
+    it("runs the Docker executor, privileged for Docker-in-Docker, with job containers kept off the metadata service", () => {
+        const userData: string = only(T.instance).inputs.userData;
+        assert.match(userData, /--executor docker/);
+        assert.match(userData, /readonly PRIVILEGED='true'/);
+        assert.match(userData, /iptables -I DOCKER-USER -d 169\.254\.169\.254\/32 -j REJECT/);
+        assert.equal(only(T.instance).inputs.userDataReplaceOnChange, true);
+    });
+
+    it("tags every taggable AWS resource and parents every child to the component", () => {
+        for (const type of [T.parameter, T.role, T.profile, T.securityGroup, T.instance]) {
+            assert.equal(only(type).inputs.tags.ManagedBy, "pulumi", type);
+        }
+        const component = only("cicd:runner:Runner");
+        for (const r of mocks.resources.filter((r) => r.custom)) assert.equal(mocks.parentOf(r), component, `${r.type} ${r.name}`);
+    });
+
+    it("exports the security group and the parameter name, never the token", async () => {
+        assert.match(await valueOf(runner.securityGroupId), /^ci-sg-id-/);
+        assert.equal(await valueOf(runner.tokenParameterName), "/cicd/ci/runner-token");
+        assert.ok(!Object.keys(runner).some((k) => /token$/i.test(k) && k !== "tokenParameterName"));
+    });
+});
+
+describe("cicd:runner:Runner with options", () => {
+    let mocks: MockRecorder;
+    let runnerModule: typeof import("../../../components/runner");
+
+    before(async () => {
+        mocks = await installMocks(recorderOptions());
+        runnerModule = require("../../../components/runner") as typeof import("../../../components/runner");
+        new runnerModule.Runner("arm", {
+            gitlab: { projectId: 7, tags: ["cicd-docker", "arm"], accessLevel: "ref_protected" },
+            instance: {
+                instanceType: "t4g.medium",
+                sshIngressCidrs: ["203.0.113.4/32", "2001:db8::/64"],
+                sessionManager: true,
+                kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/cmk",
+                tags: { Project: "gitlab-docker-delivery", Stack: "prod" },
+            },
+            docker: { privileged: false, concurrent: 4 },
+        });
+        await mocks.settle();
+    });
+
+    it("opens SSH only to the listed ranges", () => {
+        const sg = mocks.find(T.securityGroup, "arm-sg").inputs;
+        assert.equal(sg.ingress.length, 1);
+        assert.deepEqual([sg.ingress[0].fromPort, sg.ingress[0].toPort, sg.ingress[0].protocol], [22, 22, "tcp"]);
+        assert.deepEqual(sg.ingress[0].cidrBlocks, ["203.0.113.4/32"]);
+        assert.deepEqual(sg.ingress[0].ipv6CidrBlocks, ["2001:db8::/64"]);
+    });
+
+    it("picks an arm64 AMI for a Graviton type, and uses the customer key for the token and the volume", () => {
+        const lookup = mocks.calls.find((c) => c.token === "aws:ec2/getAmi:getAmi")!;
+        assert.deepEqual(lookup.inputs.filters.find((f: any) => f.name === "architecture").values, ["arm64"]);
+        assert.equal(mocks.find(T.parameter, "arm-token").inputs.keyId, "arn:aws:kms:eu-central-1:123456789012:key/cmk");
+        assert.equal(mocks.find(T.instance, "arm-host").inputs.rootBlockDevice.kmsKeyId, "arn:aws:kms:eu-central-1:123456789012:key/cmk");
+        assert.equal(mocks.calls.filter((c) => c.token === "aws:kms/getAlias:getAlias").length, 0);
+        const policy = JSON.parse(mocks.find(T.rolePolicy, "arm-read-token").inputs.policy);
+        assert.equal(policy.Statement[1].Resource, "arn:aws:kms:eu-central-1:123456789012:key/cmk");
+    });
+
+    it("attaches Session Manager only when asked, and applies runner and Docker options", () => {
+        assert.equal(mocks.find(T.attachment, "arm-session-manager").inputs.policyArn, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+        const r = mocks.find(T.runner, "arm-runner").inputs;
+        assert.deepEqual(r.tagLists, ["cicd-docker", "arm"]);
+        assert.equal(r.accessLevel, "ref_protected");
+        const userData: string = mocks.find(T.instance, "arm-host").inputs.userData;
+        assert.match(userData, /readonly PRIVILEGED='false'/);
+        assert.match(userData, /readonly CONCURRENT='4'/);
+        assert.equal(mocks.find(T.instance, "arm-host").inputs.tags.Stack, "prod");
+    });
+});
+
+describe("cicd:runner:Runner with bad arguments", () => {
+    let mocks: MockRecorder;
+    let runnerModule: typeof import("../../../components/runner");
+
+    before(async () => {
+        mocks = await installMocks(recorderOptions());
+        runnerModule = require("../../../components/runner") as typeof import("../../../components/runner");
+    });
+
+    it("refuses SSH from the whole internet, naming the key, and registers nothing", async () => {
+        assert.throws(
+            () => new runnerModule.Runner("open", { gitlab: { projectId: 1 }, instance: { sshIngressCidrs: ["0.0.0.0/0", "::/0"] } }),
+            (err: Error) => {
+                assert.match(err.message, /\[instance\.sshIngressCidrs\[0\]\] "0\.0\.0\.0\/0" would open SSH to the whole internet/);
+                assert.match(err.message, /\[instance\.sshIngressCidrs\[1\]\] "::\/0" would open SSH to the whole internet/);
+                return true;
+            },
+        );
+        await mocks.settle();
+        assert.deepEqual(mocks.resources.filter((r) => r.name.startsWith("open")), []);
+    });
+
+    it("reports every bad key at once", () => {
+        assert.throws(
+            () => new runnerModule.Runner("bad", {
+                gitlab: { projectId: 1, url: "http://gitlab.example.com", tags: [], accessLevel: "everyone" as "ref_protected", maximumTimeoutSeconds: 60 },
+                instance: { instanceType: "huge", rootVolumeSizeGb: 2, sshIngressCidrs: ["10.0.0.300/8"] },
+                docker: { concurrent: 0, runnerVersion: "latest" },
+                ssm: { parameterPrefix: "no-slash" },
+            }),
+            (err: Error) => {
+                for (const key of ["gitlab.url", "gitlab.tags", "gitlab.accessLevel", "gitlab.maximumTimeoutSeconds", "instance.instanceType", "instance.rootVolumeSizeGb", "instance.sshIngressCidrs[0]", "docker.concurrent", "docker.runnerVersion", "ssm.parameterPrefix"]) {
+                    assert.ok(err.message.includes(`[${key}]`), `message should name ${key}: ${err.message}`);
+                }
+                return true;
+            },
+        );
+    });
+});
+
+describe("runner boot script (components/runner/userData.ts)", () => {
+    let userData: typeof import("../../../components/runner/userData");
+    before(() => {
+        userData = require("../../../components/runner/userData") as typeof import("../../../components/runner/userData");
+    });
+
+    const script = () => userData.runnerUserData({
+        gitlabUrl: "https://gitlab.example.com",
+        tokenParameterArn: "arn:aws:ssm:us-east-2:123456789012:parameter/cicd/ci/runner-token",
+        runnerName: "it's a runner",
+        defaultImage: "alpine:3.20",
+        privileged: true,
+        concurrent: 2,
+        runnerVersion: "17.11.0",
+        blockInstanceMetadata: true,
+    });
+
+    it("is valid bash with strict mode", () => {
+        const text = script();
+        assert.match(text, /^#!\/bin\/bash\n/);
+        assert.match(text, /\nset -euo pipefail\n/);
+        execFileSync("bash", ["-n"], { input: text });
+    });
+
+    it("quotes values for the shell and takes the region from the parameter ARN", () => {
+        const text = script();
+        assert.match(text, /readonly RUNNER_NAME='it'"'"'s a runner'/);
+        assert.match(text, /readonly TOKEN_REGION='us-east-2'/);
+        assert.equal(execFileSync("bash", ["-c", `echo ${userData.shellQuote("a'b $HOME")}`]).toString(), "a'b $HOME\n");
+    });
+
+    it("leaves the metadata service reachable for jobs only when told to", () => {
+        const text = userData.runnerUserData({
+            gitlabUrl: "https://gitlab.com", tokenParameterArn: "arn:aws:ssm:eu-west-1:1:parameter/x", runnerName: "r",
+            defaultImage: "alpine:3.20", privileged: false, concurrent: 1, runnerVersion: "", blockInstanceMetadata: false,
+        });
+        assert.match(text, /readonly BLOCK_INSTANCE_METADATA='false'/);
+        assert.match(text, /\[ "\$BLOCK_INSTANCE_METADATA" = "true" \] \|\| return 0/);
+    });
+});
