@@ -29,7 +29,7 @@ export interface RunnerArgs {
         readonly instanceType?: string;
         /** Subnet (default: the default VPC's default subnet). It needs outbound internet to reach GitLab. */
         readonly subnetId?: pulumi.Input<string>;
-        /** VPC of the security group (default: the default VPC); must be the subnet's VPC. */
+        /** VPC of the security group (default: the subnet's VPC, or the default VPC without a subnet). */
         readonly vpcId?: pulumi.Input<string>;
         /** Root volume size in GiB (default 30, at least 8): images and the build cache live there. */
         readonly rootVolumeSizeGb?: number;
@@ -246,9 +246,13 @@ export class Runner extends pulumi.ComponentResource {
         // No inbound rule unless SSH CIDRs were given on purpose; egress is open so jobs can reach GitLab and registries.
         const v4 = sshIngressCidrs.filter((c) => !c.includes(":"));
         const v6 = sshIngressCidrs.filter((c) => c.includes(":"));
+        // The group must live in the instance's VPC: take the subnet's unless a VPC was named.
+        const subnetId = args.instance?.subnetId;
+        const vpcId = args.instance?.vpcId ??
+            (subnetId === undefined ? undefined : aws.ec2.getSubnetOutput({ id: subnetId }, { parent: this }).vpcId);
         const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
             description: `GitLab runner host ${name}: egress only${sshIngressCidrs.length > 0 ? ", SSH from listed CIDRs" : ""}`,
-            vpcId: args.instance?.vpcId,
+            vpcId,
             ingress: sshIngressCidrs.length === 0 ? [] : [{
                 description: "SSH from operator ranges",
                 protocol: "tcp",
@@ -286,7 +290,7 @@ export class Runner extends pulumi.ComponentResource {
         const instance = new aws.ec2.Instance(`${name}-host`, {
             ami: ami.id,
             instanceType,
-            subnetId: args.instance?.subnetId,
+            subnetId,
             vpcSecurityGroupIds: [securityGroup.id],
             iamInstanceProfile: profile.name,
             keyName: args.instance?.keyName,

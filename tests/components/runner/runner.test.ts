@@ -162,6 +162,7 @@ describe("cicd:runner:Runner with options", () => {
             gitlab: { projectId: 7, tags: ["cicd-docker", "arm"], accessLevel: "ref_protected" },
             instance: {
                 instanceType: "t4g.medium",
+                subnetId: "subnet-0abc",
                 sshIngressCidrs: ["203.0.113.4/32", "2001:db8::/64"],
                 sessionManager: true,
                 kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/cmk",
@@ -178,6 +179,12 @@ describe("cicd:runner:Runner with options", () => {
         assert.deepEqual([sg.ingress[0].fromPort, sg.ingress[0].toPort, sg.ingress[0].protocol], [22, 22, "tcp"]);
         assert.deepEqual(sg.ingress[0].cidrBlocks, ["203.0.113.4/32"]);
         assert.deepEqual(sg.ingress[0].ipv6CidrBlocks, ["2001:db8::/64"]);
+    });
+
+    it("puts the security group in the subnet's VPC", () => {
+        assert.equal(mocks.find(T.securityGroup, "arm-sg").inputs.vpcId, "vpc-0123456789abcdef0");
+        assert.equal(mocks.find(T.instance, "arm-host").inputs.subnetId, "subnet-0abc");
+        assert.deepEqual(mocks.calls.filter((c) => c.token === "aws:ec2/getSubnet:getSubnet").map((c) => c.inputs.id), ["subnet-0abc"]);
     });
 
     it("picks an arm64 AMI for a Graviton type, and uses the customer key for the token and the volume", () => {
