@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import path from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifySchemaValidationError,
+} from 'fastify';
 import type { Pool } from 'pg';
 import { createMetrics } from './metrics';
 import { pendingMigrations, type Migration } from './migrations';
@@ -72,7 +77,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** Turns ajv's errors into one sentence a client can act on. */
-function formatValidationErrors(errors: ReadonlyArray<{ keyword: string; instancePath: string; params: Record<string, unknown>; message?: string }>, dataVar: string): string {
+export function formatValidationErrors(errors: readonly FastifySchemaValidationError[], dataVar: string): string {
   const subject = dataVar === 'body' ? 'request body' : dataVar;
   const messages = errors.map((error) => {
     const custom = VALIDATION_MESSAGES[`${error.instancePath}:${error.keyword}`];
@@ -124,6 +129,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     },
     schemaErrorFormatter: (errors, dataVar) => new Error(formatValidationErrors(errors, dataVar)),
   });
+
+  // A JSON API: a text/plain body is a client mistake (415), not a string to validate.
+  app.removeContentTypeParser('text/plain');
 
   app.addSchema({
     $id: 'error',

@@ -114,46 +114,60 @@ describe('notes API against PostgreSQL', () => {
     });
 
     const json = { 'content-type': 'application/json' };
-    const cases: Array<{ name: string; status: number; message: RegExp; request: () => InjectOptions }> = [
-      { name: 'malformed JSON on create', status: 400, message: /not valid JSON/, request: () => ({ method: 'POST', url: '/api/notes', headers: json, payload: '{"title": "unterminated' }) },
-      { name: 'malformed JSON on replace', status: 400, message: /not valid JSON/, request: () => ({ method: 'PUT', url: `/api/notes/${existing.id}`, headers: json, payload: '{title: nope}' }) },
-      { name: 'empty body with a JSON content type', status: 400, message: /empty/, request: () => ({ method: 'POST', url: '/api/notes', headers: json, payload: '' }) },
-      { name: 'no body at all', status: 400, message: /request body must be a JSON object/, request: () => ({ method: 'POST', url: '/api/notes' }) },
-      { name: 'a JSON array instead of an object', status: 400, message: /request body must be a JSON object/, request: () => ({ method: 'POST', url: '/api/notes', headers: json, payload: '[]' }) },
-      { name: 'JSON null', status: 400, message: /request body must be a JSON object/, request: () => ({ method: 'POST', url: '/api/notes', headers: json, payload: 'null' }) },
-      { name: 'missing title', status: 400, message: /title is required/, request: () => ({ method: 'POST', url: '/api/notes', payload: { body: 'no title' } }) },
-      { name: 'title of the wrong type', status: 400, message: /title must be a string/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 42 } }) },
-      { name: 'body of the wrong type', status: 400, message: /body must be a string/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 'ok', body: ['a'] } }) },
-      { name: 'blank title', status: 400, message: /title must not be blank/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: '   ' } }) },
-      { name: 'empty title', status: 400, message: /title must not be empty/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: '' } }) },
-      { name: 'title over 200 characters', status: 400, message: /title must be at most 200 characters/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 'x'.repeat(201) } }) },
-      { name: 'an unknown field', status: 400, message: /unknown field "tags"/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 'ok', tags: ['x'] } }) },
-      { name: 'every problem at once', status: 400, message: /unknown field "extra".*title must be a string|title must be a string.*unknown field "extra"/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 1, extra: true } }) },
-      { name: 'PUT without body (replace needs both fields)', status: 400, message: /body is required/, request: () => ({ method: 'PUT', url: `/api/notes/${existing.id}`, payload: { title: 'changed' } }) },
-      { name: 'PUT with a wrong type', status: 400, message: /title must be a string/, request: () => ({ method: 'PUT', url: `/api/notes/${existing.id}`, payload: { title: false, body: 'b' } }) },
-      { name: 'oversized body on create', status: 413, message: /larger than the limit of 4096 bytes/, request: () => ({ method: 'POST', url: '/api/notes', payload: { title: 'big', body: 'x'.repeat(BODY_LIMIT) } }) },
-      { name: 'oversized body on replace', status: 413, message: /larger than the limit/, request: () => ({ method: 'PUT', url: `/api/notes/${existing.id}`, payload: { title: 'big', body: 'x'.repeat(BODY_LIMIT) } }) },
-      { name: 'non-numeric id on get', status: 400, message: /id must be a positive integer/, request: () => ({ method: 'GET', url: '/api/notes/abc' }) },
-      { name: 'zero id', status: 400, message: /id must be a positive integer/, request: () => ({ method: 'GET', url: '/api/notes/0' }) },
-      { name: 'negative id on delete', status: 400, message: /id must be a positive integer/, request: () => ({ method: 'DELETE', url: '/api/notes/-1' }) },
-      { name: 'fractional id on replace', status: 400, message: /id must be a positive integer/, request: () => ({ method: 'PUT', url: '/api/notes/1.5', payload: { title: 't', body: 'b' } }) },
-      { name: 'unknown id on get', status: 404, message: /note 999999 does not exist/, request: () => ({ method: 'GET', url: '/api/notes/999999' }) },
-      { name: 'unknown id on replace', status: 404, message: /note 999999 does not exist/, request: () => ({ method: 'PUT', url: '/api/notes/999999', payload: { title: 't', body: 'b' } }) },
-      { name: 'unknown id on delete', status: 404, message: /note 999999 does not exist/, request: () => ({ method: 'DELETE', url: '/api/notes/999999' }) },
-      { name: 'id beyond the integer column', status: 404, message: /does not exist/, request: () => ({ method: 'DELETE', url: '/api/notes/99999999999' }) },
-      { name: 'list limit out of range', status: 400, message: /limit must be an integer from 1 to 100/, request: () => ({ method: 'GET', url: '/api/notes?limit=1000' }) },
-      { name: 'unknown route', status: 404, message: /no route for GET \/api\/nope/, request: () => ({ method: 'GET', url: '/api/nope' }) },
+    const post = (payload: unknown): InjectOptions => ({ method: 'POST', url: '/api/notes', payload: payload as object });
+    const postRaw = (raw: string): InjectOptions => ({ method: 'POST', url: '/api/notes', headers: json, payload: raw });
+    const put = (payload: unknown, id: number | string = existing.id): InjectOptions => ({
+      method: 'PUT',
+      url: `/api/notes/${id}`,
+      payload: payload as object,
+    });
+    const putRaw = (raw: string): InjectOptions => ({ method: 'PUT', url: `/api/notes/${existing.id}`, headers: json, payload: raw });
+    const get = (url: string): InjectOptions => ({ method: 'GET', url });
+    const del = (url: string): InjectOptions => ({ method: 'DELETE', url });
+    const big = 'x'.repeat(BODY_LIMIT);
+
+    // [case, expected status, expected message, request]
+    const cases: Array<[string, number, RegExp, () => InjectOptions]> = [
+      ['malformed JSON on create', 400, /not valid JSON/, () => postRaw('{"title": "unterminated')],
+      ['malformed JSON on replace', 400, /not valid JSON/, () => putRaw('{title: nope}')],
+      ['empty body with a JSON content type', 400, /empty/, () => postRaw('')],
+      ['a text/plain body', 415, /Content-Type must be application\/json/, () => ({ ...postRaw('hello'), headers: { 'content-type': 'text/plain' } })],
+      ['no body at all', 400, /request body must be a JSON object/, () => ({ method: 'POST', url: '/api/notes' })],
+      ['a JSON array instead of an object', 400, /request body must be a JSON object/, () => postRaw('[]')],
+      ['JSON null', 400, /request body must be a JSON object/, () => postRaw('null')],
+      ['missing title', 400, /title is required/, () => post({ body: 'no title' })],
+      ['title of the wrong type', 400, /title must be a string/, () => post({ title: 42 })],
+      ['body of the wrong type', 400, /body must be a string/, () => post({ title: 'ok', body: ['a'] })],
+      ['blank title', 400, /title must not be blank/, () => post({ title: '   ' })],
+      ['empty title', 400, /title must not be empty/, () => post({ title: '' })],
+      ['title over 200 characters', 400, /title must be at most 200 characters/, () => post({ title: 'x'.repeat(201) })],
+      ['an unknown field', 400, /unknown field "tags"/, () => post({ title: 'ok', tags: ['x'] })],
+      ['two problems, both named', 400, /(?=.*unknown field "extra")(?=.*title must be a string)/, () => post({ title: 1, extra: true })],
+      ['PUT without body (replace needs both fields)', 400, /body is required/, () => put({ title: 'changed' })],
+      ['PUT with a wrong type', 400, /title must be a string/, () => put({ title: false, body: 'b' })],
+      ['oversized body on create', 413, /larger than the limit of 4096 bytes/, () => post({ title: 'big', body: big })],
+      ['oversized body on replace', 413, /larger than the limit of 4096 bytes/, () => put({ title: 'big', body: big })],
+      ['non-numeric id on get', 400, /id must be a positive integer/, () => get('/api/notes/abc')],
+      ['zero id', 400, /id must be a positive integer/, () => get('/api/notes/0')],
+      ['negative id on delete', 400, /id must be a positive integer/, () => del('/api/notes/-1')],
+      ['fractional id on replace', 400, /id must be a positive integer/, () => put({ title: 't', body: 'b' }, '1.5')],
+      ['unknown id on get', 404, /note 999999 does not exist/, () => get('/api/notes/999999')],
+      ['unknown id on replace', 404, /note 999999 does not exist/, () => put({ title: 't', body: 'b' }, 999999)],
+      ['unknown id on delete', 404, /note 999999 does not exist/, () => del('/api/notes/999999')],
+      ['id beyond the integer column', 404, /note 99999999999 does not exist/, () => del('/api/notes/99999999999')],
+      ['list limit out of range', 400, /limit must be an integer from 1 to 100/, () => get('/api/notes?limit=1000')],
+      ['unknown route', 404, /no route for GET \/api\/nope/, () => get('/api/nope')],
     ];
 
-    for (const testCase of cases) {
-      it(`${testCase.name}: ${testCase.status}`, async () => {
+    for (const [name, status, message, buildRequest] of cases) {
+      it(`${name}: ${status}`, async () => {
         const before = await tableSnapshot();
-        const response = await app.inject(testCase.request());
-        assert.equal(response.statusCode, testCase.status, response.body);
+        const response = await app.inject(buildRequest());
+        assert.equal(response.statusCode, status, response.body);
         assert.match(String(response.headers['content-type']), /application\/json/);
         const error = response.json<{ error: string; message: string }>();
         assert.deepEqual(Object.keys(error).sort(), ['error', 'message']);
-        assert.match(error.message, testCase.message);
+        assert.match(error.message, message);
         assert.equal(await tableSnapshot(), before, 'the notes table changed');
       });
     }

@@ -71,11 +71,20 @@ describe('the server process', function () {
     return response.json<{ id: number }>().id;
   }
 
-  it('starts from the environment alone, migrates, and reports version, commit and environment', async () => {
-    const server = await startServer({ DATABASE_URL: url, APP_ENV: 'staging', APP_VERSION: '2.0.0-rc.1', GIT_COMMIT: 'deadbeef' });
+  it('starts from the environment alone, migrates, reports version, commit and environment, and applies BODY_LIMIT_BYTES', async () => {
+    const server = await startServer({
+      DATABASE_URL: url,
+      APP_ENV: 'staging',
+      APP_VERSION: '2.0.0-rc.1',
+      GIT_COMMIT: 'deadbeef',
+      BODY_LIMIT_BYTES: '2048',
+    });
     try {
       const info = await request(server.port, 'GET', '/');
       assert.deepEqual(info.json(), { name: 'notes-service', version: '2.0.0-rc.1', commit: 'deadbeef', environment: 'staging' });
+      const oversized = await request(server.port, 'POST', '/api/notes', { body: { title: 't', body: 'x'.repeat(2048) } });
+      assert.equal(oversized.status, 413);
+      assert.match(oversized.json<{ message: string }>().message, /limit of 2048 bytes/);
       assert.equal((await request(server.port, 'GET', '/ready')).status, 200);
       const check = new Client({ connectionString: databaseUrl(db.name) });
       await check.connect();
@@ -89,7 +98,7 @@ describe('the server process', function () {
   });
 
   it('finishes a request in flight on SIGTERM, answers /ready 503 meanwhile, refuses new connections, then exits 0', async () => {
-    const server = await startServer({ DATABASE_URL: url, SHUTDOWN_DELAY_MS: '700', SHUTDOWN_TIMEOUT_MS: '9000' });
+    const server = await startServer({ DATABASE_URL: url, SHUTDOWN_DELAY_MS: '1500', SHUTDOWN_TIMEOUT_MS: '9000' });
     const id = await createNote(server, 'before shutdown');
     const lock = await lockNote(id);
     let exitCode: number | string | undefined;
@@ -102,6 +111,7 @@ describe('the server process', function () {
       // During SHUTDOWN_DELAY_MS the listener is still open, but readiness already says "send nothing new".
       await waitFor('readiness to report shutting_down', async () => {
         const ready = await request(server.port, 'GET', '/ready');
+        // A 200 here only means the signal has not been handled yet; keep asking.
         return ready.status === 503 && ready.json().status === 'shutting_down';
       });
       await waitFor('the listener to close', () =>
@@ -136,10 +146,9 @@ describe('the server process', function () {
     try {
       const stuck = request(server.port, 'PUT', `/api/notes/${id}`, { body: { title: 'never', body: '' } }).catch(() => 'aborted');
       await waitFor('the PUT to wait on the row lock', appWaitingOnLock);
-      const signalledAt = Date.now();
       server.child.kill('SIGTERM');
+      // Without the hard timeout the process would wait for the lock forever (and this test would time out).
       assert.equal(await server.exited, 1);
-      assert.ok(Date.now() - signalledAt < 5000, 'the hard timeout did not fire in time');
       assert.match(server.stdout(), /shutdown timed out/);
       assert.equal(await stuck, 'aborted');
     } finally {
