@@ -8,6 +8,8 @@ import * as path from "path";
 interface IgnoreRule {
     readonly pattern: RegExp;
     readonly exclude: boolean;
+    /** The pattern's leading part without wildcards, e.g. `src` for `src/**`. */
+    readonly literalPrefix: string;
 }
 
 /** Turns one .dockerignore line into an anchored regex over slash-separated relative paths. */
@@ -39,7 +41,9 @@ export function dockerignoreRule(line: string): IgnoreRule | undefined {
         }
     }
     // A rule that matches a directory also matches everything inside it.
-    return { pattern: new RegExp(`^${source}(?:/.*)?$`), exclude };
+    const wildcard = text.search(/[*?[]/);
+    const literalPrefix = wildcard === -1 ? text : text.slice(0, wildcard);
+    return { pattern: new RegExp(`^${source}(?:/.*)?$`), exclude, literalPrefix };
 }
 
 /** Parses .dockerignore text into rules; the last matching rule decides. */
@@ -62,14 +66,16 @@ const FALLBACK_IGNORE = "node_modules\n.git\ndist\n";
 export function contextFiles(contextDir: string): string[] {
     const ignorePath = path.join(contextDir, ".dockerignore");
     const rules = parseDockerignore(fs.existsSync(ignorePath) ? fs.readFileSync(ignorePath, "utf8") : FALLBACK_IGNORE);
-    const canPrune = rules.every((r) => r.exclude);
+    const reincludes = rules.filter((r) => !r.exclude);
+    // An excluded directory can be skipped whole unless a `!` rule could bring back something inside it.
+    const canPrune = (dir: string) =>
+        reincludes.every((r) => r.literalPrefix !== "" && !r.literalPrefix.startsWith(`${dir}/`) && r.literalPrefix !== dir && !dir.startsWith(`${r.literalPrefix}`));
     const files: string[] = [];
     const walk = (relativeDir: string) => {
         for (const entry of fs.readdirSync(path.join(contextDir, relativeDir), { withFileTypes: true })) {
             const relative = relativeDir === "" ? entry.name : `${relativeDir}/${entry.name}`;
             if (entry.isDirectory()) {
-                // Excluded directories are skipped whole unless a `!` rule could bring files back.
-                if (canPrune && isIgnored(relative, rules)) continue;
+                if (isIgnored(relative, rules) && canPrune(relative)) continue;
                 walk(relative);
             } else if ((entry.isFile() || entry.isSymbolicLink()) && !isIgnored(relative, rules)) {
                 files.push(relative);

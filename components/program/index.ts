@@ -5,6 +5,7 @@ import * as gitlab from "@cicd/pulumi-gitlab";
 import { LocalConfig, PROJECT, ProductionConfig, StagingConfig, isArmInstanceType, loadConfig } from "../config";
 import { EnvironmentVariables, Project } from "../gitlab";
 import { ComposeHost, LocalTarget } from "../host";
+import { Runner } from "../runner";
 import { LocalImage, PromotedImage, RegistryImage } from "../image";
 
 /** Stack outputs: plain values or Outputs (secrets stay secret Outputs). */
@@ -75,6 +76,11 @@ function remoteProviders(config: StagingConfig | ProductionConfig) {
     const awsProvider = new aws.Provider("aws", { region: config.awsRegion as aws.Region, defaultTags: { tags } });
     const gitlabProvider = new gitlab.Provider("gitlab", { baseUrl: config.gitlab.baseUrl, token: pulumi.secret(config.gitlab.token) });
     return { tags, awsProvider, gitlabProvider };
+}
+
+/** `https://gitlab.example.com/api/v4` → `https://gitlab.example.com` (what the runner registers against). */
+function gitlabWebUrl(apiUrl: string): string {
+    return apiUrl.replace(/\/api\/v4\/?$/, "").replace(/\/$/, "");
 }
 
 function registryHost(repository: string): string {
@@ -194,6 +200,15 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
         },
         { providers },
     );
+    // The runner serves the project's pipelines; the hosts let it in on port 22 (deploy jobs SSH from it).
+    const runner = new Runner(
+        "runner",
+        {
+            gitlab: { projectId: project.projectId, url: gitlabWebUrl(config.gitlab.baseUrl) },
+            instance: { instanceType: config.runnerInstanceType, subnetId: config.host.subnetId, tags },
+        },
+        { providers },
+    );
     const variables = new EnvironmentVariables(
         "production-vars",
         { project: project.projectId, environment: "production", sshPrivateKey: pulumi.secret(config.host.sshPrivateKey) },
@@ -207,6 +222,8 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
         registryRepository: project.registryRepository,
         deployTokenUsername: project.deployTokenUsername,
         deployTokenPassword: project.deployTokenPassword,
+        runnerSecurityGroupId: runner.securityGroupId,
+        runnerTags: runner.tags,
         ciVariables: variables.keys,
     };
 
@@ -237,6 +254,7 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
                 publicKey: config.host.sshPublicKey,
                 privateKey: pulumi.secret(config.host.sshPrivateKey),
                 ingressCidrs: config.host.sshIngressCidrs,
+                ingressSecurityGroupIds: [runner.securityGroupId],
                 connectVia: config.host.sshConnectVia,
             },
             dataVolume: { sizeGb: config.dataVolumeSizeGb },

@@ -32,7 +32,7 @@ async function resolveOutputs(captured: CapturedStack): Promise<{ values: Record
     const values: Record<string, unknown> = {};
     const secret = new Set<string>();
     for (const [key, value] of Object.entries(captured.outputs)) {
-        const output = pulumi.output(value);
+        const output = pulumi.output(value) as pulumi.Output<unknown>;
         values[key] = await new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
         if (await pulumi.isSecret(output)) secret.add(key);
     }
@@ -70,6 +70,7 @@ describe("program: local stack", () => {
 
     it("creates no AWS, GitLab or registry resources: only local commands", () => {
         assert.equal(captured.error, undefined);
+        assert.deepEqual(captured.asyncErrors.map(String), []);
         const types = new Set(custom(captured).map((r) => r.type));
         assert.deepEqual([...types].sort(), ["command:local:Command"]);
         assert.equal(captured.recorder.calls.length, 0, "no provider lookups on the local stack");
@@ -158,6 +159,7 @@ describe("program: staging stack", () => {
 
     it("creates none of the project-level GitLab resources (prod owns them)", () => {
         assert.equal(captured.error, undefined);
+        assert.deepEqual(captured.asyncErrors.map(String), []);
         for (const type of PROJECT_LEVEL_GITLAB) assert.equal(ofType(captured, type).length, 0, `staging must not create ${type}`);
         const variables = ofType(captured, "gitlab:index/projectVariable:ProjectVariable");
         assert.ok(variables.length > 0);
@@ -263,7 +265,8 @@ describe("program: prod stack", () => {
 
     it("owns the project-level GitLab resources, with production requiring at least one approval", () => {
         assert.equal(captured.error, undefined);
-        for (const type of PROJECT_LEVEL_GITLAB.filter((t) => !t.includes("UserRunner"))) assert.ok(ofType(captured, type).length >= 1, `prod creates ${type}`);
+        assert.deepEqual(captured.asyncErrors.map(String), []);
+        for (const type of PROJECT_LEVEL_GITLAB) assert.ok(ofType(captured, type).length >= 1, `prod creates ${type}`);
         const protections = ofType(captured, "gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment");
         const production = protections.find((p) => p.inputs.environment === "production");
         assert.ok(production);
@@ -272,6 +275,21 @@ describe("program: prod stack", () => {
         assert.equal(variables.length, 1);
         assert.equal(variables[0].inputs.masked, true);
         assert.equal(variables[0].inputs.protected, true);
+    });
+
+    it("registers the runner and lets only it and the configured CIDRs reach SSH on the host", () => {
+        const runner = only(captured, "gitlab:index/userRunner:UserRunner");
+        assert.equal(runner.inputs.locked, true);
+        const hostSg = captured.recorder.find("aws:ec2/securityGroup:SecurityGroup", "production-sg");
+        const ssh = hostSg.inputs.ingress.filter((rule: any) => rule.fromPort <= 22 && rule.toPort >= 22);
+        assert.deepEqual(ssh.map((r: any) => r.cidrBlocks ?? r.securityGroups), [["203.0.113.4/32"], ["runner-sg-id-" + ssh[1].securityGroups[0].split("-id-")[1]]]);
+        for (const sg of ofType(captured, "aws:ec2/securityGroup:SecurityGroup")) {
+            for (const rule of sg.inputs.ingress ?? []) {
+                if (rule.fromPort <= 22 && rule.toPort >= 22) {
+                    assert.ok(![...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])].some((c: string) => c.endsWith("/0")), `${sg.name} opens SSH to the world`);
+                }
+            }
+        }
     });
 
     it("does not rebuild: it verifies staging's digest in the registry and tags it for production", () => {
@@ -287,8 +305,17 @@ describe("program: prod stack", () => {
         assert.equal(deploy.inputs.delete, undefined, "destroying the deploy command leaves production running");
     });
 
+    it("requires IMDSv2 and encrypted root volumes on every instance (host and runner)", () => {
+        const instances = ofType(captured, "aws:ec2/instance:Instance");
+        assert.deepEqual(instances.map((i) => i.name).sort(), ["production-instance", "runner-host"]);
+        for (const instance of instances) {
+            assert.equal(instance.inputs.metadataOptions.httpTokens, "required", instance.name);
+            assert.equal(instance.inputs.rootBlockDevice.encrypted, true, instance.name);
+        }
+    });
+
     it("protects production data: the host and its encrypted database volume", () => {
-        const instance = only(captured, "aws:ec2/instance:Instance");
+        const instance = captured.recorder.find("aws:ec2/instance:Instance", "production-instance");
         assert.equal(instance.protect, true);
         assert.equal(instance.inputs.metadataOptions.httpTokens, "required");
         assert.equal(instance.inputs.rootBlockDevice.encrypted, true);
@@ -304,7 +331,7 @@ describe("program: prod stack", () => {
 
     it("can turn data protection off only on purpose", async () => {
         const unprotected = await captureStack("prod", { config: { protectData: "false" } });
-        assert.equal(only(unprotected, "aws:ec2/instance:Instance").protect, false);
+        assert.equal(unprotected.recorder.find("aws:ec2/instance:Instance", "production-instance").protect, false);
         assert.equal(only(unprotected, "aws:ebs/volume:Volume").protect, false);
     });
 
@@ -322,7 +349,10 @@ describe("program: prod stack", () => {
         const bootstrap = await captureStack("prod", { config: { bootstrap: "true" } });
         assert.equal(bootstrap.error, undefined);
         assert.ok(ofType(bootstrap, "gitlab:index/project:Project").length === 1);
-        assert.equal(bootstrap.resources.filter((r) => r.type.startsWith("aws:ec2/instance") || r.type.startsWith("command:")).length, 0);
+        const hostResources = bootstrap.resources.filter((r) => r.name.startsWith("production-") && !r.name.startsWith("production-vars"));
+        assert.deepEqual(hostResources.map((r) => r.name), [], "no production host before an image exists");
+        assert.equal(bootstrap.resources.filter((r) => r.type.startsWith("command:") || r.type.startsWith("docker")).length, 0);
+        assert.equal(ofType(bootstrap, "gitlab:index/userRunner:UserRunner").length, 1, "the runner is project-level: it comes up in bootstrap");
         assert.equal(ofType(bootstrap, "pulumi:pulumi:StackReference").length, 0, "no reference to a staging stack that may not exist yet");
         const { values } = await resolveOutputs(bootstrap);
         assert.match(String(values.hosts), /skipped: bootstrap/);

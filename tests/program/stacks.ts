@@ -90,7 +90,10 @@ export interface CapturedStack {
     readonly recorder: MockRecorder;
     readonly resources: readonly RecordedResource[];
     readonly outputs?: ProgramOutputs;
+    /** What the program threw synchronously (config errors). */
     readonly error?: Error;
+    /** Errors raised later, inside outputs (e.g. an apply that throws); expected to be empty. */
+    readonly asyncErrors: readonly Error[];
 }
 
 const SECRET_CONFIG_KEYS = ["sshPrivateKey", "gitlabToken", "registryPassword", "dbPassword"];
@@ -126,11 +129,18 @@ export async function captureStack(stack: StackName, options: CaptureOptions = {
     pulumi.runtime.setAllConfig(config, secretKeys);
     let outputs: ProgramOutputs | undefined;
     let error: Error | undefined;
+    const asyncErrors: Error[] = [];
+    const onRejection = (reason: unknown) => asyncErrors.push(reason instanceof Error ? reason : new Error(String(reason)));
+    process.on("unhandledRejection", onRejection);
     try {
         outputs = createProgram({ repoRoot: REPO_ROOT, env: options.env ?? {} });
     } catch (err) {
         error = err as Error;
     }
-    await recorder.settle();
-    return { recorder, resources: recorder.resources, outputs, error };
+    try {
+        await recorder.settle();
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+    return { recorder, resources: recorder.resources, outputs, error, asyncErrors };
 }

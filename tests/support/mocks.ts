@@ -165,7 +165,7 @@ export class MockRecorder implements pulumi.runtime.Mocks {
         }
         const extra = this.options.state?.[args.type];
         const state = typeof extra === "function" ? extra(inputs, args.name) : extra ?? {};
-        const id = args.custom === false ? undefined : `${args.name}-id-${this.nextId++}`;
+        const id = args.custom === false ? undefined : mockId(args.type, args.name, this.nextId++);
         return { id, state: { ...defaultState(args.type, args.name), ...inputs, ...state } };
     }
 
@@ -210,8 +210,22 @@ export class MockRecorder implements pulumi.runtime.Mocks {
     }
 }
 
+/** GitLab ids are numbers; everything else gets a readable fake id. */
+function mockId(type: string, name: string, n: number): string {
+    return type === "gitlab:index/project:Project" ? String(4200 + n) : `${name}-id-${n}`;
+}
+
 /** Plausible provider-computed outputs for the types this project uses. */
 function defaultState(type: string, name: string): Record<string, any> {
+    const common: Record<string, any> = {};
+    if (type.startsWith("aws:")) {
+        const service = type.split(":")[1].split("/")[0];
+        common.arn = `arn:aws:${service}:eu-central-1:123456789012:${name}`;
+    }
+    return { ...common, ...typeState(type, name) };
+}
+
+function typeState(type: string, name: string): Record<string, any> {
     switch (type) {
         case "aws:ec2/instance:Instance":
             return { privateIp: "10.0.1.10", availabilityZone: "eu-central-1a", arn: `arn:aws:ec2:eu-central-1:123456789012:instance/${name}` };
@@ -237,6 +251,8 @@ function defaultCall(token: string, inputs: Record<string, any>): Record<string,
             return { id: "ami-0123456789abcdef0", name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20260101", architecture: "x86_64" };
         case "aws:ec2/getVpc:getVpc":
             return { id: "vpc-0123456789abcdef0", cidrBlock: "172.31.0.0/16" };
+        case "aws:kms/getAlias:getAlias":
+            return { id: inputs.name, name: inputs.name, targetKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/00000000-0000-0000-0000-000000000000", targetKeyId: "00000000-0000-0000-0000-000000000000" };
         case "aws:ec2/getSubnet:getSubnet":
             return { id: inputs.id, vpcId: "vpc-0123456789abcdef0", availabilityZone: "eu-central-1a" };
         case "docker:index/getRegistryImage:getRegistryImage":
