@@ -124,3 +124,21 @@ describe("CI variable catalogue (components/gitlab/variables.ts)", () => {
         assert.doesNotMatch(problem!, /secret-comment/);
     });
 });
+
+describe("docs/gitlab.md", () => {
+    it("documents every variable the components provision, with its scope, masking and protection", () => {
+        const fs = require("node:fs") as typeof import("node:fs");
+        const path = require("node:path") as typeof import("node:path");
+        const { PROVISIONED_VARIABLES } = require("../../../components/gitlab/variables") as typeof import("../../../components/gitlab/variables");
+        const doc = fs.readFileSync(path.resolve(__dirname, "../../../docs/gitlab.md"), "utf8");
+        for (const spec of PROVISIONED_VARIABLES) {
+            const row = doc.split("\n").find((line) => line.startsWith(`| \`${spec.key}\` |`));
+            assert.ok(row, `docs/gitlab.md has no table row for ${spec.key}`);
+            const cells = row.split("|").map((c) => c.trim());
+            assert.equal(cells[2], spec.scope === "project" ? "`*`" : "`staging` / `production`", `${spec.key} scope`);
+            assert.equal(cells[3], spec.variableType, `${spec.key} type`);
+            assert.equal(cells[4].startsWith(spec.masked ? "yes" : "no"), true, `${spec.key} masked`);
+            assert.equal(cells[5].startsWith(spec.protected ? "yes" : "no"), true, `${spec.key} protected`);
+        }
+    });
+});
