@@ -1,6 +1,7 @@
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import {
     DEFAULT_ALLOWED_INSTANCE_TYPES,
+    DEFAULT_ALLOWED_RUNNER_INSTANCE_TYPES,
     DEFAULT_PRODUCTION_ENVIRONMENTS,
     DEFAULT_PRODUCTION_STACKS,
     PolicyResource,
@@ -42,7 +43,7 @@ function judge<C extends object>(rule: (resource: PolicyResource, config: C) => 
 
 interface ProductionStacksConfig { productionStacks?: string[] }
 interface ApprovalsConfig { productionEnvironments?: string[]; minimumApprovals?: number }
-interface InstanceTypesConfig { allowedInstanceTypes?: Record<string, string[]> }
+interface InstanceTypesConfig { allowedInstanceTypes?: Record<string, string[]>; allowedRunnerInstanceTypes?: string[] }
 interface TagsConfig { requiredTags?: string[] }
 
 const stringList = { type: "array" as const, items: { type: "string" as const } };
@@ -108,7 +109,7 @@ export const policies: ResourceValidationPolicy[] = [
     },
     {
         name: "allowed-instance-types",
-        description: "EC2 instance types come from the allowed list of their stack.",
+        description: "EC2 instance types come from the allowed list of their stack (app hosts) or the runner list (runner hosts).",
         enforcementLevel: "advisory",
         configSchema: {
             properties: {
@@ -117,10 +118,12 @@ export const policies: ResourceValidationPolicy[] = [
                     additionalProperties: stringList,
                     default: Object.fromEntries(Object.entries(DEFAULT_ALLOWED_INSTANCE_TYPES).map(([k, v]) => [k, [...v]])),
                 },
+                allowedRunnerInstanceTypes: { ...stringList, default: [...DEFAULT_ALLOWED_RUNNER_INSTANCE_TYPES] },
             },
         },
         validateResource: judge<InstanceTypesConfig>((resource, config) =>
-            checkInstanceType(resource, config.allowedInstanceTypes ?? DEFAULT_ALLOWED_INSTANCE_TYPES)),
+            checkInstanceType(resource, config.allowedInstanceTypes ?? DEFAULT_ALLOWED_INSTANCE_TYPES,
+                config.allowedRunnerInstanceTypes ?? DEFAULT_ALLOWED_RUNNER_INSTANCE_TYPES)),
     },
     {
         name: "required-tags",

@@ -51,18 +51,30 @@ export const DEFAULT_ALLOWED_INSTANCE_TYPES: Readonly<Record<string, readonly st
         .map(([stack, environment]) => [stack, ALLOWED_INSTANCE_TYPES[environment as "staging" | "production"]]),
 );
 
-/** Advisory: an instance's type is on its stack's allowed list (cost and capacity control). */
+/** Instance types a CI runner host may use, in any stack: it builds images, so it is sized apart from the app hosts. */
+export const DEFAULT_ALLOWED_RUNNER_INSTANCE_TYPES: readonly string[] = [
+    "t3.small", "t3.medium", "t3.large", "t3a.small", "t3a.medium", "t3a.large",
+    "t4g.small", "t4g.medium", "t4g.large", "m7i.large", "m7g.large", "c7i.large", "c7g.large",
+];
+
+/**
+ * Advisory: an instance's type is on its allowed list (cost and capacity control). Runner hosts (inside a
+ * `cicd:runner:*` component) are judged against the runner list; every other instance against its stack's list.
+ */
 export function checkInstanceType(
     resource: PolicyResource,
     allowedByStack: Readonly<Record<string, readonly string[]>> = DEFAULT_ALLOWED_INSTANCE_TYPES,
+    allowedForRunners: readonly string[] = DEFAULT_ALLOWED_RUNNER_INSTANCE_TYPES,
 ): string[] {
     if (resource.type !== INSTANCE && resource.type !== LAUNCH_TEMPLATE) return [];
-    const stack = stackOf(resource);
-    const allowed = stack === undefined ? undefined : allowedByStack[stack];
     const instanceType = asString(resource.props.instanceType);
-    if (!allowed || instanceType === undefined || isUnknown(instanceType)) return [];
-    if (allowed.includes(instanceType)) return [];
-    return [`instanceType "${instanceType}" is not allowed in stack "${stack}"; allowed: ${allowed.join(", ")}`];
+    if (instanceType === undefined || isUnknown(instanceType)) return [];
+    const stack = stackOf(resource);
+    const isRunner = ancestorTypes(resource).some((type) => type.startsWith("cicd:runner:"));
+    const allowed = isRunner ? allowedForRunners : stack === undefined ? undefined : allowedByStack[stack];
+    if (!allowed || allowed.includes(instanceType)) return [];
+    const scope = isRunner ? "for a runner host" : `in stack "${stack}"`;
+    return [`instanceType "${instanceType}" is not allowed ${scope}; allowed: ${allowed.join(", ")}`];
 }
 
 /** Stacks whose data must survive a mistaken `pulumi destroy` or replacement. */

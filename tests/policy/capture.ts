@@ -146,10 +146,12 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     if (options.load) {
         exports = { ...options.load() };
     } else {
+        const program = require.resolve(options.program ?? path.join(REPO_ROOT, "index.ts"));
         forgetProgramModules();
+        delete require.cache[program];
         // require, not import(): under tsx/cjs a dynamic import() bypasses the TypeScript loader.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        exports = { ...require(options.program ?? path.join(REPO_ROOT, "index.ts")) };
+        exports = { ...require(program) };
     }
     // Programs may export a promise or a function (`export = async () => ...`).
     const main = (exports.default ?? exports) as unknown;

@@ -263,6 +263,12 @@ describe("allowed-instance-types (advisory)", () => {
         await verdict(policy, check, instance("staging", "t3.micro"));
         assert.match((await runPolicy(policy, instance("staging", "t3.micro"), { allowedInstanceTypes: { staging: ["t4g.nano"] } })).join(), /allowed: t4g.nano/);
     });
+    it("judges runner hosts against the runner list, in any stack", async () => {
+        const runner = (instanceType: string) =>
+            resource(rules.INSTANCE, { instanceType }, { urn: urn("prod", rules.INSTANCE, "runner-host", ["cicd:runner:Runner"]) });
+        await verdict(policy, check, runner("t3.small"));
+        await verdict(policy, check, runner("p5.48xlarge"), /"p5.48xlarge" is not allowed for a runner host/);
+    });
 });
 
 describe("required-tags (advisory)", () => {
