@@ -60,7 +60,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const err = error as { code?: string; message?: string };
   if (typeof err?.code === 'string') {
     // Connection refused/reset/unresolvable, admin shutdown, cannot connect now, database not accepting connections.
-    if (['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', '57P01', '57P02', '57P03', '55000'].includes(err.code)) {
+    if (['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', '57P01', '57P02', '57P03'].includes(err.code)) {
       return true;
     }
   }
