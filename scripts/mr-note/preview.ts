@@ -49,6 +49,8 @@ export interface ResourceChange {
     readonly urn: string;
     /** Top-level property names that differ (replace reasons first for replacements). */
     readonly keys: readonly string[];
+    /** For replacements: the inputs that force the replacement (diffReasons also name computed outputs). */
+    readonly replaceKeys: readonly string[];
 }
 
 export interface PolicyViolation {
@@ -171,14 +173,20 @@ function collectChanges(steps: readonly PreviewStep[]): ResourceChange[] {
             continue; // same, read, refresh, discard: nothing changes
         }
         const { type, name } = parseUrn(step.urn);
-        const keys = [...new Set([...(step.replaceReasons ?? []), ...(step.diffReasons ?? [])])];
+        const replaceKeys = [...(step.replaceReasons ?? [])];
+        const keys = [...new Set([...replaceKeys, ...(step.diffReasons ?? [])])];
         const previous = byUrn.get(step.urn);
         if (previous !== undefined) {
             // The parts of one replacement: keep one row, with every reason seen.
-            byUrn.set(step.urn, { ...previous, op: "replace", keys: [...new Set([...previous.keys, ...keys])] });
+            byUrn.set(step.urn, {
+                ...previous,
+                op: "replace",
+                keys: [...new Set([...previous.keys, ...keys])],
+                replaceKeys: [...new Set([...previous.replaceKeys, ...replaceKeys])],
+            });
             continue;
         }
-        byUrn.set(step.urn, { op, type, name, urn: step.urn, keys });
+        byUrn.set(step.urn, { op, type, name, urn: step.urn, keys, replaceKeys });
     }
     return [...byUrn.values()];
 }

@@ -119,8 +119,9 @@ function destructiveList(stacks: readonly StackPreviewSummary[], secrets: readon
             if (change.op !== "replace" && change.op !== "delete") {
                 continue;
             }
-            const because = change.op === "replace" && change.keys.length > 0
-                ? ` because of ${change.keys.slice(0, 5).map((k) => code(k, secrets)).join(", ")}`
+            const reasons = change.replaceKeys.length > 0 ? change.replaceKeys : change.keys;
+            const because = change.op === "replace" && reasons.length > 0
+                ? ` because of ${reasons.slice(0, 5).map((k) => code(k, secrets)).join(", ")}`
                 : "";
             rows.push(`- \`${s.stack}\`: **${change.op}** ${code(change.type, secrets)} ${code(change.name, secrets)}${because}`);
         }

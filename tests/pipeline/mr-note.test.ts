@@ -151,7 +151,7 @@ describe("MR note: rendering", () => {
         const note = renderNote([summary("staging", "delete.json"), summary("prod", "replace.json")]);
         assert.match(note, /^### Pulumi preview: ⚠️ Changes include 1 replacement and 2 deletions$/m);
         const callout = note.slice(note.indexOf("**Replaced or deleted**"), note.indexOf("<details>"));
-        assert.match(callout, /- `prod`: \*\*replace\*\* `aws:ec2\/instance:Instance` `prod-host-instance` because of `ami`/);
+        assert.match(callout, /- `prod`: \*\*replace\*\* `aws:ec2\/instance:Instance` `prod-host-instance` because of `ami`$/m);
         assert.match(callout, /- `staging`: \*\*delete\*\* `aws:ebs\/volume:Volume` `staging-host-scratch`/);
     });
     it("folds each stack's changed resources in <details>", () => {
