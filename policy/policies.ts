@@ -18,13 +18,24 @@ import {
     checkWorldIngress,
 } from "./rules";
 
+/**
+ * `@pulumi/policy` wraps props in a proxy that throws when a policy reads a value unknown at preview, which
+ * would skip the whole policy for that resource (and report it as "can't run during preview"). The rules
+ * read the raw object instead and skip only the unknown values themselves.
+ */
+const PROXY_TARGET = "__getSpecialProxyTarget";
+
+function rawProps(props: Record<string, unknown>): Record<string, unknown> {
+    return (props[PROXY_TARGET] as Record<string, unknown> | undefined) ?? props;
+}
+
 /** Builds the plain view the rules judge from what the policy engine hands a validation. */
 export function toPolicyResource(args: ResourceValidationArgs): PolicyResource {
     return {
         type: args.type,
         name: args.name,
         urn: args.urn,
-        props: args.props,
+        props: rawProps(args.props),
         options: {
             protect: args.opts?.protect,
             additionalSecretOutputs: args.opts?.additionalSecretOutputs,

@@ -1,19 +1,21 @@
 import { ALLOWED_INSTANCE_TYPES, STACK_ENVIRONMENTS } from "../../components/config/validate";
-import { PolicyResource, ancestorTypes, asArray, asRecord, asString, isUnknown, stackOf } from "./resource";
+import { PolicyResource, ancestorTypes, anyUnknown, asArray, asRecord, asString, isUnknown, stackOf } from "./resource";
 
 export const INSTANCE = "aws:ec2/instance:Instance";
 export const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 export const VOLUME = "aws:ebs/volume:Volume";
 
+/** True, or not known until `up` (judged then). */
 function isTrue(value: unknown): boolean {
-    return value === true || value === "true";
+    return value === true || value === "true" || isUnknown(value);
 }
 
 /** Mandatory: instances (and launch templates) only answer IMDSv2, token-protected metadata requests. */
 export function checkImdsV2(resource: PolicyResource): string[] {
     if (resource.type !== INSTANCE && resource.type !== LAUNCH_TEMPLATE) return [];
-    const tokens = asRecord(resource.props.metadataOptions)?.httpTokens;
-    if (tokens === "required" || isUnknown(tokens)) return [];
+    const options = resource.props.metadataOptions;
+    const tokens = asRecord(options)?.httpTokens;
+    if (tokens === "required" || anyUnknown(options, tokens)) return [];
     return [`metadataOptions.httpTokens is ${JSON.stringify(tokens ?? "unset")}; IMDSv2 needs "required" so that a ` +
         `request forged through the app (SSRF) cannot read the instance role's credentials`];
 }
@@ -26,11 +28,11 @@ export function checkEbsEncryption(resource: PolicyResource): string[] {
         if (!isTrue(props.encrypted)) violations.push("encrypted must be true on every EBS volume");
     } else if (resource.type === INSTANCE) {
         const root = asRecord(props.rootBlockDevice);
-        if (!root || !isTrue(root.encrypted)) {
+        if (!isUnknown(props.rootBlockDevice) && (!root || !isTrue(root.encrypted))) {
             violations.push("rootBlockDevice.encrypted must be true (set rootBlockDevice: { encrypted: true, ... })");
         }
         asArray(props.ebsBlockDevices).forEach((device, index) => {
-            if (!isTrue(asRecord(device)?.encrypted)) violations.push(`ebsBlockDevices[${index}].encrypted must be true`);
+            if (!isUnknown(device) && !isTrue(asRecord(device)?.encrypted)) violations.push(`ebsBlockDevices[${index}].encrypted must be true`);
         });
     } else if (resource.type === LAUNCH_TEMPLATE) {
         asArray(props.blockDeviceMappings).forEach((mapping, index) => {

@@ -1,4 +1,4 @@
-import { PolicyResource, asArray, asRecord, asString, isSecretWrapped, isUnknown } from "./resource";
+import { PolicyResource, anyUnknown, asArray, asRecord, asString, isSecretWrapped, isUnknown } from "./resource";
 import { SECRET_NAME, secretLiteralKinds } from "./secrets";
 
 export const PROJECT_VARIABLE = "gitlab:index/projectVariable:ProjectVariable";
@@ -32,8 +32,8 @@ export function checkSecretVariables(resource: PolicyResource): string[] {
     if (!reason) return [];
     const props = resource.props;
     const missing: string[] = [];
-    if (props.masked !== true && props.hidden !== true) missing.push("masked: true");
-    if (props.protected !== true) missing.push("protected: true");
+    if (props.masked !== true && props.hidden !== true && !anyUnknown(props.masked, props.hidden)) missing.push("masked: true");
+    if (props.protected !== true && !isUnknown(props.protected)) missing.push("protected: true");
     if (missing.length === 0) return [];
     return [`CI variable ${JSON.stringify(asString(props.key) ?? resource.name)} is secret (${reason}) and needs ${missing.join(" and ")}`];
 }
@@ -57,6 +57,8 @@ export function checkProductionApprovals(
     if (resource.type !== PROJECT_PROTECTED_ENVIRONMENT && resource.type !== GROUP_PROTECTED_ENVIRONMENT) return [];
     const environment = asString(resource.props.environment);
     if (environment === undefined || isUnknown(environment) || !productionEnvironments.includes(environment)) return [];
+    const rules = resource.props.approvalRules;
+    if (isUnknown(rules) || asArray(rules).some((rule) => anyUnknown(rule, asRecord(rule)?.requiredApprovals))) return [];
     const count = requiredApprovals(resource.props);
     if (count >= minimum) return [];
     return [`protected environment "${environment}" requires ${count} approval(s); it needs approvalRules with ` +

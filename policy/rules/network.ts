@@ -1,4 +1,4 @@
-import { PolicyResource, asArray, asRecord, asString, isUnknown } from "./resource";
+import { PolicyResource, anyUnknown, asArray, asRecord, asString, isUnknown } from "./resource";
 
 export const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
 export const SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
@@ -43,7 +43,8 @@ function strings(...values: unknown[]): string[] {
     return out;
 }
 
-function permission(where: string, protocol: unknown, fromPort: unknown, toPort: unknown, cidrs: string[]): IngressPermission {
+function permission(where: string, protocol: unknown, fromPort: unknown, toPort: unknown, cidrs: string[]): IngressPermission | undefined {
+    if (anyUnknown(protocol, fromPort, toPort)) return undefined;
     const proto = String(protocol ?? "-1");
     const everyPort = allProtocols(proto);
     return {
@@ -60,18 +61,18 @@ export function ingressPermissions(resource: PolicyResource): IngressPermission[
     const props = resource.props;
     switch (resource.type) {
         case SECURITY_GROUP:
-            return asArray(props.ingress).map((raw, index) => {
+            return asArray(props.ingress).flatMap((raw, index) => {
                 const rule = asRecord(raw) ?? {};
                 return permission(`ingress[${index}]`, rule.protocol, rule.fromPort, rule.toPort,
-                    strings(rule.cidrBlocks, rule.ipv6CidrBlocks));
+                    strings(rule.cidrBlocks, rule.ipv6CidrBlocks)) ?? [];
             });
         case SECURITY_GROUP_RULE:
             if (asString(props.type) !== "ingress") return [];
             return [permission("rule", props.protocol, props.fromPort, props.toPort,
-                strings(props.cidrBlocks, props.ipv6CidrBlocks))];
+                strings(props.cidrBlocks, props.ipv6CidrBlocks))].flatMap((p) => p ?? []);
         case SECURITY_GROUP_INGRESS_RULE:
             return [permission("rule", props.ipProtocol, props.fromPort, props.toPort,
-                strings(props.cidrIpv4, props.cidrIpv6))];
+                strings(props.cidrIpv4, props.cidrIpv6))].flatMap((p) => p ?? []);
         default:
             return [];
     }

@@ -21,15 +21,35 @@ export interface PolicyResource {
     readonly provider?: { readonly type: string; readonly props: Record<string, unknown> };
 }
 
-/** What the engine sends for a value it does not know yet (during preview). */
+/** What the engine sends for a string it does not know yet (during preview). */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The sentinels `@pulumi/policy` uses for unknown booleans, numbers, strings, arrays, assets, archives, objects. */
+export const UNKNOWN_SENTINELS: readonly string[] = [
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    UNKNOWN_VALUE,
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "030794c1-ac77-496b-92df-f27374a8bd58",
+    "e48ece36-62e2-4504-bad9-02848725956a",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+];
 
 /** The wire signature of a secret value, as the mock monitor hands inputs to tests. */
 export const SIG_KEY = "4dabf18193072939515e22adb298388d";
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
+/**
+ * True for a value not known until `pulumi up` (preview only). Rules do not judge unknown values: the pack
+ * runs again during `up`, when every input is known.
+ */
 export function isUnknown(value: unknown): boolean {
-    return value === UNKNOWN_VALUE || (typeof value === "string" && value.includes(UNKNOWN_VALUE));
+    return typeof value === "string" && (UNKNOWN_SENTINELS.includes(value) || value.includes(UNKNOWN_VALUE));
+}
+
+/** True when any of the values is unknown (see {@link isUnknown}). */
+export function anyUnknown(...values: unknown[]): boolean {
+    return values.some(isUnknown);
 }
 
 export function isSecretWrapped(value: unknown): value is { value: unknown } {

@@ -1,4 +1,4 @@
-import { PolicyResource, asRecord } from "./resource";
+import { PolicyResource, asRecord, isUnknown } from "./resource";
 
 export const REQUIRED_TAGS: readonly string[] = ["Project", "Stack", "ManagedBy"];
 
@@ -42,7 +42,7 @@ export function providerDefaultTags(resource: PolicyResource): Record<string, un
 
 /** Advisory: every taggable AWS resource carries Project, Stack and ManagedBy (its own or the provider's default tags). */
 export function checkRequiredTags(resource: PolicyResource, required: readonly string[] = REQUIRED_TAGS): string[] {
-    if (!resource.type.startsWith("aws:")) return [];
+    if (!resource.type.startsWith("aws:") || isUnknown(resource.props.tags)) return [];
     const own = asRecord(resource.props.tags);
     if (!own && !TAGGABLE_AWS_TYPES.includes(resource.type)) return [];
     const effective = { ...providerDefaultTags(resource), ...(own ?? {}) };

@@ -2,6 +2,10 @@ import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy
 import { policies } from "../../policy/policies";
 import { PolicyResource, unwrapSecrets } from "../../policy/rules";
 
+// The policy server wraps props in this proxy (throwing on values unknown at preview); the harness does too.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { unknownCheckingProxy } = require("@pulumi/policy/proxy") as { unknownCheckingProxy: <T>(props: T) => T };
+
 /** The pack's policy with this name; throws when it does not exist, so a renamed policy fails loudly. */
 export function policyNamed(name: string): ResourceValidationPolicy {
     const policy = policies.find((candidate) => candidate.name === name);
@@ -20,7 +24,7 @@ export async function runPolicy(name: string, resource: PolicyResource, config: 
         type: resource.type,
         name: resource.name,
         urn: resource.urn ?? `urn:pulumi:test::gitlab-docker-delivery::${resource.type}::${resource.name}`,
-        props: unwrapSecrets(resource.props) as Record<string, unknown>,
+        props: unknownCheckingProxy(unwrapSecrets(resource.props) as Record<string, unknown>),
         opts: {
             protect: resource.options?.protect ?? false,
             ignoreChanges: [],

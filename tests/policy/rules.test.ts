@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as rules from "../../policy/rules";
-import { PolicyResource, SECRET_SIG, SIG_KEY, UNKNOWN_VALUE } from "../../policy/rules";
+import { PolicyResource, SECRET_SIG, SIG_KEY, UNKNOWN_SENTINELS, UNKNOWN_VALUE } from "../../policy/rules";
 import { policies } from "../../policy/policies";
 import { runPolicy, urn } from "./harness";
 
@@ -287,5 +287,34 @@ describe("required-tags (advisory)", () => {
             { provider: { type: "pulumi:providers:aws", props: { defaultTags: JSON.stringify({ tags }) } } }));
         await verdict(policy, check, resource("aws:ec2/eipAssociation:EipAssociation", { instanceId: "i-1" }));
         await verdict(policy, check, resource("command:remote:Command", { create: "true" }));
+    });
+});
+
+describe("values unknown during preview", () => {
+    const [unknownBoolean, unknownNumber, unknownString, unknownArray, , , unknownObject] = UNKNOWN_SENTINELS;
+
+    it("are left for `up` to judge instead of failing or skipping the whole resource", async () => {
+        const previewed: PolicyResource[] = [
+            resource(rules.SECURITY_GROUP, { ingress: [{ protocol: unknownString, fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }], tags: unknownObject }),
+            resource(rules.SECURITY_GROUP_INGRESS_RULE, { ipProtocol: "tcp", fromPort: unknownNumber, toPort: unknownNumber, cidrIpv4: "0.0.0.0/0", tags: unknownObject }),
+            resource(rules.INSTANCE, { metadataOptions: unknownObject, rootBlockDevice: { encrypted: unknownBoolean }, ebsBlockDevices: [unknownObject], tags: unknownObject },
+                { urn: urn("prod", rules.INSTANCE, "web") }),
+            resource(rules.VOLUME, { encrypted: unknownBoolean, tags: unknownObject }),
+            resource(rules.PROJECT_VARIABLE, { key: "DB_PASSWORD", value: unknownString, masked: unknownBoolean, protected: unknownBoolean }),
+            resource(rules.PROJECT_PROTECTED_ENVIRONMENT, { environment: "production", approvalRules: unknownArray }),
+            resource("command:remote:Command", { create: unknownString, environment: { APP_IMAGE: unknownString } }),
+        ];
+        for (const subject of previewed) {
+            for (const policy of policies) {
+                const violations = await runPolicy(policy.name, subject);
+                assert.deepEqual(violations, [], `${policy.name} on ${subject.type}`);
+            }
+        }
+    });
+
+    it("do not hide a known violation in the same resource", async () => {
+        const subject = resource(rules.INSTANCE, { ami: unknownString, metadataOptions: { httpTokens: "optional" }, userData: "AKIAABCDEFGHIJKLMNOP" });
+        assert.equal((await runPolicy("ec2-imdsv2-required", subject)).length, 1);
+        assert.equal((await runPolicy("no-secret-literals", subject)).length, 1);
     });
 });
