@@ -63,6 +63,17 @@ export function validateSshIngress(cidrs: readonly string[]): void {
     if (problems.length > 0) throw new Error(problems.join("; "));
 }
 
+/** Every plain-argument check, before anything registers; returns {} for the super call. */
+export function checkComposeHostArgs(args: ComposeHostArgs): Record<string, never> {
+    validateSshIngress(args.ssh.ingressCidrs ?? []);
+    const leaked = secretFilesInBundle(args.deploy.bundleDir);
+    if (leaked.length > 0) throw new Error(`[deploy.bundleDir] contains secret files (${leaked.join(", ")}); the bundle is shipped to hosts as is`);
+    if (args.dataVolume !== undefined && (!Number.isInteger(args.dataVolume.sizeGb) || args.dataVolume.sizeGb < 1)) {
+        throw new Error(`[dataVolume.sizeGb] must be a whole number of GiB, at least 1 (got ${args.dataVolume.sizeGb})`);
+    }
+    return {};
+}
+
 /** cloud-init for Ubuntu LTS: Docker Engine and the Compose v2 plugin from Ubuntu's archive. No secrets. */
 export function cloudInit(): string {
     return [
@@ -126,12 +137,10 @@ export class ComposeHost extends pulumi.ComponentResource {
     readonly deployedImage: pulumi.Output<string>;
 
     constructor(name: string, args: ComposeHostArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("cicd:host:ComposeHost", name, {}, opts);
+        // Checked inside the super call so that bad arguments register nothing, not even the component.
+        super("cicd:host:ComposeHost", name, checkComposeHostArgs(args), opts);
 
         const ingressCidrs = args.ssh.ingressCidrs ?? [];
-        validateSshIngress(ingressCidrs);
-        const leaked = secretFilesInBundle(args.deploy.bundleDir);
-        if (leaked.length > 0) throw new Error(`[deploy.bundleDir] contains secret files (${leaked.join(", ")}); the bundle is shipped to hosts as is`);
 
         const architecture = args.host.architecture ?? "amd64";
         const rootVolumeSizeGb = args.host.rootVolumeSizeGb ?? 20;

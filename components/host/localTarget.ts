@@ -23,6 +23,18 @@ export interface LocalTargetArgs {
     readonly removeVolumesOnDelete?: boolean;
 }
 
+/** Prints 48 random hex characters (POSIX tools only; no `openssl` needed). */
+export const GENERATE_PASSWORD_COMMAND = "head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n'";
+
+/** Refuses a bundle that holds secret files; returns {} so it can run before the component registers. */
+function checkBundle(bundleDir: string): Record<string, never> {
+    const leaked = secretFilesInBundle(bundleDir);
+    if (leaked.length > 0) {
+        throw new Error(`[bundleDir] ${bundleDir} contains secret files (${leaked.join(", ")}); move them out: the bundle is shipped to hosts as is`);
+    }
+    return {};
+}
+
 /**
  * The Compose stack on this machine's Docker engine, driven by the same deploy program the hosts
  * run, through `local.Command` only (the local stack needs no provider but `command`).
@@ -35,7 +47,8 @@ export class LocalTarget extends pulumi.ComponentResource {
     readonly deployedImage: pulumi.Output<string>;
 
     constructor(name: string, args: LocalTargetArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("cicd:host:LocalTarget", name, {}, opts);
+        // Checked inside the super call so that a bad bundle registers nothing, not even the component.
+        super("cicd:host:LocalTarget", name, checkBundle(path.resolve(args.bundleDir)), opts);
 
         const httpPort = args.httpPort ?? 8080;
         const project = args.project ?? "gitlab-docker-delivery-local";
@@ -43,10 +56,6 @@ export class LocalTarget extends pulumi.ComponentResource {
         const bundleDir = path.resolve(args.bundleDir);
         const stateDir = path.resolve(args.stateDir);
 
-        const leaked = secretFilesInBundle(bundleDir);
-        if (leaked.length > 0) {
-            throw new Error(`[bundleDir] ${bundleDir} contains secret files (${leaked.join(", ")}); move them out: the bundle is shipped to hosts as is`);
-        }
         const bundleHash = hashDirectory(bundleDir);
         this.project = project;
         this.envFile = path.join(stateDir, "local.env");
@@ -60,7 +69,7 @@ export class LocalTarget extends pulumi.ComponentResource {
                       new local.Command(
                           `${name}-db-password`,
                           {
-                              create: "head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n'",
+                              create: GENERATE_PASSWORD_COMMAND,
                               logging: "none",
                           },
                           { parent: this, additionalSecretOutputs: ["stdout", "stderr"] },

@@ -1,0 +1,120 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ComposeHost, ComposeHostArgs, cloudInit, mountDataVolumeCommand, validateSshIngress } from "../../../components/host";
+import { MockRecorder, installMocks, valueOf } from "../../support/mocks";
+
+const BUNDLE = path.resolve(__dirname, "../../../app/deploy");
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKEHOSTKEYBODY\n-----END OPENSSH PRIVATE KEY-----\n";
+
+function args(overrides: Partial<ComposeHostArgs> = {}): ComposeHostArgs {
+    return {
+        environment: "staging",
+        host: { instanceType: "t3.small", availabilityZone: "eu-central-1a", tags: { Project: "p", Stack: "s", ManagedBy: "pulumi" } },
+        ssh: { publicKey: "ssh-ed25519 AAAA test", privateKey: pulumi.secret(KEY), ingressCidrs: ["198.51.100.0/24", "2001:db8::/48"] },
+        deploy: {
+            imageRef: `r.example/app@sha256:${"ab".repeat(32)}`,
+            imageDigest: `sha256:${"ab".repeat(32)}`,
+            bundleDir: BUNDLE,
+            env: pulumi.secret({ POSTGRES_PASSWORD: "FAKEPGPASSWORD1234" }),
+            registry: { address: "r.example", username: "deploy", password: pulumi.secret("FAKEPULLTOKEN") },
+        },
+        ...overrides,
+    };
+}
+
+async function build(a: ComposeHostArgs): Promise<{ recorder: MockRecorder; host: ComposeHost }> {
+    const recorder = await installMocks({ stack: "test" });
+    const host = new ComposeHost("web", a);
+    await recorder.settle();
+    return { recorder, host };
+}
+
+describe("host: ComposeHost", () => {
+    it("must not open port 22 to the internet: refuses 0.0.0.0/0 and ::/0 and registers nothing", async () => {
+        assert.throws(() => validateSshIngress(["10.0.0.0/8", "0.0.0.0/0"]), /\[ssh\.ingressCidrs\[1\]\] "0\.0\.0\.0\/0" would open SSH to the whole internet/);
+        assert.throws(() => validateSshIngress(["::/0"]), /whole internet/);
+        assert.throws(() => validateSshIngress(["nope"]), /is not a CIDR block/);
+        const recorder = await installMocks({ stack: "test" });
+        assert.throws(() => new ComposeHost("web", args({ ssh: { publicKey: "k", privateKey: "x", ingressCidrs: ["0.0.0.0/0"] } })), /whole internet/);
+        await recorder.settle();
+        assert.equal(recorder.resources.length, 0);
+    });
+
+    it("hardens the instance: Canonical Ubuntu, IMDSv2, encrypted gp3, AMI updates never replace it", async () => {
+        const { recorder } = await build(args());
+        const instance = recorder.find("aws:ec2/instance:Instance", "web-instance");
+        assert.equal(instance.inputs.metadataOptions.httpTokens, "required");
+        assert.equal(instance.inputs.metadataOptions.httpPutResponseHopLimit, 1);
+        assert.deepEqual(
+            { type: instance.inputs.rootBlockDevice.volumeType, encrypted: instance.inputs.rootBlockDevice.encrypted },
+            { type: "gp3", encrypted: true },
+        );
+        assert.deepEqual(instance.ignoreChanges, ["ami"]);
+        assert.equal(instance.inputs.ami, "ami-0123456789abcdef0");
+        assert.equal(instance.protect, false, "not protected unless asked");
+        assert.equal(recorder.parentOf(instance)?.type, "cicd:host:ComposeHost");
+        const ami = recorder.calls.find((c) => c.token === "aws:ec2/getAmi:getAmi");
+        assert.deepEqual(ami?.inputs.owners, ["099720109477"]);
+    });
+
+    it("opens 80/443 to all, SSH only to the listed ranges and security groups", async () => {
+        const { recorder } = await build(args({ ssh: { ...args().ssh, ingressSecurityGroupIds: ["sg-runner"] } }));
+        const sg = recorder.find("aws:ec2/securityGroup:SecurityGroup", "web-sg");
+        const ports = sg.inputs.ingress.map((r: any) => [r.fromPort, r.cidrBlocks ?? [], r.ipv6CidrBlocks ?? [], r.securityGroups ?? []]);
+        assert.deepEqual(ports, [
+            [80, ["0.0.0.0/0"], ["::/0"], []],
+            [443, ["0.0.0.0/0"], ["::/0"], []],
+            [22, ["198.51.100.0/24"], ["2001:db8::/48"], []],
+            [22, [], [], ["sg-runner"]],
+        ]);
+    });
+
+    it("waits for cloud-init, then copies the bundle, writes secrets with logging off, and deploys by digest", async () => {
+        const { recorder, host } = await build(args());
+        const ready = recorder.find("command:remote:Command", "web-ready");
+        assert.match(ready.inputs.create, /cloud-init status --wait/);
+        assert.ok(ready.inputs.connection.dialErrorLimit >= 10, "keeps dialing while the host boots");
+        const env = recorder.find("command:remote:Command", "web-env");
+        assert.equal(env.inputs.logging, "none");
+        assert.match(env.inputs.stdin, /^POSTGRES_PASSWORD=FAKEPGPASSWORD1234$/m);
+        const deploy = recorder.find("command:remote:Command", "web-deploy");
+        assert.match(deploy.inputs.create, /deploy --image r\.example\/app@sha256:(ab){32} --env staging/);
+        assert.match(deploy.inputs.create, /--project gitlab-docker-delivery-staging/);
+        assert.equal(deploy.inputs.triggers[0], `sha256:${"ab".repeat(32)}`);
+        const copy = recorder.find("command:remote:CopyToRemote", "web-bundle");
+        assert.equal(copy.inputs.triggers[0], deploy.inputs.triggers[1], "bundle hash triggers both");
+        for (const r of recorder.resources) {
+            const plain = JSON.stringify(r.plainInputs);
+            for (const secret of ["FAKEHOSTKEYBODY", "FAKEPGPASSWORD1234", "FAKEPULLTOKEN"]) assert.ok(!plain.includes(secret), `${r.name} leaks ${secret}`);
+        }
+        assert.equal(await valueOf(host.url), "http://203.0.113.10");
+    });
+
+    it("puts nothing secret in user data: cloud-init only installs Docker and Compose", () => {
+        const userData = cloudInit();
+        assert.match(userData, /^#cloud-config/);
+        assert.match(userData, /docker-compose-v2/);
+        assert.doesNotMatch(userData, /PASSWORD|TOKEN|PRIVATE KEY/i);
+    });
+
+    it("production: the database volume is separate, encrypted, protected and mounted where Docker keeps volumes", async () => {
+        const { recorder, host } = await build(args({ environment: "production", dataVolume: { sizeGb: 50 }, protect: true }));
+        const volume = recorder.find("aws:ebs/volume:Volume", "web-data");
+        assert.deepEqual([volume.inputs.size, volume.inputs.type, volume.inputs.encrypted, volume.protect], [50, "gp3", true, true]);
+        assert.equal(recorder.find("aws:ec2/instance:Instance", "web-instance").protect, true);
+        const mount = recorder.find("command:remote:Command", "web-mount-data");
+        assert.match(mount.inputs.create, /\/var\/lib\/docker\/volumes/);
+        const deploy = recorder.find("command:remote:Command", "web-deploy");
+        assert.equal(deploy.inputs.delete, undefined, "production keeps its stack when the command goes away");
+        assert.ok(deploy.dependencies.some((d) => d.endsWith("web-mount-data")), "deploys only after the data volume is mounted");
+        assert.match(await valueOf(host.dataVolumeId!), /^web-data-id-\d+$/);
+    });
+
+    it("mount script formats only a blank device and is idempotent", () => {
+        const script = mountDataVolumeCommand("vol-0abc");
+        assert.match(script, /nvme-Amazon_Elastic_Block_Store_vol0abc/);
+        assert.match(script, /blkid "\$device" >\/dev\/null \|\| sudo mkfs\.ext4/);
+        assert.match(script, /mountpoint -q \/var\/lib\/docker\/volumes.*exit 0/);
+    });
+});

@@ -1,0 +1,65 @@
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { GENERATE_PASSWORD_COMMAND, LocalTarget } from "../../../components/host";
+import { installMocks, valueOf } from "../../support/mocks";
+
+const BUNDLE = path.resolve(__dirname, "../../../app/deploy");
+
+describe("host: LocalTarget", () => {
+    it("generates a 48-hex-character password with POSIX tools, different each time", () => {
+        const one = execFileSync("sh", ["-c", GENERATE_PASSWORD_COMMAND]).toString();
+        const two = execFileSync("sh", ["-c", GENERATE_PASSWORD_COMMAND]).toString();
+        assert.match(one, /^[0-9a-f]{48}$/);
+        assert.notEqual(one, two);
+    });
+
+    it("runs the same deploy program locally, on 127.0.0.1, with a secret env file and a disposable volume", async () => {
+        const recorder = await installMocks({ stack: "local", state: { "command:local:Command": (inputs) => ({ stdout: inputs.create?.includes("urandom") ? "a".repeat(48) : "" }) } });
+        const target = new LocalTarget("here", {
+            bundleDir: BUNDLE,
+            stateDir: "/tmp/state dir",
+            image: { ref: "example/app:src-1234", id: "sha256:1" },
+            httpPort: 18080,
+            composeImages: { nginx: "cicd-standin/nginx:trixie" },
+        });
+        await recorder.settle();
+        const password = recorder.find("command:local:Command", "here-db-password");
+        assert.deepEqual(password.additionalSecretOutputs.slice().sort(), ["stderr", "stdout"]);
+        const env = recorder.find("command:local:Command", "here-env");
+        assert.equal(env.inputs.logging, "none");
+        assert.ok(env.secretInputs.includes("stdin"));
+        assert.match(env.inputs.stdin, new RegExp(`^POSTGRES_PASSWORD=${"a".repeat(48)}$`, "m"));
+        assert.match(env.inputs.stdin, /^HTTP_BIND=127\.0\.0\.1$/m);
+        assert.match(env.inputs.stdin, /^HTTP_PORT=18080$/m);
+        assert.match(env.inputs.stdin, /^NGINX_IMAGE=cicd-standin\/nginx:trixie$/m);
+        assert.doesNotMatch(env.inputs.stdin, /POSTGRES_IMAGE/);
+        assert.match(env.inputs.delete, /rm -f '\/tmp\/state dir\/local\.env'/);
+        const deploy = recorder.find("command:local:Command", "here-deploy");
+        assert.match(deploy.inputs.create, /deploy\.sh deploy --image example\/app:src-1234 --env local .*--env-file '\/tmp\/state dir\/local\.env' --project gitlab-docker-delivery-local$/);
+        assert.match(deploy.inputs.delete, /down --volumes/);
+        assert.ok(deploy.dependencies.some((d) => d.endsWith("here-env")));
+        assert.equal(deploy.inputs.triggers[0], "sha256:1");
+        assert.equal(await valueOf(target.url), "http://127.0.0.1:18080");
+        assert.doesNotMatch(JSON.stringify(deploy.plainInputs), /a{48}/, "the password is not in the deploy command");
+    });
+
+    it("refuses a bundle that contains an env file, before registering anything", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bundle-"));
+        try {
+            fs.writeFileSync(path.join(dir, ".env"), "POSTGRES_PASSWORD=x");
+            const recorder = await installMocks({ stack: "local" });
+            assert.throws(
+                () => new LocalTarget("here", { bundleDir: dir, stateDir: dir, image: { ref: "a:b", id: "c" }, dbPassword: pulumi.secret("x".repeat(20)) }),
+                /contains secret files \(\.env\)/,
+            );
+            await recorder.settle();
+            assert.equal(recorder.resources.length, 0);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});

@@ -1,0 +1,44 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { PromotedImage, assertSameDigest, parseImageRef } from "../../../components/image";
+import { installMocks, valueOf } from "../../support/mocks";
+
+const DIGEST = `sha256:${"cd".repeat(32)}`;
+
+describe("image: PromotedImage", () => {
+    it("splits references with registry ports, tags and digests", () => {
+        assert.deepEqual(parseImageRef(`localhost:5000/a/b:v1@${DIGEST}`), { repository: "localhost:5000/a/b", tag: "v1", digest: DIGEST });
+        assert.deepEqual(parseImageRef("localhost:5000/a/b"), { repository: "localhost:5000/a/b", tag: undefined, digest: undefined });
+    });
+
+    it("refuses a registry digest other than the one staging built, or a ref without digest", () => {
+        assert.equal(assertSameDigest(`r/a@${DIGEST}`, DIGEST, "r/a:abc"), DIGEST);
+        assert.throws(() => assertSameDigest(`r/a@${DIGEST}`, `sha256:${"00".repeat(32)}`, "r/a:abc"), /the registry says r\/a:abc is sha256:0000.*production deploys only the exact image staging built/);
+        assert.throws(() => assertSameDigest(`r/a@${DIGEST}`, "", "r/a:abc"), /is missing/);
+        assert.throws(() => assertSameDigest("r/a:abc", DIGEST, "r/a:abc"), /not pinned by digest/);
+    });
+
+    it("looks the image up with its own registry credentials, then tags the verified digest without building", async () => {
+        const recorder = await installMocks({
+            stack: "prod",
+            calls: { "docker:index/getRegistryImage:getRegistryImage": (inputs) => ({ name: inputs.name, sha256Digest: DIGEST }) },
+        });
+        const image = new PromotedImage("img", {
+            sourceRef: `registry.gitlab.com/acme/app@${DIGEST}`,
+            lookupRef: "registry.gitlab.com/acme/app:abc1234",
+            repository: "registry.gitlab.com/acme/app",
+            tag: "production-abc1234",
+            registry: { address: "registry.gitlab.com", username: "bot", password: pulumi.secret("FAKEPUSHTOKEN") },
+        });
+        await recorder.settle();
+        const provider = recorder.find("pulumi:providers:docker", "img-registry");
+        assert.ok(provider.secretInputs.includes("registryAuth"));
+        assert.equal(recorder.calls.find((c) => c.token.includes("getRegistryImage"))?.inputs.name, "registry.gitlab.com/acme/app:abc1234");
+        const index = recorder.find("docker-build:index:Index", "img-tag");
+        assert.deepEqual(index.inputs.sources, [`registry.gitlab.com/acme/app@${DIGEST}`]);
+        assert.equal(index.inputs.tag, "registry.gitlab.com/acme/app:production-abc1234");
+        assert.equal(index.inputs.push, true);
+        assert.equal(recorder.findAll("docker-build:index:Image").length, 0);
+        assert.equal(await valueOf(image.ref), `registry.gitlab.com/acme/app@${DIGEST}`);
+    });
+});

@@ -1,0 +1,45 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { RegistryImage, imageTags } from "../../../components/image";
+import { installMocks, valueOf } from "../../support/mocks";
+
+describe("image: RegistryImage", () => {
+    const caFile = path.join(os.tmpdir(), `registry-image-test-ca-${process.pid}.pem`);
+    before(() => fs.writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nFAKECAFORTEST\n-----END CERTIFICATE-----\n"));
+    after(() => fs.rmSync(caFile, { force: true }));
+
+    it("tags with the git sha and the stack", () => {
+        assert.deepEqual(imageTags("r.example/a/b", "staging", "abc1234"), ["r.example/a/b:abc1234", "r.example/a/b:staging-abc1234"]);
+    });
+
+    it("pushes with registry cache, platforms and version build args; the CA is a secret, never a build arg", async () => {
+        const recorder = await installMocks({ stack: "staging" });
+        const image = new RegistryImage("img", {
+            contextDir: "/repo/app",
+            repository: "registry.gitlab.com/acme/app",
+            gitCommit: "abc1234",
+            stack: "staging",
+            appVersion: "1.2.3",
+            platforms: ["linux/arm64"],
+            baseImages: { runtime: "mirror/node:22" },
+            caFile,
+            registry: { address: "registry.gitlab.com", username: "bot", password: pulumi.secret("FAKEPUSHTOKEN") },
+        });
+        await recorder.settle();
+        const build = recorder.find("docker-build:index:Image", "img-build");
+        assert.equal(build.inputs.push, true);
+        assert.equal(build.inputs.buildOnPreview, true);
+        assert.equal(build.inputs.dockerfile.location, "/repo/app/Dockerfile");
+        assert.deepEqual(build.inputs.platforms, ["linux/arm64"]);
+        assert.deepEqual(build.inputs.buildArgs, { APP_VERSION: "1.2.3", GIT_COMMIT: "abc1234", RUNTIME_IMAGE: "mirror/node:22" });
+        assert.equal(build.inputs.cacheTo[0].registry.mode, "max");
+        assert.ok(build.secretInputs.includes("secrets"), "CA travels as a secret");
+        assert.match(build.inputs.secrets.ca, /FAKECAFORTEST/);
+        assert.doesNotMatch(JSON.stringify(build.plainInputs), /FAKECAFORTEST|FAKEPUSHTOKEN/);
+        assert.equal(await valueOf(image.ref), `registry.gitlab.com/acme/app@sha256:${"ab".repeat(32)}`);
+        assert.equal(image.shaTag, "registry.gitlab.com/acme/app:abc1234");
+    });
+});
