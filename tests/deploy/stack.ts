@@ -1,0 +1,270 @@
+// Helpers shared by the Compose and deploy suites and by `npm run bench:deploy`: one app image built per process,
+// cheap "version" images on top of it, a Compose project per test with an env file of its own, a load client.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { DOCKER_BIN, DockerCleanup, REPO_ROOT, RunResult, buildAppImage, docker, ensureStandInImages, run, uniqueName } from "../support/docker";
+
+export const DEPLOY_DIR = path.join(REPO_ROOT, "app", "deploy");
+export const DEPLOY_SCRIPT = path.join(DEPLOY_DIR, "deploy.sh");
+/** The Compose here is Debian's docker-compose 1.29; hosts use `docker compose` (v2) with the same files. */
+export const COMPOSE_BIN = "docker-compose";
+/** The app image every suite of this process shares; version images are thin layers over it. */
+const BASE_APP_TAG = "cicd-test-stack/app:base";
+
+let baseImage: Promise<string> | undefined;
+
+/** Builds the app image once per process (BuildKit's cache makes later runs quick) and returns its tag. */
+export function sharedAppImage(): Promise<string> {
+    baseImage ??= buildAppImage({ tag: BASE_APP_TAG, buildArgs: { APP_VERSION: "base" } }).then((built) => built.tag);
+    baseImage.catch(() => (baseImage = undefined));
+    return baseImage;
+}
+
+/** A new tag of the shared app image that reports `version` on GET / (ENV APP_VERSION): a "release" in seconds. */
+export async function versionImage(version: string, cleanup: DockerCleanup): Promise<string> {
+    const base = await sharedAppImage();
+    const tag = cleanup.image(`cicd-test-stack/app:${crypto.randomBytes(4).toString("hex")}-${version}`);
+    await docker(["build", "--quiet", "--label", "cicd.test=1", "--tag", tag, "-"], {
+        input: `FROM ${base}\nENV APP_VERSION=${version}\n`,
+        env: { DOCKER_BUILDKIT: "1" },
+    });
+    return tag;
+}
+
+/**
+ * One Compose project of the bundle in app/deploy: its own name, env file (stand-in base images, a random database
+ * password, a random loopback port) and deploy state folder, and a teardown that leaves nothing behind.
+ */
+export class StackProject {
+    readonly name: string;
+    readonly workDir: string;
+    readonly envFile: string;
+    readonly stateDir: string;
+    readonly env: "local" | "staging" | "production";
+
+    private constructor(name: string, workDir: string, env: "local" | "staging" | "production") {
+        this.name = name;
+        this.workDir = workDir;
+        this.env = env;
+        this.envFile = path.join(workDir, "stack.env");
+        this.stateDir = path.join(workDir, "state");
+    }
+
+    static async create(prefix: string, env: "local" | "staging" | "production" = "local"): Promise<StackProject> {
+        const images = await ensureStandInImages();
+        const project = new StackProject(uniqueName(prefix), fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`)), env);
+        const lines = [
+            `POSTGRES_PASSWORD=${crypto.randomBytes(12).toString("hex")}`,
+            "POSTGRES_USER=notes",
+            "POSTGRES_DB=notes",
+            `POSTGRES_IMAGE=${images.POSTGRES_IMAGE}`,
+            `NGINX_IMAGE=${images.NGINX_IMAGE}`,
+            "HTTP_BIND=127.0.0.1",
+            // 0: Docker picks a free port; tests read it back with `docker port`, so parallel runs never collide.
+            "HTTP_PORT=0",
+        ];
+        fs.writeFileSync(project.envFile, `${lines.join("\n")}\n`, { mode: 0o600 });
+        return project;
+    }
+
+    /** `docker-compose` on the bundle with this project's name and env file. */
+    compose(args: readonly string[], appImage: string, options: { allowFailure?: boolean } = {}): Promise<RunResult> {
+        return run(
+            COMPOSE_BIN,
+            ["--project-name", this.name, "--env-file", this.envFile, "-f", path.join(DEPLOY_DIR, "compose.yaml"),
+                "-f", path.join(DEPLOY_DIR, `compose.${this.env}.yaml`), ...args],
+            { env: { APP_IMAGE: appImage }, cwd: DEPLOY_DIR, timeoutMs: 5 * 60_000, allowFailure: options.allowFailure },
+        );
+    }
+
+    /** Runs deploy.sh against this project; never rejects, so tests can assert on failures. */
+    deploy(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+        return run(DEPLOY_SCRIPT, [...args, "--env", this.env, "--env-file", this.envFile, "--project", this.name], {
+            env: { DEPLOY_STATE_DIR: this.stateDir, DEPLOY_DOCKER: DOCKER_BIN, DEPLOY_COMPOSE: COMPOSE_BIN, ...env },
+            allowFailure: true,
+            timeoutMs: 5 * 60_000,
+        });
+    }
+
+    /** IDs of this project's containers for one service (all states). */
+    async containers(service?: string): Promise<string[]> {
+        const filters = ["--filter", `label=com.docker.compose.project=${this.name}`];
+        if (service) filters.push("--filter", `label=com.docker.compose.service=${service}`);
+        const result = await docker(["ps", "-a", "--no-trunc", "-q", ...filters]);
+        return result.stdout.split("\n").map((line) => line.trim()).filter(Boolean).sort();
+    }
+
+    async container(service: string): Promise<string> {
+        const ids = await this.containers(service);
+        if (ids.length !== 1) throw new Error(`expected one ${service} container in ${this.name}, found ${ids.length}`);
+        return ids[0];
+    }
+
+    /** http://127.0.0.1:PORT of the proxy, as Docker published it. */
+    async proxyUrl(): Promise<string> {
+        const proxy = await this.container("proxy");
+        const result = await docker(["port", proxy, "8080/tcp"]);
+        const binding = result.stdout.split("\n").map((line) => line.trim()).find((line) => line.startsWith("127.0.0.1:"));
+        if (!binding) throw new Error(`proxy of ${this.name} is not published on 127.0.0.1 (docker port: ${result.stdout.trim()})`);
+        return `http://${binding}`;
+    }
+
+    /** Networks and volumes of this project still on the engine (what teardown must remove). */
+    async leftovers(): Promise<string[]> {
+        const label = `label=com.docker.compose.project=${this.name}`;
+        const containers = await this.containers();
+        const networks = (await docker(["network", "ls", "-q", "--filter", label])).stdout.split("\n").filter(Boolean);
+        const volumes = (await docker(["volume", "ls", "-q", "--filter", label])).stdout.split("\n").filter(Boolean);
+        return [...containers.map((id) => `container ${id}`), ...networks.map((id) => `network ${id}`), ...volumes.map((id) => `volume ${id}`)];
+    }
+
+    /** Removes every container, network and volume of the project, and its work folder; safe to call twice. */
+    async teardown(): Promise<void> {
+        await this.compose(["down", "--volumes", "--remove-orphans", "--timeout", "5"], "none:none", { allowFailure: true });
+        // Containers deploy.sh created beside Compose's own carry the same labels; sweep whatever is left.
+        const cleanup = new DockerCleanup();
+        for (const id of await this.containers()) cleanup.container(id);
+        const label = `label=com.docker.compose.project=${this.name}`;
+        for (const id of (await docker(["network", "ls", "-q", "--filter", label])).stdout.split("\n").filter(Boolean)) cleanup.network(id);
+        for (const id of (await docker(["volume", "ls", "-q", "--filter", label])).stdout.split("\n").filter(Boolean)) cleanup.volume(id);
+        await cleanup.run();
+        fs.rmSync(this.workDir, { recursive: true, force: true });
+    }
+}
+
+/** Polls until every container of the project's services is healthy, or fails with their states. */
+export async function waitForStackHealthy(project: StackProject, services: readonly string[], timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let states: string[] = [];
+    for (let pause = 500; ; pause = Math.min(pause * 2, 3000)) {
+        states = [];
+        let allHealthy = true;
+        for (const service of services) {
+            const ids = await project.containers(service);
+            if (ids.length === 0) allHealthy = false;
+            for (const id of ids) {
+                const state = (await docker(["inspect", "--format", "{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{end}}", id])).stdout.trim();
+                states.push(`${service}:${state}`);
+                if (state !== "running/healthy") allHealthy = false;
+            }
+        }
+        if (allHealthy) return;
+        if (Date.now() > deadline) throw new Error(`stack ${project.name} not healthy within ${timeoutMs} ms: ${states.join(", ")}`);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+}
+
+export interface HttpAnswer {
+    readonly status: number;
+    readonly headers: http.IncomingHttpHeaders;
+    readonly body: string;
+    json<T = unknown>(): T;
+}
+
+/** One HTTP request on a fresh connection. */
+export function request(url: string, method = "GET", body?: unknown, agent?: http.Agent): Promise<HttpAnswer> {
+    return new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = http.request(
+            url,
+            {
+                method,
+                agent: agent ?? false,
+                timeout: 15_000,
+                headers: payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+            },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (chunk: Buffer) => chunks.push(chunk));
+                res.on("end", () => {
+                    const text = Buffer.concat(chunks).toString("utf8");
+                    resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: <T>() => JSON.parse(text) as T });
+                });
+                res.on("error", reject);
+            },
+        );
+        req.on("timeout", () => req.destroy(new Error(`${method} ${url} timed out after 15 s`)));
+        req.on("error", reject);
+        req.end(payload);
+    });
+}
+
+export interface LoadReport {
+    readonly sent: number;
+    readonly failed: number;
+    /** The first few failures, to say what went wrong. */
+    readonly failures: string[];
+    /** Answers to GET / per reported version. */
+    readonly versions: Record<string, number>;
+    readonly durationMs: number;
+}
+
+export interface LoadOptions {
+    /** Concurrent keep-alive connections. */
+    readonly connections?: number;
+    /** Hard ceilings: the loop stops at whichever comes first, or at stop(). */
+    readonly maxRequests?: number;
+    readonly maxDurationMs?: number;
+    /** Pause per connection between requests, so the load leaves CPU for the deploy on a shared 2-core box. */
+    readonly pauseMs?: number;
+}
+
+/**
+ * A bounded load loop against the proxy on 127.0.0.1: GET / (which names the version that answered) and,
+ * every tenth request, POST /api/notes. Any status other than 200/201, or a network error, is a failure.
+ */
+export function startLoad(baseUrl: string, options: LoadOptions = {}): { stop(): Promise<LoadReport> } {
+    const connections = options.connections ?? 4;
+    const maxRequests = options.maxRequests ?? 20_000;
+    const maxDurationMs = options.maxDurationMs ?? 180_000;
+    const pauseMs = options.pauseMs ?? 10;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+    const started = Date.now();
+    const versions: Record<string, number> = {};
+    const failures: string[] = [];
+    let sent = 0;
+    let failed = 0;
+    let stopping = false;
+
+    const worker = async (index: number): Promise<void> => {
+        for (let n = 0; !stopping && sent < maxRequests && Date.now() - started < maxDurationMs; n++) {
+            sent++;
+            const write = n % 10 === 9;
+            try {
+                const answer = write
+                    ? await request(`${baseUrl}/api/notes`, "POST", { title: `load ${index}-${n}`, body: "written during a deploy" }, agent)
+                    : await request(`${baseUrl}/`, "GET", undefined, agent);
+                if (answer.status !== (write ? 201 : 200)) {
+                    failed++;
+                    if (failures.length < 10) failures.push(`${write ? "POST /api/notes" : "GET /"}: ${answer.status} ${answer.body.slice(0, 200)}`);
+                } else if (!write) {
+                    const version = answer.json<{ version?: string }>().version ?? "none";
+                    versions[version] = (versions[version] ?? 0) + 1;
+                }
+            } catch (error) {
+                failed++;
+                if (failures.length < 10) failures.push(`${write ? "POST" : "GET"}: ${(error as Error).message}`);
+            }
+            if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        }
+    };
+    const workers = Array.from({ length: connections }, (_, index) => worker(index));
+    return {
+        async stop() {
+            stopping = true;
+            await Promise.all(workers);
+            agent.destroy();
+            return { sent, failed, failures, versions, durationMs: Date.now() - started };
+        },
+    };
+}
+
+/** Version reported by GET / through the proxy. */
+export async function liveVersion(baseUrl: string): Promise<string> {
+    const answer = await request(`${baseUrl}/`);
+    if (answer.status !== 200) throw new Error(`GET / answered ${answer.status}: ${answer.body}`);
+    return answer.json<{ version: string }>().version;
+}
