@@ -2,76 +2,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { PROVISIONED_VARIABLE_NAMES } from "../../components/gitlab/variables";
-import { Hash, isHash, readCiFile, REPO_ROOT, resolvedJobs, scriptLines } from "./support/ci-config";
+import { readCiFile, REPO_ROOT } from "./support/ci-config";
+import { externalVariables, isPredefined } from "./support/variables";
 
 const PIPELINE_DOC = path.join(REPO_ROOT, "docs", "pipeline.md");
 const NOTE_SCRIPT = path.join(REPO_ROOT, "scripts", "mr-note", "main.ts");
-
-/** GitLab sets these itself: https://docs.gitlab.com/ci/variables/predefined_variables/ */
-function isPredefined(name: string): boolean {
-    return /^(CI|GITLAB)_/.test(name) || name === "CI" || name === "GITLAB_CI";
-}
-
-const REFERENCE = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/g;
-
-function referencesIn(text: string): string[] {
-    return [...text.replace(/\$\$/g, "").matchAll(REFERENCE)].map((m) => m[1]);
-}
-
-function stringsIn(value: unknown, out: string[] = []): string[] {
-    if (typeof value === "string") out.push(value);
-    else if (Array.isArray(value)) value.forEach((v) => stringsIn(v, out));
-    else if (isHash(value)) Object.values(value).forEach((v) => stringsIn(v, out));
-    return out;
-}
-
-/** Names a job's scripts assign themselves: `NAME=...`, `export NAME=...`, `for NAME in`, dotenv lines. */
-function assignedInScripts(lines: readonly string[]): Set<string> {
-    const names = new Set<string>();
-    for (const line of lines) {
-        for (const m of line.matchAll(/(?:^|[\s;&|(])(?:export\s+|local\s+)?([A-Za-z_][A-Za-z0-9_]*)=/g)) names.add(m[1]);
-        for (const m of line.matchAll(/\bfor\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\b/g)) names.add(m[1]);
-    }
-    return names;
-}
-
-/** Variables a job gets from the dotenv report of a job it needs (`echo "NAME=..." >> deploy.env`). */
-function dotenvExports(job: Hash): Set<string> {
-    const names = new Set<string>();
-    for (const line of scriptLines(job)) {
-        const m = /echo\s+"([A-Za-z_][A-Za-z0-9_]*)=.*"\s*>>?\s*deploy\.env/.exec(line);
-        if (m) names.add(m[1]);
-    }
-    return names;
-}
-
-/** Every variable the pipeline reads that neither GitLab nor the file itself defines, with where it is read. */
-export function externalVariables(doc: Hash): Map<string, string[]> {
-    const jobs = resolvedJobs(doc);
-    const globals = new Set(Object.keys(isHash(doc.variables) ? doc.variables : {}));
-    const fromDotenv = new Set<string>();
-    Object.values(jobs).forEach((job) => dotenvExports(job).forEach((n) => fromDotenv.add(n)));
-
-    const found = new Map<string, string[]>();
-    const note = (name: string, where: string) => found.set(name, [...(found.get(name) ?? []), where]);
-
-    for (const name of referencesIn(stringsIn([doc.workflow, doc.variables]).join("\n"))) {
-        if (!isPredefined(name) && !globals.has(name)) note(name, "workflow/variables");
-    }
-    for (const [jobName, job] of Object.entries(jobs)) {
-        const own = new Set([
-            ...globals,
-            ...Object.keys(isHash(job.variables) ? job.variables : {}),
-            ...Object.keys(isHash(job.id_tokens) ? job.id_tokens : {}),
-            ...assignedInScripts(scriptLines(job)),
-            ...fromDotenv,
-        ]);
-        for (const name of referencesIn(stringsIn(job).join("\n"))) {
-            if (!isPredefined(name) && !own.has(name)) note(name, jobName);
-        }
-    }
-    return found;
-}
 
 /** Variables the note script reads from its environment (`env.NAME`, `requireEnv(env, "NAME")`). */
 function noteScriptVariables(): string[] {
@@ -108,6 +43,19 @@ describe("pipeline: every variable it reads is provisioned or documented", () =>
         for (const name of ["DOCKER_HOST", "AWS_ID_TOKEN", "STAGING_URL", "CI_COMMIT_BRANCH", "NODE_IMAGE"]) {
             assert.ok(!external.has(name), `${name} should count as defined`);
         }
+    });
+
+    it("flags a variable nobody defines, and not ones the file, a script, a dotenv report or GitLab define", () => {
+        const found = externalVariables({
+            variables: { IMAGE_TAG: "1.0" },
+            build: {
+                script: ['OUT="$(date)"', 'echo "$OUT $IMAGE_TAG $CI_COMMIT_SHA ${SURPRISE_TOKEN:-}"', 'echo "URL=x" >> deploy.env'],
+                variables: { LOCAL: "$ANOTHER_SURPRISE" },
+            },
+            later: { script: ["curl $URL"], needs: ["build"] },
+        });
+        assert.deepStrictEqual([...found.keys()].sort(), ["ANOTHER_SURPRISE", "SURPRISE_TOKEN"]);
+        assert.deepStrictEqual(found.get("SURPRISE_TOKEN"), ["build"]);
     });
 
     it("each variable .gitlab-ci.yml reads is provisioned by the GitLab components or set by hand per docs/pipeline.md", () => {
