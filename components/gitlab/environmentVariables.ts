@@ -76,7 +76,8 @@ export class EnvironmentVariables extends pulumi.ComponentResource {
                 protected: spec.protected,
                 raw: true,
                 description: spec.description,
-            }, { parent: this });
+            // The schema leaves `value` plain; a secret must stay encrypted in state and hidden in diffs.
+            }, { parent: this, additionalSecretOutputs: spec.secret ? ["value"] : [] });
 
         const values: [CiVariableSpec, pulumi.Input<string>][] = [[POSTGRES_PASSWORD, password.result]];
         if (args.sshPrivateKey !== undefined) {

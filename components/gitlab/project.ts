@@ -197,7 +197,8 @@ export class Project extends pulumi.ComponentResource {
                 protected: spec.protected,
                 raw: true,
                 description: spec.description,
-            }, { parent: this });
+            // The schema leaves `value` plain; a secret must stay encrypted in state and hidden in diffs.
+            }, { parent: this, additionalSecretOutputs: spec.secret ? ["value"] : [] });
         if (args.ci?.awsDeployRoleArn !== undefined) projectVariable(AWS_DEPLOY_ROLE_ARN, args.ci.awsDeployRoleArn);
         if (args.ci?.awsPreviewRoleArn !== undefined) projectVariable(AWS_PREVIEW_ROLE_ARN, args.ci.awsPreviewRoleArn);
 

@@ -17,7 +17,10 @@ export interface ProjectVariableArgs {
     protected?: pulumi.Input<boolean>;
     /** Do not expand `$` references in the value. */
     raw?: pulumi.Input<boolean>;
-    /** The value. This binding always sends it as a secret (the schema does not mark it secret). */
+    /**
+     * The value. The provider's schema does not mark it secret, and neither does this binding (as `@pulumi/gitlab`):
+     * for a secret, pass `pulumi.secret(value)` and the resource option `additionalSecretOutputs: ["value"]`.
+     */
     value: pulumi.Input<string>;
     /** `env_var` (default) or `file` (the job gets a path to a temporary file holding the value). */
     variableType?: pulumi.Input<string>;
@@ -25,10 +28,7 @@ export interface ProjectVariableArgs {
 /** A project-level CI/CD variable (`gitlab:index/projectVariable:ProjectVariable`). */
 export declare class ProjectVariable extends pulumi.CustomResource {
     static readonly __pulumiType = "gitlab:index/projectVariable:ProjectVariable";
-    /**
-     * Inputs, outputs and secrets this binding declares. `value` is secret here on purpose: the provider schema leaves
-     * it plain, which would put every CI secret unencrypted into the state file.
-     */
+    /** Inputs, outputs and secrets this binding declares for the token. */
     static readonly schema: ResourceSchema;
     /** Whether `obj` is a ProjectVariable, also across copies of this package. */
     static isInstance(obj: unknown): obj is ProjectVariable;
@@ -40,7 +40,7 @@ export declare class ProjectVariable extends pulumi.CustomResource {
     readonly project: pulumi.Output<string>;
     readonly protected: pulumi.Output<boolean>;
     readonly raw: pulumi.Output<boolean>;
-    /** Secret. */
+    /** Plain unless the caller marked it secret (see {@link ProjectVariableArgs.value}). */
     readonly value: pulumi.Output<string>;
     readonly variableType: pulumi.Output<string>;
     constructor(name: string, args: ProjectVariableArgs, opts?: pulumi.CustomResourceOptions);

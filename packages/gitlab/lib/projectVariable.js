@@ -6,10 +6,7 @@ const utilities_1 = require("./utilities");
 /** A project-level CI/CD variable (`gitlab:index/projectVariable:ProjectVariable`). */
 class ProjectVariable extends pulumi.CustomResource {
     static __pulumiType = "gitlab:index/projectVariable:ProjectVariable";
-    /**
-     * Inputs, outputs and secrets this binding declares. `value` is secret here on purpose: the provider schema leaves
-     * it plain, which would put every CI secret unencrypted into the state file.
-     */
+    /** Inputs, outputs and secrets this binding declares for the token. */
     static schema = (0, utilities_1.schemaOf)({
         inputs: {
             description: true, environmentScope: true, hidden: true, key: true, masked: true, project: true,
@@ -20,8 +17,6 @@ class ProjectVariable extends pulumi.CustomResource {
             description: true, environmentScope: true, hidden: true, key: true, masked: true, project: true,
             protected: true, raw: true, value: true, variableType: true,
         },
-        secretInputs: ["value"],
-        secretOutputs: ["value"],
     });
     /** Whether `obj` is a ProjectVariable, also across copies of this package. */
     static isInstance(obj) {

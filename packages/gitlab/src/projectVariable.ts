@@ -18,7 +18,10 @@ export interface ProjectVariableArgs {
     protected?: pulumi.Input<boolean>;
     /** Do not expand `$` references in the value. */
     raw?: pulumi.Input<boolean>;
-    /** The value. This binding always sends it as a secret (the schema does not mark it secret). */
+    /**
+     * The value. The provider's schema does not mark it secret, and neither does this binding (as `@pulumi/gitlab`):
+     * for a secret, pass `pulumi.secret(value)` and the resource option `additionalSecretOutputs: ["value"]`.
+     */
     value: pulumi.Input<string>;
     /** `env_var` (default) or `file` (the job gets a path to a temporary file holding the value). */
     variableType?: pulumi.Input<string>;
@@ -30,10 +33,7 @@ type ProjectVariableOutputName = Exclude<keyof ProjectVariable, keyof pulumi.Cus
 export class ProjectVariable extends pulumi.CustomResource {
     public static readonly __pulumiType = "gitlab:index/projectVariable:ProjectVariable";
 
-    /**
-     * Inputs, outputs and secrets this binding declares. `value` is secret here on purpose: the provider schema leaves
-     * it plain, which would put every CI secret unencrypted into the state file.
-     */
+    /** Inputs, outputs and secrets this binding declares for the token. */
     public static readonly schema: ResourceSchema = schemaOf<ProjectVariableArgs, ProjectVariableOutputName>({
         inputs: {
             description: true, environmentScope: true, hidden: true, key: true, masked: true, project: true,
@@ -44,8 +44,6 @@ export class ProjectVariable extends pulumi.CustomResource {
             description: true, environmentScope: true, hidden: true, key: true, masked: true, project: true,
             protected: true, raw: true, value: true, variableType: true,
         },
-        secretInputs: ["value"],
-        secretOutputs: ["value"],
     });
 
     /** Whether `obj` is a ProjectVariable, also across copies of this package. */
@@ -61,7 +59,7 @@ export class ProjectVariable extends pulumi.CustomResource {
     declare public readonly project: pulumi.Output<string>;
     declare public readonly protected: pulumi.Output<boolean>;
     declare public readonly raw: pulumi.Output<boolean>;
-    /** Secret. */
+    /** Plain unless the caller marked it secret (see {@link ProjectVariableArgs.value}). */
     declare public readonly value: pulumi.Output<string>;
     declare public readonly variableType: pulumi.Output<string>;
 

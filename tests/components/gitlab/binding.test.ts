@@ -4,6 +4,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import ts from "typescript";
 import { installMocks, MockRecorder } from "../../support/mocks";
 
@@ -225,7 +226,9 @@ describe("GitLab binding under mocks: what reaches the engine", () => {
         gitlab = await import("@cicd/pulumi-gitlab");
         const provider = new gitlab.Provider("b-provider", { token: "glpat-not-a-real-token", baseUrl: "https://gitlab.example.com/api/v4", insecure: false, retries: 3 });
         const project = new gitlab.Project("b-project", { name: "demo", visibilityLevel: "private" }, { provider });
-        new gitlab.ProjectVariable("b-variable", { project: project.id, key: "TOKEN", value: "plain-value-1234", masked: true }, { provider });
+        new gitlab.ProjectVariable("b-variable", { project: project.id, key: "REGION", value: "eu-central-1" }, { provider });
+        new gitlab.ProjectVariable("b-secret", { project: project.id, key: "TOKEN", value: pulumi.secret("plain-value-1234"), masked: true },
+            { provider, additionalSecretOutputs: ["value"] });
         new gitlab.UserRunner("b-runner", { runnerType: "project_type", projectId: 42 }, { provider });
         new gitlab.ProjectDeployToken("b-token", { project: project.id, scopes: ["read_registry"] }, { provider });
         new gitlab.ProjectEnvironment("b-env", { project: project.id, name: "staging" }, { provider });
@@ -244,14 +247,17 @@ describe("GitLab binding under mocks: what reaches the engine", () => {
 
     it("pins plugin version 10.1.1 on every gitlab resource and the provider", () => {
         const gitlabResources = mocks.resources.filter((r) => r.type.startsWith("gitlab:") || r.type === "pulumi:providers:gitlab");
-        assert.equal(gitlabResources.length, 8);
+        assert.equal(gitlabResources.length, 9);
         for (const r of gitlabResources) assert.equal(r.version, facts.version, `${r.type} ${r.name}`);
     });
 
-    it("sends ProjectVariable.value as a secret and keeps it secret in state", () => {
-        const variable = mocks.find("gitlab:index/projectVariable:ProjectVariable", "b-variable");
-        assert.ok(variable.secretInputs.includes("value"));
-        assert.ok(variable.additionalSecretOutputs.includes("value"));
+    it("leaves ProjectVariable.value as the schema has it (plain), and passes a caller's secret marking through", () => {
+        const plain = mocks.find("gitlab:index/projectVariable:ProjectVariable", "b-variable");
+        assert.deepEqual(plain.secretInputs, []);
+        assert.deepEqual(plain.additionalSecretOutputs, []);
+        const secret = mocks.find("gitlab:index/projectVariable:ProjectVariable", "b-secret");
+        assert.ok(secret.secretInputs.includes("value"));
+        assert.deepEqual(secret.additionalSecretOutputs, ["value"]);
     });
 
     it("marks the runner token and the deploy token secret outputs", () => {

@@ -112,6 +112,12 @@ describe("cicd:gitlab:Project", () => {
         assert.equal(deploy.inputs.environmentScope, "*");
         assert.equal(deploy.inputs.value, DEPLOY_ROLE);
         assert.equal(preview.inputs.protected, false, "merge-request pipelines run previews");
+        for (const role of [deploy, preview]) {
+            // Not secrets: previews show them, and the policy pack does not treat them as credentials.
+            assert.equal(role.inputs.masked, false);
+            assert.deepEqual(role.secretInputs, []);
+            assert.deepEqual(role.additionalSecretOutputs, []);
+        }
         assert.equal(mocks.findAll(T.variable).length, 2);
     });
 
