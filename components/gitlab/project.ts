@@ -7,6 +7,9 @@ import { AWS_DEPLOY_ROLE_ARN, AWS_PREVIEW_ROLE_ARN, CiVariableSpec, EnvironmentN
 export const BRANCH_ACCESS_LEVELS = ["no one", "developer", "maintainer"] as const;
 export type BranchAccessLevel = (typeof BRANCH_ACCESS_LEVELS)[number];
 
+/** The branch pipelines deploy from; `.gitlab-ci.yml` runs staging and production on it. */
+export const DEFAULT_BRANCH = "main";
+
 /** Arguments of {@link Project}, grouped per concern. */
 export interface ProjectArgs {
     /** The GitLab project itself. */
@@ -20,6 +23,12 @@ export interface ProjectArgs {
         readonly description?: pulumi.Input<string>;
         /** Archive instead of delete on `pulumi destroy` (default true: a destroy must not lose history). */
         readonly archiveOnDestroy?: boolean;
+        /**
+         * Start the repository with a README commit on `main` (default false). This repository's history is pushed
+         * into the new project at bootstrap; a README commit would make that push non-fast-forward, and force pushes
+         * to `main` are refused. Without it, the first push creates `main`.
+         */
+        readonly initializeWithReadme?: boolean;
     };
     /** Protection of the default branch `main`. */
     readonly branch?: {
@@ -122,6 +131,7 @@ export class Project extends pulumi.ComponentResource {
 
         const path = args.project.path ?? defaultPath(args.project.name);
         const archiveOnDestroy = args.project.archiveOnDestroy ?? true;
+        const initializeWithReadme = args.project.initializeWithReadme ?? false;
         const pushAccessLevel = args.branch?.pushAccessLevel ?? "maintainer";
         const mergeAccessLevel = args.branch?.mergeAccessLevel ?? "developer";
         const registryHost = args.registry?.host ?? "registry.gitlab.com";
@@ -133,9 +143,8 @@ export class Project extends pulumi.ComponentResource {
             namespaceId: args.project.namespaceId,
             description: args.project.description,
             visibilityLevel: "private",
-            // A README commit creates `main`, so the default branch and its protection apply on the first run.
-            initializeWithReadme: true,
-            defaultBranch: "main",
+            initializeWithReadme,
+            defaultBranch: DEFAULT_BRANCH,
             onlyAllowMergeIfPipelineSucceeds: true,
             allowMergeOnSkippedPipeline: false,
             onlyAllowMergeIfAllDiscussionsAreResolved: true,
@@ -156,7 +165,9 @@ export class Project extends pulumi.ComponentResource {
 
         new gitlab.BranchProtection(`${name}-main`, {
             project: projectId,
-            branch: project.defaultBranch,
+            // By name, not from the project's output: an empty repository has no default branch yet, and GitLab
+            // protects a branch name before the branch exists.
+            branch: DEFAULT_BRANCH,
             pushAccessLevel,
             mergeAccessLevel,
             allowForcePush: false,

@@ -49,7 +49,7 @@ describe("cicd:gitlab:Project", () => {
         const p = only(T.project).inputs;
         assert.equal(p.visibilityLevel, "private");
         assert.equal(p.defaultBranch, "main");
-        assert.equal(p.initializeWithReadme, true, "main must exist for its protection to apply");
+        assert.equal(p.initializeWithReadme, false, "the repository's history is pushed into an empty project");
         assert.equal(p.onlyAllowMergeIfPipelineSucceeds, true);
         assert.equal(p.allowMergeOnSkippedPipeline, false);
         assert.equal(p.name, "Delivery App");
