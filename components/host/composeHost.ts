@@ -281,16 +281,20 @@ export class ComposeHost extends pulumi.ComponentResource {
         );
 
         const target: DeployTarget = { bundleDir, environment: args.environment, envFile, project, credentialsFile };
+        const rollout = pulumi.output(args.deploy.imageRef).apply((ref) => deployCommand(target, ref));
         const deploy = new remote.Command(
             `${name}-deploy`,
             {
                 connection,
-                create: pulumi.output(args.deploy.imageRef).apply((ref) => deployCommand(target, ref)),
+                create: rollout,
+                // New digest, bundle, host or settings: an in-place update running the same gated rollout.
+                update: rollout,
                 // Staging stops its stack with the host; production keeps everything (and is protected).
                 delete: args.environment === "staging" ? downCommand(target, false) : undefined,
                 triggers: [args.deploy.imageDigest, bundleHash, instance.id, pulumi.secret(envContent.apply(fingerprint))],
             },
-            { parent: this, dependsOn: [...beforeDeploy, bundle, writeEnv, writeCredentials] },
+            // Only a changed connection replaces the command; its `down` must then run before the new deploy, not after.
+            { parent: this, dependsOn: [...beforeDeploy, bundle, writeEnv, writeCredentials], deleteBeforeReplace: true },
         );
 
         this.instanceId = instance.id;

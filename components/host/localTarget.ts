@@ -102,15 +102,19 @@ export class LocalTarget extends pulumi.ComponentResource {
         );
 
         const target: DeployTarget = { bundleDir, environment: "local", envFile: this.envFile, project };
+        const rollout = pulumi.output(args.image.ref).apply((ref) => deployCommand(target, ref));
         const deploy = new local.Command(
             `${name}-deploy`,
             {
-                create: pulumi.output(args.image.ref).apply((ref) => deployCommand(target, ref)),
+                create: rollout,
+                // A change is an in-place update running the same gated rollout: a replacement would run
+                // the old resource's `down` after the new deploy and take the fresh stack away again.
+                update: rollout,
                 delete: downCommand(target, removeVolumesOnDelete),
                 // A new image, a changed bundle or changed settings roll out again; nothing else does.
                 triggers: [args.image.id, bundleHash, pulumi.secret(envContent.apply(fingerprint))],
             },
-            { parent: this, dependsOn: [envFile] },
+            { parent: this, dependsOn: [envFile], deleteBeforeReplace: true },
         );
 
         this.deployedImage = pulumi.all([deploy.stdout, args.image.ref]).apply(([, ref]) => ref);

@@ -23,6 +23,7 @@ export interface RecordedResource {
     readonly ignoreChanges: readonly string[];
     readonly dependencies: readonly string[];
     readonly retainOnDelete: boolean;
+    readonly deleteBeforeReplace: boolean;
     /** Top-level input names that held a secret (at any depth) when registered. */
     readonly secretInputs: readonly string[];
     /** Inputs with every secret value replaced by "[secret]": what a state file or log shows in plain text. */
@@ -88,6 +89,7 @@ interface RegisterRequest {
     getIgnorechangesList(): string[];
     getDependenciesList(): string[];
     getRetainondelete(): boolean | undefined;
+    getDeletebeforereplace(): boolean;
     getObject(): { toJavaScript(): Record<string, any> } | undefined;
 }
 
@@ -126,6 +128,7 @@ export class MockRecorder implements pulumi.runtime.Mocks {
                 ignoreChanges: req.getIgnorechangesList(),
                 dependencies: req.getDependenciesList(),
                 retainOnDelete: req.getRetainondelete() === true,
+                deleteBeforeReplace: req.getDeletebeforereplace() === true,
                 secretInputs,
                 plainInputs,
             });
@@ -151,6 +154,7 @@ export class MockRecorder implements pulumi.runtime.Mocks {
             ignoreChanges: [],
             dependencies: [],
             retainOnDelete: false,
+            deleteBeforeReplace: false,
             secretInputs: [],
             plainInputs: inputs,
         };

@@ -82,6 +82,8 @@ describe("host: ComposeHost", () => {
         assert.match(deploy.inputs.create, /deploy --image r\.example\/app@sha256:(ab){32} --env staging/);
         assert.match(deploy.inputs.create, /--project gitlab-docker-delivery-staging/);
         assert.equal(deploy.inputs.triggers[0], `sha256:${"ab".repeat(32)}`);
+        assert.equal(deploy.inputs.update, deploy.inputs.create, "rollouts are in-place updates");
+        assert.equal(deploy.deleteBeforeReplace, true, "a replaced command stops the old stack before deploying, not after");
         const copy = recorder.find("command:remote:CopyToRemote", "web-bundle");
         assert.equal(copy.inputs.triggers[0], deploy.inputs.triggers[1], "bundle hash triggers both");
         for (const r of recorder.resources) {

@@ -41,6 +41,8 @@ describe("host: LocalTarget", () => {
         const deploy = recorder.find("command:local:Command", "here-deploy");
         assert.match(deploy.inputs.create, /deploy\.sh deploy --image example\/app:src-1234 --env local .*--env-file '\/tmp\/state dir\/local\.env' --project gitlab-docker-delivery-local$/);
         assert.match(deploy.inputs.delete, /down --volumes/);
+        assert.equal(deploy.inputs.update, deploy.inputs.create, "a new image is an in-place update, never a replace whose delete would run `down` after the deploy");
+        assert.equal(deploy.deleteBeforeReplace, true);
         assert.ok(deploy.dependencies.some((d) => d.endsWith("here-env")));
         assert.equal(deploy.inputs.triggers[0], "sha256:1");
         assert.equal(await valueOf(target.url), "http://127.0.0.1:18080");
