@@ -245,9 +245,26 @@ describe("GitLab binding under mocks: what reaches the engine", () => {
         assert.equal(provider.inputs.baseUrl, "https://gitlab.example.com/api/v4");
     });
 
+    it("JSON-encodes every non-string provider config value, as the provider expects", async () => {
+        const samples: Record<string, unknown> = { boolean: true, integer: 3, "map<string>": { "X-Request-Source": "pulumi" } };
+        const nonString = Object.entries(facts.configTypes as Record<string, string>).filter(([, type]) => type !== "string");
+        assert.ok(nonString.length >= 4);
+        const args = Object.fromEntries(nonString.map(([key, type]) => {
+            assert.ok(type in samples, `no sample value for config type ${type}`);
+            return [key, samples[type]];
+        }));
+        new gitlab.Provider("b-config", args);
+        await mocks.settle();
+        const recorded = mocks.find("pulumi:providers:gitlab", "b-config").inputs;
+        for (const [key, type] of nonString) assert.equal(recorded[key], JSON.stringify(samples[type]), key);
+    });
+
     it("pins plugin version 10.1.1 on every gitlab resource and the provider", () => {
         const gitlabResources = mocks.resources.filter((r) => r.type.startsWith("gitlab:") || r.type === "pulumi:providers:gitlab");
-        assert.equal(gitlabResources.length, 9);
+        const names = gitlabResources.map((r) => r.name);
+        for (const name of ["b-provider", "b-project", "b-variable", "b-secret", "b-runner", "b-token", "b-env", "b-protected", "b-branch"]) {
+            assert.ok(names.includes(name), `${name} was not registered`);
+        }
         for (const r of gitlabResources) assert.equal(r.version, facts.version, `${r.type} ${r.name}`);
     });
 
