@@ -377,7 +377,11 @@ registry_login() {
   CURRENT_STEP=registry_login
   [ -n "${REGISTRY_USER:-}" ] || return 0
   # The password travels on stdin only: never in argv (visible in ps), never printed.
-  printf '%s' "$REGISTRY_PASSWORD" | run "$DOCKER" login --username "$REGISTRY_USER" --password-stdin ${REGISTRY:+"$REGISTRY"}
+  if $DRY_RUN; then
+    run "$DOCKER" login --username "$REGISTRY_USER" --password-stdin ${REGISTRY:+"$REGISTRY"}
+  else
+    printf '%s' "$REGISTRY_PASSWORD" | run "$DOCKER" login --username "$REGISTRY_USER" --password-stdin ${REGISTRY:+"$REGISTRY"}
+  fi
   progress "registry_login: logged in to ${REGISTRY:-the default registry} as $REGISTRY_USER"
 }
 

@@ -1,0 +1,162 @@
+// deploy.sh's plan, read from DEPLOY_DRY_RUN=1 output: no Docker engine needed. Checks what a deploy would run,
+// in which order, with which flags, for Compose v2 and v1, and that secrets never reach the output.
+import assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { run } from "../support/docker";
+import { DEPLOY_DIR, DEPLOY_SCRIPT } from "./stack";
+
+const IMAGE = "registry.example.com/delivery/notes@sha256:" + "ab".repeat(32);
+const REGISTRY_PASSWORD = "glpat-dry-run-secret-value";
+
+describe("deploy.sh dry run (no engine)", function () {
+    let workDir: string;
+    let envFile: string;
+    let stateDir: string;
+    let fakeBin: string;
+    let dockerCalls: string;
+
+    before(function () {
+        workDir = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-dry-run-"));
+        // A `docker` first on PATH that records any call: a dry run must never run one.
+        fakeBin = path.join(workDir, "bin");
+        dockerCalls = path.join(workDir, "docker-calls");
+        fs.mkdirSync(fakeBin);
+        fs.writeFileSync(path.join(fakeBin, "docker"), `#!/bin/sh\necho "$*" >> ${dockerCalls}\nexit 99\n`, { mode: 0o755 });
+        envFile = path.join(workDir, "host.env");
+        fs.writeFileSync(envFile, "POSTGRES_PASSWORD=dry-run-db-password\n", { mode: 0o600 });
+        stateDir = path.join(workDir, "state");
+    });
+    after(function () {
+        fs.rmSync(workDir, { recursive: true, force: true });
+    });
+    afterEach(function () {
+        assert.ok(!fs.existsSync(dockerCalls), `the dry run called docker: ${fs.existsSync(dockerCalls) ? fs.readFileSync(dockerCalls, "utf8") : ""}`);
+    });
+
+    function dryRun(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+        return run(DEPLOY_SCRIPT, [...args, "--env-file", envFile], {
+            env: {
+                DEPLOY_DRY_RUN: "1",
+                DEPLOY_STATE_DIR: stateDir,
+                DEPLOY_COMPOSE: "docker compose",
+                DEPLOY_DOCKER: "docker",
+                PATH: `${fakeBin}:${process.env.PATH}`,
+                APP_REPLICAS: "",
+                ...env,
+            },
+            allowFailure: true,
+            timeoutMs: 30_000,
+        });
+    }
+
+    /** Command lines (`+ ...`) in order. */
+    const commands = (stdout: string) => stdout.split("\n").filter((line) => line.startsWith("+ "));
+    const indexOf = (lines: string[], pattern: RegExp) => {
+        const index = lines.findIndex((line) => pattern.test(line));
+        assert.ok(index >= 0, `expected a command matching ${pattern} in:\n${lines.join("\n")}`);
+        return index;
+    };
+
+    it("plans a production deploy: lock, login, pull, infrastructure, new replicas beside old, gate, switch, stop old, record", async function () {
+        const result = await dryRun(["deploy", "--image", IMAGE, "--env", "production"], {
+            REGISTRY: "registry.example.com",
+            REGISTRY_USER: "deployer",
+            REGISTRY_PASSWORD,
+        });
+        assert.strictEqual(result.code, 0, result.stderr);
+        const lines = commands(result.stdout);
+        const compose = `docker compose --project-name delivery-production --env-file ${envFile} -f ${DEPLOY_DIR}/compose.yaml -f ${DEPLOY_DIR}/compose.production.yaml`;
+
+        const lock = indexOf(lines, /^\+ mkdir .*\/deploy\.lock$/);
+        const login = indexOf(lines, /^\+ docker login --username deployer --password-stdin registry\.example\.com$/);
+        const pull = indexOf(lines, new RegExp(`^\\+ docker pull ${IMAGE}$`));
+        const db = lines.indexOf(`+ env APP_IMAGE=${IMAGE} APP_ROUTE_ALIAS=app-candidate ${compose} up -d --no-recreate db`);
+        const proxy = lines.indexOf(`+ env APP_IMAGE=${IMAGE} APP_ROUTE_ALIAS=app-candidate ${compose} up -d --no-deps --no-recreate proxy`);
+        const boot = lines.indexOf(`+ env APP_IMAGE=${IMAGE} APP_ROUTE_ALIAS=app-candidate ${compose} up -d --no-deps --no-recreate --scale app=2 app`);
+        assert.ok(db >= 0 && proxy >= 0 && boot >= 0, `compose commands as planned:\n${lines.join("\n")}`);
+        const probes = lines.map((line, index) => (/^\+ docker exec new-replica-\d node -e .*\/ready/.test(line) ? index : -1)).filter((index) => index >= 0);
+        assert.strictEqual(probes.length, 2, "GET /ready is checked on each of the 2 new replicas");
+        const connect = indexOf(lines, /^\+ docker network connect --alias app-live --alias app delivery-production_edge new-replica-1$/);
+        const stop = indexOf(lines, /^\+ docker stop --time 15 old-replicas$/);
+        const record = indexOf(lines, /^\+ append .* to .*\/releases/);
+
+        assert.ok(lock < login && login < pull && pull < db && db < proxy && proxy < boot, "setup order");
+        assert.ok(boot < Math.min(...probes) && Math.max(...probes) < connect, "traffic switches only after every replica is ready");
+        assert.ok(connect < stop && stop < record, "old replicas stop only after the switch; the release is recorded last");
+    });
+
+    it("never prints the registry password, never recreates or removes the database", async function () {
+        const result = await dryRun(["deploy", "--image", IMAGE, "--env", "production"], {
+            REGISTRY: "registry.example.com",
+            REGISTRY_USER: "deployer",
+            REGISTRY_PASSWORD,
+        });
+        assert.strictEqual(result.code, 0, result.stderr);
+        assert.ok(!(result.stdout + result.stderr).includes(REGISTRY_PASSWORD), "password not in the output");
+        assert.ok(!(result.stdout + result.stderr).includes("dry-run-db-password"), "database password not in the output");
+        for (const line of commands(result.stdout)) {
+            assert.doesNotMatch(line, / down\b|--force-recreate|--renew-anon-volumes|volume rm/, line);
+            if (/ up /.test(line)) assert.match(line, /--no-recreate/, `every up keeps what runs: ${line}`);
+        }
+    });
+
+    it("uses docker-compose (v1) the same way when that is the Compose available", async function () {
+        const result = await dryRun(["deploy", "--image", IMAGE, "--env", "staging"], { DEPLOY_COMPOSE: "docker-compose" });
+        assert.strictEqual(result.code, 0, result.stderr);
+        const lines = commands(result.stdout);
+        indexOf(lines, /^\+ env APP_IMAGE=\S+ APP_ROUTE_ALIAS=app-candidate docker-compose --project-name delivery-staging .* -f \S+\/compose\.staging\.yaml up -d --no-deps --no-recreate --scale app=1 app$/);
+        assert.ok(!lines.some((line) => /docker login/.test(line)), "no login without credentials");
+    });
+
+    it("takes the replica count from APP_REPLICAS and the project name from --project", async function () {
+        const result = await dryRun(["deploy", "--image", "notes:0123abc", "--env", "local", "--project", "shop"], { APP_REPLICAS: "3" });
+        assert.strictEqual(result.code, 0, result.stderr);
+        const lines = commands(result.stdout);
+        indexOf(lines, /--project-name shop .* --scale app=3 app$/);
+        assert.strictEqual(lines.filter((line) => /docker network connect --alias app-live/.test(line)).length, 3);
+    });
+
+    it("rolls back to the previous recorded release, or says there is none", async function () {
+        const none = await dryRun(["rollback", "--env", "staging"]);
+        assert.strictEqual(none.code, 1);
+        assert.match(none.stderr, /^ERROR: no previous release recorded in .*releases; name one: deploy\.sh rollback REF --env staging$/m);
+
+        fs.mkdirSync(stateDir, { recursive: true });
+        fs.writeFileSync(path.join(stateDir, "releases"), "2026-01-01T00:00:00Z notes:aaa111\n2026-01-02T00:00:00Z notes:bbb222\n");
+        const back = await dryRun(["rollback", "--env", "staging"]);
+        assert.strictEqual(back.code, 0, back.stderr);
+        assert.match(back.stdout, /^--> rollback: notes:aaa111 to staging/m);
+        indexOf(commands(back.stdout), /APP_IMAGE=notes:aaa111 .* --scale app=1 app$/);
+
+        const named = await dryRun(["rollback", "notes:ccc333", "--env", "staging"]);
+        assert.strictEqual(named.code, 0, named.stderr);
+        assert.match(named.stdout, /^--> rollback: notes:ccc333 to staging/m);
+        fs.rmSync(path.join(stateDir, "releases"));
+    });
+
+    it("validates before planning anything, even in a dry run", async function () {
+        const cases: [string[], RegExp][] = [
+            [["deploy", "--env", "production"], /--image is required/],
+            [["deploy", "--image", "notes", "--env", "production"], /no tag or digest/],
+            [["deploy", "--image", "notes:latest", "--env", "production"], /tag 'latest'/],
+            [["deploy", "--image", IMAGE, "--env", "prod"], /unknown environment 'prod'/],
+            [["deploy", "--image", IMAGE], /--env is required/],
+            [["ship", "--image", IMAGE], /unknown action 'ship'/],
+            [["deploy", "--image", IMAGE, "--env", "production", "--project", "Bad Name"], /project name 'Bad Name' is invalid/],
+            [["status", "--image", IMAGE, "--env", "production"], /--image only applies to deploy and rollback/],
+            [["deploy", "--image", IMAGE, "--env", "production", "--volumes"], /--volumes only applies to 'down'/],
+        ];
+        for (const [args, message] of cases) {
+            const result = await dryRun(args, { APP_REPLICAS: "" });
+            assert.strictEqual(result.code, 1, `${args.join(" ")} must fail`);
+            assert.strictEqual(commands(result.stdout).length, 0, `${args.join(" ")} planned nothing`);
+            const errors = result.stderr.split("\n").filter((line) => line.startsWith("ERROR:"));
+            assert.strictEqual(errors.length, 1, result.stderr);
+            assert.match(errors[0], message);
+        }
+        const badReplicas = await dryRun(["deploy", "--image", IMAGE, "--env", "production"], { APP_REPLICAS: "many" });
+        assert.match(badReplicas.stderr, /^ERROR: APP_REPLICAS must be a number from 1 to 99 \(got 'many'\)$/m);
+    });
+});
