@@ -1,7 +1,6 @@
-import * as gitlab from "@cicd/pulumi-gitlab";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { rejectProblems } from "./project";
+import { createCiVariable, rejectProblems } from "./ciVariable";
 import { CiVariableSpec, DEPLOY_SSH_KEY, POSTGRES_PASSWORD, checkEnvironmentName, sshPrivateKeyProblem } from "./variables";
 
 /** Arguments of {@link EnvironmentVariables}. */
@@ -65,20 +64,6 @@ export class EnvironmentVariables extends pulumi.ComponentResource {
         }, { parent: this });
         this.postgresPassword = pulumi.secret(password.result);
 
-        const variable = (spec: CiVariableSpec, value: pulumi.Input<string>) =>
-            new gitlab.ProjectVariable(`${name}-${spec.key.toLowerCase().replace(/_/g, "-")}`, {
-                project: args.project,
-                key: spec.key,
-                value: spec.secret ? pulumi.secret(value) : value,
-                environmentScope: environment,
-                variableType: spec.variableType,
-                masked: spec.masked,
-                protected: spec.protected,
-                raw: true,
-                description: spec.description,
-            // The schema leaves `value` plain; a secret must stay encrypted in state and hidden in diffs.
-            }, { parent: this, additionalSecretOutputs: spec.secret ? ["value"] : [] });
-
         const values: [CiVariableSpec, pulumi.Input<string>][] = [[POSTGRES_PASSWORD, password.result]];
         if (args.sshPrivateKey !== undefined) {
             const encoded = pulumi.output(args.sshPrivateKey).apply((key) => {
@@ -89,7 +74,7 @@ export class EnvironmentVariables extends pulumi.ComponentResource {
             values.push([DEPLOY_SSH_KEY, encoded]);
         }
         for (const [spec, value] of values) {
-            variable(spec, value);
+            createCiVariable(this, name, args.project, spec, value, environment);
         }
         this.keys = values.map(([spec]) => spec.key);
 

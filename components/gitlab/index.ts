@@ -1,3 +1,4 @@
+export * from "./ciVariable";
 export * from "./environments";
 export * from "./environmentVariables";
 export * from "./project";

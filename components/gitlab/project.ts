@@ -1,7 +1,8 @@
 import * as gitlab from "@cicd/pulumi-gitlab";
 import * as pulumi from "@pulumi/pulumi";
 import { EnvironmentOptions, approvalRules, deployAccessRules, environmentOptionProblems, environmentPolicies } from "./environments";
-import { AWS_DEPLOY_ROLE_ARN, AWS_PREVIEW_ROLE_ARN, CiVariableSpec, EnvironmentName } from "./variables";
+import { createCiVariable, rejectProblems } from "./ciVariable";
+import { AWS_DEPLOY_ROLE_ARN, AWS_PREVIEW_ROLE_ARN, EnvironmentName } from "./variables";
 
 /** Branch access levels GitLab accepts for push and merge. */
 export const BRANCH_ACCESS_LEVELS = ["no one", "developer", "maintainer"] as const;
@@ -90,14 +91,6 @@ export function projectArgsProblems(args: ProjectArgs): string[] {
         }
     }
     return problems;
-}
-
-/** Throws one error listing every problem; returns the (empty) component inputs otherwise. */
-export function rejectProblems(what: string, problems: readonly string[]): Record<string, never> {
-    if (problems.length > 0) {
-        throw new Error(`${what}: ${problems.join("; ")}`);
-    }
-    return {};
 }
 
 /** GitLab path derived from a display name. */
@@ -197,21 +190,8 @@ export class Project extends pulumi.ComponentResource {
             expiresAt: args.registry?.deployTokenExpiresAt === undefined ? undefined : `${args.registry.deployTokenExpiresAt}T00:00:00Z`,
         }, { parent: this });
 
-        const projectVariable = (spec: CiVariableSpec, value: pulumi.Input<string>) =>
-            new gitlab.ProjectVariable(`${name}-${spec.key.toLowerCase().replace(/_/g, "-")}`, {
-                project: projectId,
-                key: spec.key,
-                value: spec.secret ? pulumi.secret(value) : value,
-                environmentScope: "*",
-                variableType: spec.variableType,
-                masked: spec.masked,
-                protected: spec.protected,
-                raw: true,
-                description: spec.description,
-            // The schema leaves `value` plain; a secret must stay encrypted in state and hidden in diffs.
-            }, { parent: this, additionalSecretOutputs: spec.secret ? ["value"] : [] });
-        if (args.ci?.awsDeployRoleArn !== undefined) projectVariable(AWS_DEPLOY_ROLE_ARN, args.ci.awsDeployRoleArn);
-        if (args.ci?.awsPreviewRoleArn !== undefined) projectVariable(AWS_PREVIEW_ROLE_ARN, args.ci.awsPreviewRoleArn);
+        if (args.ci?.awsDeployRoleArn !== undefined) createCiVariable(this, name, projectId, AWS_DEPLOY_ROLE_ARN, args.ci.awsDeployRoleArn, "*");
+        if (args.ci?.awsPreviewRoleArn !== undefined) createCiVariable(this, name, projectId, AWS_PREVIEW_ROLE_ARN, args.ci.awsPreviewRoleArn, "*");
 
         this.projectId = projectId;
         this.pathWithNamespace = project.pathWithNamespace;
