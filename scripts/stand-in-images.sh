@@ -234,8 +234,12 @@ initialise_cluster() {
   printf "\nlisten_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
   printf 'host all all all %s\n' "${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >>"$PGDATA/pg_hba.conf"
 
-  # A socket-only server while the database and init scripts are set up, so no client sees it half-made.
-  pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+  # While the database and init scripts are set up the server listens only on a private socket, so neither
+  # clients nor a pg_isready healthcheck on the default socket see it before it is finished.
+  local init_socket_dir
+  init_socket_dir="$(mktemp -d)"
+  export PGHOST="$init_socket_dir"
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=$init_socket_dir" -w start >/dev/null
   local psql=(psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname postgres)
   if [ "$POSTGRES_DB" != postgres ]; then
     # psql interpolates :"db" (quoted identifier) only in script input, not in -c.
@@ -251,6 +255,8 @@ initialise_cluster() {
     esac
   done
   pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
+  unset PGHOST
+  rmdir "$init_socket_dir"
   echo "initialisation complete"
 }
 
