@@ -22,6 +22,11 @@ export interface DeployTarget {
     readonly project: string;
     /** Sourced before running deploy.sh (registry credentials), when set. */
     readonly credentialsFile?: string;
+    /**
+     * Where deploy.sh keeps its lock and release history (`DEPLOY_STATE_DIR`). Outside the bundle, so that
+     * history and lock outlive a new bundle version and the bundle's content (and hash) stay unchanged.
+     */
+    readonly stateDir?: string;
 }
 
 function deployScript(target: DeployTarget, verb: string, extra: string[]): string {
@@ -43,7 +48,8 @@ function deployScript(target: DeployTarget, verb: string, extra: string[]): stri
     const prelude = target.credentialsFile
         ? `set -a; . ${shellQuote(target.credentialsFile)}; set +a; `
         : "";
-    return `set -eu; ${prelude}${args.join(" ")}`;
+    const state = target.stateDir ? `DEPLOY_STATE_DIR=${shellQuote(target.stateDir)} ` : "";
+    return `set -eu; ${prelude}${state}${args.join(" ")}`;
 }
 
 /** `deploy.sh deploy --image REF ...`: the gated rollout of one image. */

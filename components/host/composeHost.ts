@@ -280,7 +280,7 @@ export class ComposeHost extends pulumi.ComponentResource {
             { parent: this, dependsOn: [ready], additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
         );
 
-        const target: DeployTarget = { bundleDir, environment: args.environment, envFile, project, credentialsFile };
+        const target: DeployTarget = { bundleDir, environment: args.environment, envFile, project, credentialsFile, stateDir: `${REMOTE_HOME}/state` };
         const rollout = pulumi.output(args.deploy.imageRef).apply((ref) => deployCommand(target, ref));
         const deploy = new remote.Command(
             `${name}-deploy`,

@@ -101,7 +101,7 @@ export class LocalTarget extends pulumi.ComponentResource {
             { parent: this, additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
         );
 
-        const target: DeployTarget = { bundleDir, environment: "local", envFile: this.envFile, project };
+        const target: DeployTarget = { bundleDir, environment: "local", envFile: this.envFile, project, stateDir: path.join(stateDir, "deploy") };
         const rollout = pulumi.output(args.image.ref).apply((ref) => deployCommand(target, ref));
         const deploy = new local.Command(
             `${name}-deploy`,

@@ -104,6 +104,9 @@ export function hashBuildContext(contextDir: string, dockerfile = path.join(cont
     return hash.digest("hex");
 }
 
+/** Runtime folders a bundle may hold on a developer machine (deploy.sh's default state); never part of its identity. */
+const RUNTIME_DIRS = new Set([".state"]);
+
 /** sha256 of every file under a directory (the Compose bundle), for triggers. */
 export function hashDirectory(dir: string): string {
     const hash = crypto.createHash("sha256");
@@ -111,8 +114,9 @@ export function hashDirectory(dir: string): string {
         const entries = fs.readdirSync(path.join(dir, relativeDir), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
         for (const entry of entries) {
             const relative = relativeDir === "" ? entry.name : `${relativeDir}/${entry.name}`;
-            if (entry.isDirectory()) walk(relative);
-            else if (entry.isFile()) {
+            if (entry.isDirectory()) {
+                if (!(relativeDir === "" && RUNTIME_DIRS.has(entry.name))) walk(relative);
+            } else if (entry.isFile()) {
                 hash.update(`${relative}\0`);
                 hash.update(fs.readFileSync(path.join(dir, relative)));
                 hash.update("\0");

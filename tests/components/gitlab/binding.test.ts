@@ -1,6 +1,7 @@
 // The GitLab binding (packages/gitlab) against the official provider's schema facts (v10.1.1): every declared input
 // and output must exist on its token, required inputs must be required in the TypeScript args, secrets stay secret,
 // the plugin version is pinned, and nothing uses what v10 removed.
+/* eslint-disable @typescript-eslint/no-require-imports -- modules load after the mocks are installed */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -69,7 +70,6 @@ function loadDeclarations() {
 const declarations = loadDeclarations();
 
 /** The binding's resource classes by name, loaded from the package as the program loads it. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const binding = require("@cicd/pulumi-gitlab") as Record<string, any>;
 const resourceClasses = Object.entries(binding).filter(([, value]) => typeof value === "function" && typeof value.__pulumiType === "string" && value.schema);
 

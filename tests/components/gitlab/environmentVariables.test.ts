@@ -1,4 +1,5 @@
 // Per-environment CI/CD variables under mocks: the secrets a staging or prod stack owns.
+/* eslint-disable @typescript-eslint/no-require-imports -- modules load after the mocks are installed */
 import * as assert from "node:assert/strict";
 import { installMocks, isSecretOutput, MockRecorder, RecordedResource } from "../../support/mocks";
 

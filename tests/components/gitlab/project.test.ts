@@ -1,4 +1,5 @@
 // The GitLab project component under mocks: what it asks GitLab for, and what it refuses.
+/* eslint-disable @typescript-eslint/no-require-imports -- modules load after the mocks are installed */
 import * as assert from "node:assert/strict";
 import { installMocks, isSecretOutput, MockRecorder, RecordedResource, valueOf } from "../../support/mocks";
 

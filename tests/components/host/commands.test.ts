@@ -18,10 +18,10 @@ describe("host: command builders", () => {
     });
 
     it("calls deploy.sh with the documented CLI and sources credentials from a file", () => {
-        const target = { bundleDir: "/b", environment: "staging" as const, envFile: "/s/staging.env", project: "p", credentialsFile: "/s/registry.env" };
+        const target = { bundleDir: "/b", environment: "staging" as const, envFile: "/s/staging.env", project: "p", credentialsFile: "/s/registry.env", stateDir: "/s/state" };
         assert.equal(
             deployCommand(target, "r/app@sha256:1"),
-            "set -eu; set -a; . /s/registry.env; set +a; bash /b/deploy.sh deploy --image r/app@sha256:1 --env staging --dir /b --env-file /s/staging.env --project p",
+            "set -eu; set -a; . /s/registry.env; set +a; DEPLOY_STATE_DIR=/s/state bash /b/deploy.sh deploy --image r/app@sha256:1 --env staging --dir /b --env-file /s/staging.env --project p",
         );
         assert.match(downCommand(target, true), /deploy\.sh down --volumes --env staging/);
         assert.doesNotMatch(downCommand({ ...target, credentialsFile: undefined }, false), /--volumes|registry\.env/);

@@ -81,6 +81,7 @@ describe("host: ComposeHost", () => {
         const deploy = recorder.find("command:remote:Command", "web-deploy");
         assert.match(deploy.inputs.create, /deploy --image r\.example\/app@sha256:(ab){32} --env staging/);
         assert.match(deploy.inputs.create, /--project gitlab-docker-delivery-staging/);
+        assert.match(deploy.inputs.create, /DEPLOY_STATE_DIR=\/home\/ubuntu\/gitlab-docker-delivery\/state bash /, "release history outlives bundle versions");
         assert.equal(deploy.inputs.triggers[0], `sha256:${"ab".repeat(32)}`);
         assert.equal(deploy.inputs.update, deploy.inputs.create, "rollouts are in-place updates");
         assert.equal(deploy.deleteBeforeReplace, true, "a replaced command stops the old stack before deploying, not after");

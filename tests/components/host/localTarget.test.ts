@@ -41,6 +41,7 @@ describe("host: LocalTarget", () => {
         const deploy = recorder.find("command:local:Command", "here-deploy");
         assert.match(deploy.inputs.create, /deploy\.sh deploy --image example\/app:src-1234 --env local .*--env-file '\/tmp\/state dir\/local\.env' --project gitlab-docker-delivery-local$/);
         assert.match(deploy.inputs.delete, /down --volumes/);
+        assert.match(deploy.inputs.create, /DEPLOY_STATE_DIR='\/tmp\/state dir\/deploy' bash /, "lock and releases live in the state folder, not in the repository");
         assert.equal(deploy.inputs.update, deploy.inputs.create, "a new image is an in-place update, never a replace whose delete would run `down` after the deploy");
         assert.equal(deploy.deleteBeforeReplace, true);
         assert.ok(deploy.dependencies.some((d) => d.endsWith("here-env")));

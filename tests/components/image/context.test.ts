@@ -69,6 +69,9 @@ describe("image: build context hashing", () => {
     it("hashes a bundle folder by names and contents", () => {
         const dir = make({ "compose.yaml": "services: {}", "nginx/app.conf": "server {}" });
         const first = hashDirectory(dir);
+        fs.mkdirSync(path.join(dir, ".state", "p"), { recursive: true });
+        fs.writeFileSync(path.join(dir, ".state", "p", "releases"), "r/app@sha256:1\n");
+        assert.equal(hashDirectory(dir), first, "deploy.sh's runtime state is not part of the bundle's identity");
         fs.renameSync(path.join(dir, "nginx", "app.conf"), path.join(dir, "nginx", "other.conf"));
         assert.notEqual(hashDirectory(dir), first);
     });

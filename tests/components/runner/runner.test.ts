@@ -1,4 +1,5 @@
 // The runner component under mocks: a hardened EC2 host whose token only travels through SSM.
+/* eslint-disable @typescript-eslint/no-require-imports -- modules load after the mocks are installed */
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { installMocks, MockRecorder, RecordedResource, valueOf } from "../../support/mocks";
