@@ -264,8 +264,24 @@ describe("pipeline: .gitlab-ci.yml structure", () => {
             assert.match(script(e2e), /mocha --no-config --require tsx\/cjs --extension ts --timeout \d+\s+"tests\/compose\/\*\*\/\*\.test\.ts" --reporter xunit\s+--reporter-option output=reports\/junit-e2e\.xml/);
             assert.strictEqual((e2e.artifacts as Hash).when, "always");
         });
+        it("brings the stack up with the deploy program and smokes it through nginx on the job's daemon", () => {
+            const lines = e2e.script as string[];
+            const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+            const up = at(/deploy\.sh deploy --image "\$E2E_IMAGE" --env local/);
+            const health = at(/curl .*"\$E2E_URL\/health"/);
+            const down = at(/deploy\.sh down --env local --volumes/);
+            assert.ok(up >= 0 && health > up && down > health, lines.join("\n"));
+            assert.strictEqual((e2e.variables as Hash).E2E_URL, "http://docker:8080", "nginx is reached on the DinD host");
+            assert.ok(lines.slice(up, down).some((line) => /\/api\/notes/.test(line)), "a write through nginx to the database");
+        });
+        it("keeps the stack's database password out of the file and the log (generated, in a 0600 env file)", () => {
+            const line = (e2e.script as string[]).find((l) => l.includes("$E2E_ENV_FILE") && l.includes("POSTGRES_PASSWORD")) ?? "";
+            assert.match(line, /umask 077/);
+            assert.match(line, /openssl rand/);
+        });
         it("tears everything down in after_script, which runs even when the tests fail", () => {
             const after = (e2e.after_script as string[]).join("\n");
+            assert.match(after, /deploy\.sh down --env local --volumes .*--project "\$E2E_PROJECT"/);
             assert.match(after, /docker rm --force --volumes/);
             assert.match(after, /docker network prune --force/);
             assert.match(after, /docker volume prune --force/);
@@ -336,7 +352,8 @@ describe("pipeline: .gitlab-ci.yml structure", () => {
         });
     });
 
-    describe("GitLab CI JSON schema (check-jsonschema --builtin-schema vendor.gitlab-ci)", () => {
+    describe("GitLab CI JSON schema (check-jsonschema --builtin-schema vendor.gitlab-ci)", function () {
+        this.timeout(30_000); // a Python process per test; slow on a busy machine
         const available = spawnSync("check-jsonschema", ["--version"], { encoding: "utf8" }).status === 0;
 
         it("accepts .gitlab-ci.yml", function () {

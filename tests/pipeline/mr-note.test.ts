@@ -231,7 +231,8 @@ describe("MR note: finding our note", () => {
     });
 });
 
-describe("MR note: posting through the GitLab API (local stand-in)", () => {
+describe("MR note: posting through the GitLab API (local stand-in)", function () {
+    this.timeout(20_000);
     let gitlab: GitlabStandIn;
     const dirs: string[] = [];
     const otherNotes: StoredNote[] = Array.from({ length: 25 }, (_, i) => ({
@@ -312,7 +313,8 @@ describe("MR note: posting through the GitLab API (local stand-in)", () => {
     });
 });
 
-describe("MR note: command line", () => {
+describe("MR note: command line", function () {
+    this.timeout(30_000); // starts tsx in a child process
     it("prints one ERROR line with the usage and exits 2 on bad usage", () => {
         const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "scripts/mr-note/main.ts", "--dir"],
             { cwd: REPO_ROOT, encoding: "utf8" });

@@ -25,7 +25,8 @@ case "$*" in
 esac
 `;
 
-describe("pipeline: run-previews.sh records each stack's preview", () => {
+describe("pipeline: run-previews.sh records each stack's preview", function () {
+    this.timeout(20_000); // runs bash and a stand-in CLI
     let work: string;
     let log: string;
 
