@@ -76,6 +76,17 @@ describe("program: local stack", () => {
         assert.equal(captured.recorder.calls.length, 0, "no provider lookups on the local stack");
     });
 
+    it("registers exactly the image build, the password, the env file and the deploy", () => {
+        assert.deepEqual(captured.resources.map((r) => `${r.type}::${r.name}`).sort(), [
+            "cicd:host:LocalTarget::local",
+            "cicd:image:LocalImage::app-image",
+            "command:local:Command::app-image-build",
+            "command:local:Command::local-db-password",
+            "command:local:Command::local-deploy",
+            "command:local:Command::local-env",
+        ]);
+    });
+
     it("builds app/Dockerfile's runtime target with Debian's docker and BuildKit, base images as build args", () => {
         const build = captured.recorder.find("command:local:Command", "app-image-build");
         assert.match(build.inputs.create, /"\$DOCKER" build --quiet --target "\$BUILD_TARGET"/);
@@ -155,6 +166,18 @@ describe("program: staging stack", () => {
     let captured: CapturedStack;
     before(async () => {
         captured = await captureStack("staging");
+    });
+
+    it("registers exactly the expected resources of its own (image, host, providers, prod reference)", () => {
+        const mine = custom(captured).filter((r) => !r.name.startsWith("staging-vars-")).map((r) => r.name).sort();
+        assert.deepEqual(mine, [
+            "app-image-build", "aws", "gitlab", "project",
+            "staging-bundle", "staging-deploy", "staging-env", "staging-instance", "staging-ip", "staging-key",
+            "staging-ready", "staging-registry-credentials", "staging-sg",
+        ]);
+        assert.deepEqual(captured.resources.filter((r) => !r.custom).map((r) => r.type).sort(), [
+            "cicd:gitlab:EnvironmentVariables", "cicd:host:ComposeHost", "cicd:image:RegistryImage",
+        ]);
     });
 
     it("creates none of the project-level GitLab resources (prod owns them)", () => {
@@ -275,6 +298,22 @@ describe("program: prod stack", () => {
         assert.equal(variables.length, 1);
         assert.equal(variables[0].inputs.masked, true);
         assert.equal(variables[0].inputs.protected, true);
+    });
+
+    it("registers exactly the expected resources of its own (promotion, host with data volume, providers, staging reference)", () => {
+        const mine = custom(captured)
+            .filter((r) => !/^(gitlab-|runner-|production-vars-)/.test(r.name))
+            .map((r) => r.name)
+            .sort();
+        assert.deepEqual(mine, [
+            "app-image-registry", "app-image-tag", "aws", "gitlab",
+            "production-bundle", "production-data", "production-data-attachment", "production-deploy", "production-env",
+            "production-instance", "production-ip", "production-key", "production-mount-data", "production-ready",
+            "production-registry-credentials", "production-sg", "staging",
+        ]);
+        assert.deepEqual(captured.resources.filter((r) => !r.custom).map((r) => r.type).sort(), [
+            "cicd:gitlab:EnvironmentVariables", "cicd:gitlab:Project", "cicd:host:ComposeHost", "cicd:image:PromotedImage", "cicd:runner:Runner",
+        ]);
     });
 
     it("registers the runner and lets only it and the configured CIDRs reach SSH on the host", () => {
