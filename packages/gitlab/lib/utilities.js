@@ -6,11 +6,13 @@ exports.resourceOptsDefaults = resourceOptsDefaults;
 exports.resourceProps = resourceProps;
 exports.resourceOpts = resourceOpts;
 const pulumi = require("@pulumi/pulumi");
+const fs_1 = require("fs");
+const path_1 = require("path");
 /**
  * The provider plugin version, read from this package's `package.json` (`pulumi.version`), so that the pin lives in
  * exactly one place: the same field the Pulumi CLI reads to install the plugin.
  */
-exports.pluginVersion = require("../package.json").pulumi.version;
+exports.pluginVersion = JSON.parse((0, fs_1.readFileSync)((0, path_1.join)(__dirname, "..", "package.json"), "utf8")).pulumi.version;
 /** Builds a {@link ResourceSchema} whose input and output lists are checked against the TypeScript types. */
 function schemaOf(schema) {
     return {

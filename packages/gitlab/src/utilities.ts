@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "fs";
+import { join } from "path";
 
 /**
  * The provider plugin version, read from this package's `package.json` (`pulumi.version`), so that the pin lives in
  * exactly one place: the same field the Pulumi CLI reads to install the plugin.
  */
-export const pluginVersion: string = (require("../package.json") as { pulumi: { version: string } }).pulumi.version;
+export const pluginVersion: string = (JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { pulumi: { version: string } }).pulumi.version;
 
 /**
  * What the binding declares for one resource token. Tests compare it with the provider's schema facts.

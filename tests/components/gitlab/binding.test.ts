@@ -69,9 +69,19 @@ function loadDeclarations() {
 
 const declarations = loadDeclarations();
 
+/** A class of the binding, as its statics describe it. */
+interface BoundClass {
+    readonly __pulumiType: string;
+    readonly schema: import("@cicd/pulumi-gitlab").ResourceSchema;
+}
+
 /** The binding's resource classes by name, loaded from the package as the program loads it. */
-const binding = require("@cicd/pulumi-gitlab") as Record<string, any>;
-const resourceClasses = Object.entries(binding).filter(([, value]) => typeof value === "function" && typeof value.__pulumiType === "string" && value.schema);
+const binding = require("@cicd/pulumi-gitlab") as Record<string, unknown>;
+const resourceClasses = Object.entries(binding).filter((entry): entry is [string, BoundClass] => {
+    if (typeof entry[1] !== "function") return false;
+    const candidate = entry[1] as unknown as Partial<BoundClass>;
+    return typeof candidate.__pulumiType === "string" && candidate.schema !== undefined;
+});
 
 const sorted = (values: Iterable<string>) => [...values].sort();
 
@@ -142,7 +152,7 @@ describe("GitLab binding (packages/gitlab) against the provider schema facts v10
         assert.deepEqual(args.filter((a) => !facts.config.includes(a.name)).map((a) => a.name), []);
         assert.deepEqual(args.filter((a) => !a.optional).map((a) => a.name), [], "no provider key is required (GITLAB_TOKEN works too)");
         for (const secret of facts.configSecret) {
-            assert.ok(binding.Provider.schema.secretInputs.includes(secret), `provider config ${secret} must be secret`);
+            assert.ok((binding.Provider as BoundClass).schema.secretInputs.includes(secret), `provider config ${secret} must be secret`);
         }
     });
 

@@ -23,9 +23,9 @@ function recorderOptions() {
         stack: "prod",
         state: {
             [T.runner]: { token: FAKE_TOKEN },
-            [T.parameter]: (inputs: Record<string, any>) => ({ arn: `arn:aws:ssm:eu-central-1:123456789012:parameter${inputs.name}` }),
-            [T.role]: (_: Record<string, any>, name: string) => ({ name: `${name}-7f3a`, arn: `arn:aws:iam::123456789012:role/${name}` }),
-            [T.profile]: (_: Record<string, any>, name: string) => ({ name: `${name}-9c1b` }),
+            [T.parameter]: (inputs: Record<string, unknown>) => ({ arn: `arn:aws:ssm:eu-central-1:123456789012:parameter${String(inputs.name)}` }),
+            [T.role]: (_: Record<string, unknown>, name: string) => ({ name: `${name}-7f3a`, arn: `arn:aws:iam::123456789012:role/${name}` }),
+            [T.profile]: (_: Record<string, unknown>, name: string) => ({ name: `${name}-9c1b` }),
         },
         calls: { "aws:kms/getAlias:getAlias": { targetKeyArn: SSM_KEY, arn: "arn:aws:kms:eu-central-1:123456789012:alias/aws/ssm" } },
     };
@@ -89,7 +89,7 @@ describe("cicd:runner:Runner with defaults", () => {
 
     it("lets the instance role read only that parameter, and decrypt only through SSM with its key", () => {
         const policy = JSON.parse(only(T.rolePolicy).inputs.policy);
-        assert.deepEqual(policy.Statement.map((s: any) => [s.Action, s.Resource]), [
+        assert.deepEqual(policy.Statement.map((s: { Action: string[]; Resource: string }) => [s.Action, s.Resource]), [
             [["ssm:GetParameter"], "arn:aws:ssm:eu-central-1:123456789012:parameter/cicd/ci/runner-token"],
             [["kms:Decrypt"], SSM_KEY],
         ]);
@@ -125,7 +125,7 @@ describe("cicd:runner:Runner with defaults", () => {
         const lookups = mocks.calls.filter((c) => c.token === "aws:ec2/getAmi:getAmi");
         assert.equal(lookups.length, 1);
         assert.deepEqual(lookups[0].inputs.owners, ["amazon"]);
-        assert.deepEqual(lookups[0].inputs.filters.find((f: any) => f.name === "name").values, ["al2023-ami-2023.*-x86_64"]);
+        assert.deepEqual(lookups[0].inputs.filters.find((f: { name: string }) => f.name === "name").values, ["al2023-ami-2023.*-x86_64"]);
         assert.equal(only(T.instance).inputs.ami, "ami-0123456789abcdef0");
     });
 
@@ -190,7 +190,7 @@ describe("cicd:runner:Runner with options", () => {
 
     it("picks an arm64 AMI for a Graviton type, and uses the customer key for the token and the volume", () => {
         const lookup = mocks.calls.find((c) => c.token === "aws:ec2/getAmi:getAmi")!;
-        assert.deepEqual(lookup.inputs.filters.find((f: any) => f.name === "architecture").values, ["arm64"]);
+        assert.deepEqual(lookup.inputs.filters.find((f: { name: string }) => f.name === "architecture").values, ["arm64"]);
         assert.equal(mocks.find(T.parameter, "arm-token").inputs.keyId, "arn:aws:kms:eu-central-1:123456789012:key/cmk");
         assert.equal(mocks.find(T.instance, "arm-host").inputs.rootBlockDevice.kmsKeyId, "arn:aws:kms:eu-central-1:123456789012:key/cmk");
         assert.equal(mocks.calls.filter((c) => c.token === "aws:kms/getAlias:getAlias").length, 0);
