@@ -88,6 +88,7 @@ describe("app runtime image (real Docker engine)", function () {
         }
         // Exec form, no shell wrapper: node is PID 1 and gets SIGTERM.
         assert.deepStrictEqual(config.Cmd, ["node", "dist/server.js"]);
+        assert.ok(config.Entrypoint === null || config.Entrypoint.length === 0, `no entrypoint wrapper expected, got ${JSON.stringify(config.Entrypoint)}`);
         assert.deepStrictEqual(config.Healthcheck?.Test, ["CMD", "node", "dist/healthcheck.js"]);
     });
 
