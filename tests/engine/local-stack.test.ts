@@ -59,8 +59,14 @@ function describeWithEngine(found: Engine): void {
         let firstImageId = "";
         let destroyed = false;
 
+        let ownsComposeProject = false;
+
         before(async function () {
             this.timeout(20 * MINUTE);
+            // The local stack's Compose project name is fixed; never touch a developer's running one.
+            const running = composeObjects("container", COMPOSE_PROJECT);
+            assert.deepEqual(running, [], `a local stack is running already (${running.join(", ")}): pulumi destroy -s local first`);
+            ownsComposeProject = true;
             fs.mkdirSync(workDir);
             copyRepository(workDir);
             assert.ok(fs.existsSync(path.join(workDir, "Pulumi.yaml")), "Pulumi.yaml is missing: the program has not landed");
@@ -113,7 +119,7 @@ function describeWithEngine(found: Engine): void {
             } catch (error) {
                 console.log(`cleanup: pulumi destroy failed, removing the Compose project by hand: ${(error as Error).message}`);
             }
-            removeComposeProject(COMPOSE_PROJECT);
+            if (ownsComposeProject) removeComposeProject(COMPOSE_PROJECT);
             for (const ref of [firstImageRef]) if (ref) run(DOCKER, ["image", "rm", "-f", ref]);
             fs.rmSync(scratch, { recursive: true, force: true });
         });

@@ -1,8 +1,8 @@
 // Command pulumi-language-nodejs is this repository's Node.js language host for the Pulumi CLI built from modules.
 //
 // Why it exists: the official host lives in its own module (github.com/pulumi/pulumi/sdk/nodejs/cmd/
-// pulumi-language-nodejs/v3), which the Go module proxy reached here does not serve. The last sdk/v3 release that
-// still carried the host as a package (v3.68.0) builds, but its resource-monitor proxy predates the RPCs that
+// pulumi-language-nodejs/v3), which the Go module proxy reached here does not serve. The newest served sdk/v3
+// release that still carries the host as a package is v3.68.0 (2023); its resource-monitor proxy predates RPCs that
 // @pulumi/pulumi 3.2xx calls (RegisterPackage, SignalAndWaitForShutdown, ...). This host does what the CLI needs for
 // preview/up/destroy/refresh: it launches `@pulumi/pulumi/cmd/run` with the arguments and environment that script
 // documents in its usage, connected straight to the engine's resource monitor, and reports the resource plugins that
