@@ -9,8 +9,11 @@ export const SECRET_PATTERNS: ReadonlyArray<{ readonly name: string; readonly pa
     { name: "password in URL", pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:([^\s/@]+)@/gi },
 ];
 
-/** Key names that say the value next to them is a credential. */
-export const SECRET_NAME = /(?:^|[_.-])(?:password|passwd|passphrase|secret|token|private[_-]?key|api[_-]?key|access[_-]?key)(?:$|[_.-])/i;
+/**
+ * Key names that say the value next to them is a credential: the name ends in the credential word
+ * (`DB_PASSWORD`, `gitlabToken`, `SSH_PRIVATE_KEY`), so `POSTGRES_PASSWORD_FILE` or `AWS_ACCESS_KEY_ID` do not count.
+ */
+export const SECRET_NAME = /(?:password|passwd|passphrase|secret|token|private[_-]?key|ssh[_-]?key|api[_-]?key|access[_-]?key)$/i;
 
 /** `$VAR`, `${VAR}`, `{{ var }}`, `<placeholder>`: references to a secret, not the secret itself. */
 function isReference(value: string): boolean {

@@ -160,6 +160,10 @@ describe("no-secret-literals", () => {
     it("must not carry a literal under a secret-looking key", async () => {
         await verdict(policy, check, command({ create: "deploy", environment: { REGISTRY_PASSWORD: "not-a-reference" } }), /environment.REGISTRY_PASSWORD is a literal/);
     });
+    it("judges key names by their last word: a path to a secret or a key id is not a secret", async () => {
+        await verdict(policy, check, command({ create: "deploy", environment: { POSTGRES_PASSWORD_FILE: "/run/secrets/db", AWS_ACCESS_KEY_ID_NAME: "ci" } }));
+        await verdict(policy, check, command({ create: "deploy", environment: { gitlabToken: "plain-text-value" } }), /environment.gitlabToken is a literal/);
+    });
     it("accepts references to secrets instead of the secrets", async () => {
         await verdict(policy, check, command({
             create: "echo \"$REGISTRY_PASSWORD\" | docker login --password-stdin -u \"$REGISTRY_USER\" registry && DATABASE_URL=postgres://app:${POSTGRES_PASSWORD}@db/app deploy",
