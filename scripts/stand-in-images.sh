@@ -105,6 +105,17 @@ cleanup() {
   if [ -n "$WORK_ROOT" ] && [ -d "$WORK_ROOT" ]; then rm -rf --one-file-system "$WORK_ROOT"; fi
 }
 
+# A run killed hard (SIGKILL, power loss) cannot run its trap; its work folder is cleared by the next run.
+remove_stale_work_dirs() {
+  local dir
+  for dir in "$CACHE_DIR"/work-*; do
+    [ -d "$dir" ] || continue
+    say "removing the leftover work folder $dir"
+    umount -l "$dir/var/cache/apt/archives" "$dir/dev" "$dir/proc" 2>/dev/null || true
+    rm -rf --one-file-system "$dir"
+  done
+}
+
 in_chroot() {
   local root="$1"; shift
   chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"
@@ -422,6 +433,8 @@ main() {
     exec 9>"$CACHE_DIR/.lock"
     flock 9
     trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    remove_stale_work_dirs
     mapfile -t to_build < <(missing_images)
     if [ ${#to_build[@]} -gt 0 ]; then
       build_base_rootfs
