@@ -260,29 +260,54 @@ describe("pipeline: .gitlab-ci.yml structure", () => {
             assert.strictEqual(variables.DOCKER_TLS_VERIFY, "1");
             assert.strictEqual(variables.DOCKER_CERT_PATH, "/certs/client");
         });
-        it("runs the Compose stack tests with a JUnit report kept on failure", () => {
-            assert.match(script(e2e), /mocha --no-config --require tsx\/cjs --extension ts --timeout \d+\s+"tests\/compose\/\*\*\/\*\.test\.ts" --reporter xunit\s+--reporter-option output=reports\/junit-e2e\.xml/);
-            assert.strictEqual((e2e.artifacts as Hash).when, "always");
+        // The steps run inside a container on the job's daemon; the job writes them with a heredoc.
+        const steps = (): string => {
+            const match = /cat > \.e2e\/steps\.sh <<'STEPS'\n([\s\S]*?)\nSTEPS\b/.exec(script(e2e));
+            assert.ok(match, "e2e writes .e2e/steps.sh with a quoted heredoc");
+            return match[1];
+        };
+        it("writes steps that are valid bash and stop at the first failure", () => {
+            const text = steps();
+            assert.match(text, /^set -euo pipefail$/m);
+            const check = spawnSync("bash", ["-n"], { input: text, encoding: "utf8" });
+            assert.strictEqual(check.status, 0, check.stderr);
         });
-        it("brings the stack up with the deploy program and smokes it through nginx on the job's daemon", () => {
-            const lines = e2e.script as string[];
-            const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
-            const up = at(/deploy\.sh deploy --image "\$E2E_IMAGE" --env local/);
-            const health = at(/curl .*"\$E2E_URL\/health"/);
-            const down = at(/deploy\.sh down --env local --volumes/);
-            assert.ok(up >= 0 && health > up && down > health, lines.join("\n"));
-            assert.strictEqual((e2e.variables as Hash).E2E_URL, "http://docker:8080", "nginx is reached on the DinD host");
-            assert.ok(lines.slice(up, down).some((line) => /\/api\/notes/.test(line)), "a write through nginx to the database");
+        it("runs the steps on the job's daemon: its network (127.0.0.1), its socket, the repository at the same path", () => {
+            const run = (e2e.script as string[]).find((line) => line.includes("bash .e2e/steps.sh")) ?? "";
+            for (const part of ["--network host", "--volume /var/run/docker.sock:/var/run/docker.sock",
+                '--volume "$CI_PROJECT_DIR:$CI_PROJECT_DIR"', '--workdir "$CI_PROJECT_DIR"']) {
+                assert.ok(run.includes(part), `missing ${part}`);
+            }
+            assert.match(script(e2e), /docker cp "\$CI_PROJECT_DIR\/\." "\$E2E_WORKSPACE:\$CI_PROJECT_DIR"/);
+            // Every variable the steps read is passed into that container.
+            const passed = new Set([...run.matchAll(/--env ([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
+            const read = new Set([...steps().matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
+            assert.deepStrictEqual([...read].filter((name) => !passed.has(name)), []);
+        });
+        it("brings the stack up with the deploy program, smokes it through nginx, then takes it down", () => {
+            const text = steps();
+            const up = text.search(/deploy\.sh deploy --image "\$E2E_IMAGE" --env local/);
+            const health = text.search(/curl .*"\$E2E_URL\/health"/);
+            const write = text.search(/"\$E2E_URL\/api\/notes"/);
+            const down = text.search(/deploy\.sh down --env local --volumes/);
+            assert.ok(up >= 0 && health > up && write > health && down > write, text);
+            assert.match(text, /grep -F "\\"commit\\":\\"\$CI_COMMIT_SHA\\""/, "the stack runs this commit");
+        });
+        it("runs the Compose stack tests after the smoke, with a JUnit report kept on failure", () => {
+            const text = steps();
+            assert.match(text, /npx mocha --no-config --require tsx\/cjs --extension ts --timeout \d+ "tests\/compose\/\*\*\/\*\.test\.ts" \\\n\s+--reporter xunit --reporter-option output=reports\/junit-e2e\.xml/);
+            assert.ok(text.indexOf("npx mocha") > text.search(/deploy\.sh down/));
+            assert.strictEqual((e2e.artifacts as Hash).when, "always");
+            assert.match((e2e.after_script as string[])[0], /docker cp "\$E2E_WORKSPACE:\$CI_PROJECT_DIR\/reports\/\." reports\//);
         });
         it("keeps the stack's database password out of the file and the log (generated, in a 0600 env file)", () => {
-            const line = (e2e.script as string[]).find((l) => l.includes("$E2E_ENV_FILE") && l.includes("POSTGRES_PASSWORD")) ?? "";
+            const line = steps().split("\n").find((l) => l.includes("$E2E_ENV_FILE") && l.includes("POSTGRES_PASSWORD")) ?? "";
             assert.match(line, /umask 077/);
             assert.match(line, /openssl rand/);
         });
-        it("tears everything down in after_script, which runs even when the tests fail", () => {
+        it("removes every container, network and volume in after_script, which runs even when a step fails", () => {
             const after = (e2e.after_script as string[]).join("\n");
-            assert.match(after, /deploy\.sh down --env local --volumes .*--project "\$E2E_PROJECT"/);
-            assert.match(after, /docker rm --force --volumes/);
+            assert.match(after, /docker ps --all --quiet \| xargs -r docker rm --force --volumes/);
             assert.match(after, /docker network prune --force/);
             assert.match(after, /docker volume prune --force/);
         });
