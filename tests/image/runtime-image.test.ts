@@ -71,6 +71,15 @@ describe("app runtime image (real Docker engine)", function () {
         assert.match(listing, /^001_.*\.sql$/m);
     });
 
+    it("leaves the app's code and dependencies read-only for the app user", async () => {
+        const attempts = await shell(
+            "for path in /app/dist/server.js /app/node_modules/pg/package.json /app/migrations /app; do " +
+                'if touch "$path" 2>/dev/null || touch "$path/probe" 2>/dev/null; then echo "writable: $path"; fi; done; ' +
+                'touch /tmp/probe && echo "tmp ok"',
+        );
+        assert.strictEqual(attempts.trim(), "tmp ok");
+    });
+
     it("carries the OCI labels and app environment from the build args", async () => {
         const config = JSON.parse((await docker(["image", "inspect", "--format", "{{json .Config}}", image.tag])).stdout) as {
             Labels: Record<string, string>;
