@@ -398,15 +398,14 @@ pull_image() {
 # db and proxy are created if missing and otherwise left alone: a deploy never recreates the database.
 ensure_infrastructure() {
   CURRENT_STEP=ensure_infrastructure
-  compose "$IMAGE" "$CANDIDATE_ALIAS" up -d --no-recreate db
-  compose "$IMAGE" "$CANDIDATE_ALIAS" up -d --no-deps --no-recreate proxy
+  compose "$IMAGE" "$CANDIDATE_ALIAS" up -d --no-deps --no-recreate db proxy
   wait_db_healthy
   progress "ensure_infrastructure: db and proxy are up (left as they were if already running)"
 }
 
 wait_db_healthy() {
   $DRY_RUN && return 0
-  local id health deadline=$((SECONDS + READY_TIMEOUT)) pause=1
+  local id health deadline=$((SECONDS + READY_TIMEOUT)) pause=0.5
   id="$("$DOCKER" ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=db" | head -n 1)"
   [ -n "$id" ] || fail "step ensure_infrastructure: the db container of project $PROJECT is not running"
   while :; do
@@ -417,7 +416,7 @@ wait_db_healthy() {
       fail "step ensure_infrastructure: the database did not become healthy within ${READY_TIMEOUT}s (health: $health)"
     fi
     sleep "$pause"
-    pause=$((pause < 4 ? pause * 2 : 4))
+    pause="$(grow_pause "$pause")"
   done
 }
 
@@ -445,6 +444,11 @@ boot_new() {
   progress "boot_new: started $replicas replica(s) of $IMAGE beside $old_count running"
 }
 
+# Polling starts fast (a replica is often ready within a second or two) and backs off to every 2 s.
+grow_pause() {
+  awk -v p="$1" 'BEGIN { p = p * 1.5; if (p > 2) p = 2; printf "%.2f\n", p }'
+}
+
 # Prints the HTTP status of GET /ready inside the container (000 when it does not answer).
 probe_ready() {
   local script='fetch("http://127.0.0.1:"+(process.env.PORT||3000)+"/ready",{signal:AbortSignal.timeout(3000)}).then(r=>{console.log(r.status);process.exit(r.status===200?0:1)},()=>{console.log("000");process.exit(1)})'
@@ -457,7 +461,7 @@ probe_ready() {
 
 wait_ready() {
   CURRENT_STEP=wait_ready
-  local id status="" state state_status restarts exit_code pending=("${NEW_CONTAINERS[@]}") still=() pause=1
+  local id status="" state state_status restarts exit_code pending=("${NEW_CONTAINERS[@]}") still=() pause=0.25
   local deadline=$((SECONDS + READY_TIMEOUT))
   if $DRY_RUN; then
     for id in "${NEW_CONTAINERS[@]}"; do probe_ready "$id"; done
@@ -482,7 +486,7 @@ wait_ready() {
       gate_failed "${pending[0]}" "GET /ready on $(name_of "${pending[0]}") answered ${status:-nothing} instead of 200 within ${READY_TIMEOUT}s"
     fi
     sleep "$pause"
-    pause=$((pause < 4 ? pause * 2 : 4))
+    pause="$(grow_pause "$pause")"
   done
   progress "wait_ready: all ${#NEW_CONTAINERS[@]} new replica(s) answer GET /ready with 200"
 }
