@@ -244,6 +244,8 @@ describe("production-data-protected", () => {
     });
     it("must protect the production Compose host", async () => {
         await verdict(policy, check, resource(rules.INSTANCE, {}, { urn: urn("prod", rules.INSTANCE, "web", ["cicd:host:ComposeHost"]) }), /the host/);
+        // The real engine parents top-level components to the stack resource.
+        await verdict(policy, check, resource(rules.INSTANCE, {}, { urn: urn("prod", rules.INSTANCE, "web", ["pulumi:pulumi:Stack", "cicd:host:ComposeHost"]) }), /the host/);
     });
     it("accepts protected production data and unprotected staging data", async () => {
         await verdict(policy, check, volume("prod", true));
