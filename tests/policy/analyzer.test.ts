@@ -3,6 +3,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { REPO_ROOT } from "./capture";
 import { policies } from "../../policy/policies";
+import { UNKNOWN_SENTINELS, UNKNOWN_VALUE } from "../../policy/rules";
 
 // The pack as the Pulumi CLI runs it: `policy/` started through @pulumi/pulumi's run-policy-pack (which
 // compiles index.ts with ts-node and type-checks it), then asked over the Analyzer gRPC protocol, like
@@ -82,6 +83,17 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
         assert.equal(diagnostics[0][0], "no-world-ingress-except-web");
         assert.equal(diagnostics[0][1], analyzerProto.EnforcementLevel.MANDATORY);
         assert.match(diagnostics[0][2], /SSH \(port 22\)/);
+    });
+
+    it("still judges a resource whose other inputs are unknown during preview", async () => {
+        const response = await call(client, "analyze", analyzeRequest("aws:ec2/securityGroup:SecurityGroup", "web-sg", {
+            vpcId: UNKNOWN_VALUE,
+            ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
+            tags: UNKNOWN_SENTINELS[6],
+        }));
+        const diagnostics = response.getDiagnosticsList().map((d: any) => `${d.getPolicyname()}: ${d.getMessage()}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+        assert.equal(diagnostics.length, 1, diagnostics.join("\n"));
+        assert.match(diagnostics[0], /^no-world-ingress-except-web: .*SSH/);
     });
 
     it("passes a hardened, protected production host with no diagnostics", async () => {
