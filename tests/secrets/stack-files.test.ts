@@ -7,11 +7,12 @@ import { stackFileProblems } from "./hygiene";
 // Stack files are committed: a secret in one is a secret in git history. Secret keys may only hold
 // `secure:` ciphertext (what `pulumi config set --secret` writes).
 
-const stackFiles = fs.readdirSync(REPO_ROOT).filter((file) => /^Pulumi\.[^.]+\.ya?ml$/.test(file)).sort();
+// Pulumi.yaml too: project-level config defaults are committed the same way.
+const stackFiles = fs.readdirSync(REPO_ROOT).filter((file) => /^Pulumi\.([^.]+\.)?ya?ml$/.test(file)).sort();
 
 describe("committed stack files hold no plaintext secret", () => {
-    it("the local, staging and prod stack files exist", () => {
-        assert.deepEqual(["Pulumi.local.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"].filter((f) => !stackFiles.includes(f)), []);
+    it("the project file and the local, staging and prod stack files exist", () => {
+        assert.deepEqual(["Pulumi.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"].filter((f) => !stackFiles.includes(f)), []);
     });
 
     for (const file of stackFiles) {
