@@ -29,7 +29,24 @@ export interface DeployTarget {
     readonly stateDir?: string;
 }
 
-function deployScript(target: DeployTarget, verb: string, extra: string[]): string {
+/**
+ * Values that must roll the deploy out again when they change (image id, bundle hash, host). They are
+ * written into the command as a no-op (`: key=value ...`) instead of `triggers`: with the command
+ * provider 1.2 a changed trigger REPLACES the resource, running the old one's `down` (measured with the
+ * real engine), while a changed command is an in-place update that runs `update`, the gated rollout.
+ */
+export type Revision = Readonly<Record<string, string>>;
+
+function revisionPrelude(revision: Revision | undefined): string {
+    const entries = Object.entries(revision ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    if (entries.length === 0) return "";
+    for (const [key, value] of entries) {
+        if (!/^[a-z][a-z0-9-]*$/.test(key) || !/^[A-Za-z0-9_.:@/+-]*$/.test(value)) throw new Error(`revision ${key}=${value} must be a plain token`);
+    }
+    return `: revision ${entries.map(([k, v]) => `${k}=${v}`).join(" ")}; `;
+}
+
+function deployScript(target: DeployTarget, verb: string, extra: string[], revision?: Revision): string {
     const args = [
         "bash",
         shellQuote(`${target.bundleDir}/deploy.sh`),
@@ -49,12 +66,12 @@ function deployScript(target: DeployTarget, verb: string, extra: string[]): stri
         ? `set -a; . ${shellQuote(target.credentialsFile)}; set +a; `
         : "";
     const state = target.stateDir ? `DEPLOY_STATE_DIR=${shellQuote(target.stateDir)} ` : "";
-    return `set -eu; ${prelude}${state}${args.join(" ")}`;
+    return `set -eu; ${revisionPrelude(revision)}${prelude}${state}${args.join(" ")}`;
 }
 
 /** `deploy.sh deploy --image REF ...`: the gated rollout of one image. */
-export function deployCommand(target: DeployTarget, imageRef: string): string {
-    return deployScript(target, "deploy", ["--image", shellQuote(imageRef)]);
+export function deployCommand(target: DeployTarget, imageRef: string, revision?: Revision): string {
+    return deployScript(target, "deploy", ["--image", shellQuote(imageRef)], revision);
 }
 
 /** `deploy.sh down ...`: stops the stack; `--volumes` also removes its data. */

@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import { remote, types } from "@pulumi/command";
 import { isWorldCidr, parseCidr } from "../config/validate";
 import { hashDirectory } from "../image/context";
-import { DeployTarget, deployCommand, downCommand, fingerprint, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
+import { DeployTarget, deployCommand, downCommand, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
 
 /** Canonical's AWS account: the only publisher of official Ubuntu AMIs. */
 export const CANONICAL_OWNER_ID = "099720109477";
@@ -281,17 +281,19 @@ export class ComposeHost extends pulumi.ComponentResource {
         );
 
         const target: DeployTarget = { bundleDir, environment: args.environment, envFile, project, credentialsFile, stateDir: `${REMOTE_HOME}/state` };
-        const rollout = pulumi.output(args.deploy.imageRef).apply((ref) => deployCommand(target, ref));
+        // A new digest, bundle or host changes the command text: an in-place update running the same
+        // gated rollout (a changed trigger would replace the command and run the old one's `down`).
+        const rollout = pulumi
+            .all([args.deploy.imageRef, args.deploy.imageDigest, instance.id])
+            .apply(([ref, digest, instanceId]) => deployCommand(target, ref, { image: digest, bundle: bundleHash.slice(0, 16), host: instanceId }));
         const deploy = new remote.Command(
             `${name}-deploy`,
             {
                 connection,
                 create: rollout,
-                // New digest, bundle, host or settings: an in-place update running the same gated rollout.
                 update: rollout,
                 // Staging stops its stack with the host; production keeps everything (and is protected).
                 delete: args.environment === "staging" ? downCommand(target, false) : undefined,
-                triggers: [args.deploy.imageDigest, bundleHash, instance.id, pulumi.secret(envContent.apply(fingerprint))],
             },
             // Only a changed connection replaces the command; its `down` must then run before the new deploy, not after.
             { parent: this, dependsOn: [...beforeDeploy, bundle, writeEnv, writeCredentials], deleteBeforeReplace: true },
@@ -302,7 +304,8 @@ export class ComposeHost extends pulumi.ComponentResource {
         this.privateIp = instance.privateIp;
         this.securityGroupId = securityGroup.id;
         this.url = pulumi.interpolate`http://${eip.publicIp}`;
-        this.deployedImage = pulumi.all([deploy.stdout, args.deploy.imageRef]).apply(([, ref]) => ref);
+        // From the deploy's id, not its stdout, which the provider marks secret (the command has secret inputs).
+        this.deployedImage = pulumi.all([deploy.id, args.deploy.imageRef]).apply(([, ref]) => ref);
         this.registerOutputs({
             instanceId: this.instanceId,
             publicIp: this.publicIp,

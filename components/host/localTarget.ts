@@ -2,7 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import { hashDirectory } from "../image/context";
-import { DeployTarget, deployCommand, downCommand, fingerprint, removeFileCommand, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
+import { DeployTarget, deployCommand, downCommand, removeFileCommand, shellQuote, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
 
 export interface LocalTargetArgs {
     /** The Compose bundle (app/deploy), used in place. */
@@ -94,7 +94,8 @@ export class LocalTarget extends pulumi.ComponentResource {
             `${name}-env`,
             {
                 create: writePrivateFileCommand(this.envFile),
-                delete: removeFileCommand(this.envFile),
+                // Also drops deploy.sh's lock and release history: after a destroy nothing of the stack is left.
+                delete: `${removeFileCommand(this.envFile)}; rm -rf ${shellQuote(path.join(stateDir, "deploy"))}`,
                 stdin: envContent,
                 logging: "none",
             },
@@ -102,23 +103,25 @@ export class LocalTarget extends pulumi.ComponentResource {
         );
 
         const target: DeployTarget = { bundleDir, environment: "local", envFile: this.envFile, project, stateDir: path.join(stateDir, "deploy") };
-        const rollout = pulumi.output(args.image.ref).apply((ref) => deployCommand(target, ref));
+        // A new image or bundle changes the command text: an in-place update running the same gated
+        // rollout. (Triggers would replace the resource and run `down --volumes` first.)
+        const rollout = pulumi
+            .all([args.image.ref, args.image.id])
+            .apply(([ref, id]) => deployCommand(target, ref, { image: id, bundle: bundleHash.slice(0, 16) }));
         const deploy = new local.Command(
             `${name}-deploy`,
             {
                 create: rollout,
-                // A change is an in-place update running the same gated rollout: a replacement would run
-                // the old resource's `down` after the new deploy and take the fresh stack away again.
                 update: rollout,
                 delete: downCommand(target, removeVolumesOnDelete),
-                // A new image, a changed bundle or changed settings roll out again; nothing else does.
-                triggers: [args.image.id, bundleHash, pulumi.secret(envContent.apply(fingerprint))],
             },
             { parent: this, dependsOn: [envFile], deleteBeforeReplace: true },
         );
 
-        this.deployedImage = pulumi.all([deploy.stdout, args.image.ref]).apply(([, ref]) => ref);
-        this.url = deploy.stdout.apply(() => `http://127.0.0.1:${httpPort}`);
+        // Keyed on the deploy's id, not its stdout: the command has secret inputs, so the provider marks
+        // stdout secret, and a URL derived from it would show as [secret].
+        this.deployedImage = pulumi.all([deploy.id, args.image.ref]).apply(([, ref]) => ref);
+        this.url = deploy.id.apply(() => `http://127.0.0.1:${httpPort}`);
         this.registerOutputs({ url: this.url, deployedImage: this.deployedImage, envFile: this.envFile });
     }
 }

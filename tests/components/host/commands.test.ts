@@ -24,6 +24,8 @@ describe("host: command builders", () => {
             "set -eu; set -a; . /s/registry.env; set +a; DEPLOY_STATE_DIR=/s/state bash /b/deploy.sh deploy --image r/app@sha256:1 --env staging --dir /b --env-file /s/staging.env --project p",
         );
         assert.match(downCommand(target, true), /deploy\.sh down --volumes --env staging/);
+        assert.match(deployCommand(target, "r/app@sha256:1", { image: "sha256:1", bundle: "abc" }), /^set -eu; : revision bundle=abc image=sha256:1; set -a;/);
+        assert.throws(() => deployCommand(target, "r", { image: "$(rm -rf /)" }), /must be a plain token/);
         assert.doesNotMatch(downCommand({ ...target, credentialsFile: undefined }, false), /--volumes|registry\.env/);
     });
 

@@ -82,11 +82,14 @@ describe("host: ComposeHost", () => {
         assert.match(deploy.inputs.create, /deploy --image r\.example\/app@sha256:(ab){32} --env staging/);
         assert.match(deploy.inputs.create, /--project gitlab-docker-delivery-staging/);
         assert.match(deploy.inputs.create, /DEPLOY_STATE_DIR=\/home\/ubuntu\/gitlab-docker-delivery\/state bash /, "release history outlives bundle versions");
-        assert.equal(deploy.inputs.triggers[0], `sha256:${"ab".repeat(32)}`);
+        // The digest, bundle and host are part of the command text: a change is an in-place update (the
+        // gated rollout), never a replacement whose delete would stop the stack.
+        assert.equal(deploy.inputs.triggers, undefined);
+        assert.match(deploy.inputs.create, new RegExp(`^set -eu; : revision bundle=[0-9a-f]{16} host=web-instance-id-\\d+ image=sha256:(ab){32}; `));
         assert.equal(deploy.inputs.update, deploy.inputs.create, "rollouts are in-place updates");
         assert.equal(deploy.deleteBeforeReplace, true, "a replaced command stops the old stack before deploying, not after");
         const copy = recorder.find("command:remote:CopyToRemote", "web-bundle");
-        assert.equal(copy.inputs.triggers[0], deploy.inputs.triggers[1], "bundle hash triggers both");
+        assert.ok(deploy.inputs.create.includes(`bundle=${copy.inputs.triggers[0].slice(0, 16)}`), "the bundle hash drives both the copy and the rollout");
         for (const r of recorder.resources) {
             const plain = JSON.stringify(r.plainInputs);
             for (const secret of ["FAKEHOSTKEYBODY", "FAKEPGPASSWORD1234", "FAKEPULLTOKEN"]) assert.ok(!plain.includes(secret), `${r.name} leaks ${secret}`);

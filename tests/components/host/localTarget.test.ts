@@ -37,7 +37,7 @@ describe("host: LocalTarget", () => {
         assert.match(env.inputs.stdin, /^HTTP_PORT=18080$/m);
         assert.match(env.inputs.stdin, /^NGINX_IMAGE=cicd-standin\/nginx:trixie$/m);
         assert.doesNotMatch(env.inputs.stdin, /POSTGRES_IMAGE/);
-        assert.match(env.inputs.delete, /rm -f '\/tmp\/state dir\/local\.env'/);
+        assert.match(env.inputs.delete, /rm -f '\/tmp\/state dir\/local\.env'; rm -rf '\/tmp\/state dir\/deploy'/);
         const deploy = recorder.find("command:local:Command", "here-deploy");
         assert.match(deploy.inputs.create, /deploy\.sh deploy --image example\/app:src-1234 --env local .*--env-file '\/tmp\/state dir\/local\.env' --project gitlab-docker-delivery-local$/);
         assert.match(deploy.inputs.delete, /down --volumes/);
@@ -45,7 +45,8 @@ describe("host: LocalTarget", () => {
         assert.equal(deploy.inputs.update, deploy.inputs.create, "a new image is an in-place update, never a replace whose delete would run `down` after the deploy");
         assert.equal(deploy.deleteBeforeReplace, true);
         assert.ok(deploy.dependencies.some((d) => d.endsWith("here-env")));
-        assert.equal(deploy.inputs.triggers[0], "sha256:1");
+        assert.equal(deploy.inputs.triggers, undefined, "no triggers: with command 1.2 a changed trigger replaces, and the replacement would run `down --volumes`");
+        assert.match(deploy.inputs.create, /^set -eu; : revision bundle=[0-9a-f]{16} image=sha256:1; /);
         assert.equal(await valueOf(target.url), "http://127.0.0.1:18080");
         assert.doesNotMatch(JSON.stringify(deploy.plainInputs), /a{48}/, "the password is not in the deploy command");
     });
