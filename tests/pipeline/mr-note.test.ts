@@ -132,6 +132,57 @@ describe("MR note: reading recorded `pulumi preview --json` output", () => {
     });
 });
 
+describe("MR note: real `pulumi preview --json` output (recorded with the CLI, see fixtures/preview/recorded)", () => {
+    const RECORDED = path.join(FIXTURES, "recorded");
+    const recorded = (name: string) => summarizeStack({
+        stack: "staging",
+        exitCode: Number(fs.readFileSync(path.join(RECORDED, `${name}.exit`), "utf8").trim()),
+        json: fs.readFileSync(path.join(RECORDED, `${name}.json`), "utf8"),
+    });
+    // Non-secret values the recorded program used, and the secrets it marked or threw.
+    const RECORDED_VALUES = ["planted-plain-value-visible", "planted-plain-value-changed", "planted-config-value@example.invalid",
+        "Planted-Url-Password-77", "Planted-Diag-Secret-42", "glpat-PlantedConfigToken55555", "glpat-PlantedFakeToken0123456789",
+        "ami-0a1b2c3d4e5f60718", "ami-0b2c3d4e5f6071829"];
+
+    it("reads each operation the CLI reported", () => {
+        const expected: Record<string, [string, string, number][]> = {
+            "create": [["create", "pulumi:pulumi:Stack", 6]],
+            "update": [["update", "command:local:Command", 1]],
+            "replace": [["replace", "command:local:Command", 1]],
+            "delete": [["delete", "command:local:Command", 1]],
+        };
+        for (const [name, [[op, type, count]]] of Object.entries(expected)) {
+            const s = recorded(name);
+            assert.ok(s.ok, name);
+            assert.strictEqual(s.counts[op as "create"], count, name);
+            assert.ok(s.changes.some((c) => c.op === op && c.type === type), `${name}: ${JSON.stringify(s.changes)}`);
+        }
+        assert.deepStrictEqual(recorded("replace").changes.map((c) => [c.name, c.replaceKeys]), [["staging-host-boot", ["triggers"]]]);
+        assert.deepStrictEqual(recorded("update").changes.map((c) => [c.name, c.keys]), [["staging-host-deploy", ["environment"]]]);
+    });
+    it("sees no changes in a preview after `up`", () => {
+        const s = recorded("no-changes");
+        assert.ok(s.ok);
+        assert.deepStrictEqual(s.changes, []);
+        assert.strictEqual(s.counts.same, 6);
+    });
+    it("reports a program that threw, with its error and the CLI's non-zero exit", () => {
+        const s = recorded("failure");
+        assert.strictEqual(s.ok, false);
+        assert.notStrictEqual(s.exitCode, 0);
+        assert.ok(s.errors.some((e) => /failed with an unhandled exception/.test(e)), s.errors.join("\n"));
+    });
+    it("never shows a value from the recorded previews, secret or not", () => {
+        const note = renderNote(["create", "no-changes", "update", "replace", "delete", "failure"].map(recorded),
+            { knownSecrets: [CI_ENV.PULUMI_CONFIG_PASSPHRASE] });
+        for (const value of RECORDED_VALUES) {
+            assert.ok(!note.includes(value), `the note contains ${value}`);
+        }
+        assert.ok(!note.includes("[secret]"));
+        assert.match(note, /❌ Preview failed/);
+    });
+});
+
 describe("MR note: rendering", () => {
     const all = [
         summary("staging", "update.json"),
