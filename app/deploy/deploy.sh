@@ -47,6 +47,8 @@ LOCK_HELD=false
 CURRENT_STEP="start"
 OLD_CONTAINERS=()
 NEW_CONTAINERS=()
+# App containers that existed before boot_new ran (set once it starts), to find what it created even if it failed.
+BOOT_BASELINE=""
 SWITCHED=false
 READY_TIMEOUT="${DEPLOY_READY_TIMEOUT:-120}"
 LOCK_TIMEOUT="${DEPLOY_LOCK_TIMEOUT:-300}"
@@ -96,10 +98,12 @@ on_unexpected_error() {
 }
 
 on_exit() {
-  local status=$?
+  local status=$? id
   # Interrupted (or failed) between boot and switch: the new replicas never took traffic, so they go.
-  if ! $SWITCHED && [ ${#NEW_CONTAINERS[@]} -gt 0 ] && ! $DRY_RUN; then
-    "$DOCKER" rm -f "${NEW_CONTAINERS[@]}" >/dev/null 2>&1 || true
+  if ! $SWITCHED && [ -n "$BOOT_BASELINE" ] && ! $DRY_RUN; then
+    for id in $(app_containers 2>/dev/null || true); do
+      [[ "$BOOT_BASELINE" == *" $id "* ]] || "$DOCKER" rm -f "$id" >/dev/null 2>&1 || true
+    done
   fi
   release_lock
   exit "$status"
@@ -333,8 +337,9 @@ edge_network() { printf '%s_edge\n' "$PROJECT"; }
 live_containers() {
   local id
   for id in $(app_containers); do
-    if [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$id")" = true ] \
-      && "$DOCKER" inspect -f "{{with index .NetworkSettings.Networks \"$(edge_network)\"}}{{range .Aliases}}{{println .}}{{end}}{{end}}" "$id" \
+    # A container removed between `ps` and `inspect` simply does not count.
+    if [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$id" 2>/dev/null || true)" = true ] \
+      && { "$DOCKER" inspect -f "{{with index .NetworkSettings.Networks \"$(edge_network)\"}}{{range .Aliases}}{{println .}}{{end}}{{end}}" "$id" 2>/dev/null || true; } \
         | grep -qx "$LIVE_ALIAS"; then
       printf '%s\n' "$id"
     fi
@@ -422,11 +427,11 @@ wait_db_healthy() {
 
 boot_new() {
   CURRENT_STEP=boot_new
-  local replicas old_count id before
+  local replicas old_count id
   replicas="$(desired_replicas)"
   mapfile -t OLD_CONTAINERS < <(live_containers)
   old_count=${#OLD_CONTAINERS[@]}
-  before=" $(app_containers | tr '\n' ' ') "
+  BOOT_BASELINE=" $(app_containers | tr '\n' ' ') "
   # --no-recreate keeps the old replicas exactly as they are; --scale adds the new ones beside them, under the
   # candidate alias so nginx does not send them traffic yet; --no-deps leaves db and proxy alone.
   compose "$IMAGE" "$CANDIDATE_ALIAS" up -d --no-deps --no-recreate --scale "app=$((old_count + replicas))" app
@@ -436,7 +441,7 @@ boot_new() {
   else
     NEW_CONTAINERS=()
     for id in $(app_containers); do
-      [[ "$before" == *" $id "* ]] || NEW_CONTAINERS+=("$id")
+      [[ "$BOOT_BASELINE" == *" $id "* ]] || NEW_CONTAINERS+=("$id")
     done
     [ ${#NEW_CONTAINERS[@]} -eq "$replicas" ] \
       || fail "step boot_new: expected $replicas new app container(s) for $IMAGE, Compose created ${#NEW_CONTAINERS[@]}"
@@ -461,8 +466,9 @@ probe_ready() {
 
 wait_ready() {
   CURRENT_STEP=wait_ready
-  local id status="" state state_status restarts exit_code pending=("${NEW_CONTAINERS[@]}") still=() pause=0.25
+  local id state state_status restarts exit_code pending=("${NEW_CONTAINERS[@]}") still=() pause=0.25
   local deadline=$((SECONDS + READY_TIMEOUT))
+  local -A last_status=()
   if $DRY_RUN; then
     for id in "${NEW_CONTAINERS[@]}"; do probe_ready "$id"; done
     return
@@ -477,13 +483,15 @@ wait_ready() {
       elif [ "$restarts" -gt 0 ]; then
         gate_failed "$id" "container $(name_of "$id") crashed and was restarted $restarts time(s) before it was ready"
       fi
-      status="$(probe_ready "$id" | tail -n 1)"
-      [ "$status" = 200 ] || still+=("$id")
+      last_status[$id]="$(probe_ready "$id" | tail -n 1)"
+      [ "${last_status[$id]}" = 200 ] || still+=("$id")
     done
     pending=("${still[@]+"${still[@]}"}")
     [ ${#pending[@]} -eq 0 ] && break
     if [ "$SECONDS" -ge "$deadline" ]; then
-      gate_failed "${pending[0]}" "GET /ready on $(name_of "${pending[0]}") answered ${status:-nothing} instead of 200 within ${READY_TIMEOUT}s"
+      local answer="${last_status[${pending[0]}]:-000}"
+      [ "$answer" = 000 ] && answer="nothing" || answer="$answer"
+      gate_failed "${pending[0]}" "GET /ready on $(name_of "${pending[0]}") answered $answer instead of 200 within ${READY_TIMEOUT}s"
     fi
     sleep "$pause"
     pause="$(grow_pause "$pause")"

@@ -8,6 +8,10 @@ import { spawn } from "child_process";
 import { DOCKER_BIN, DockerCleanup, docker, requireDocker } from "../support/docker";
 import { COMPOSE_BIN, DEPLOY_SCRIPT, StackProject, liveVersion, request, startLoad, versionImage } from "./stack";
 
+const NEVER_READY_SERVER =
+    'require("http").createServer((req, res) => { res.setHeader("content-type", "application/json");' +
+    ' res.statusCode = req.url === "/ready" ? 503 : 200; res.end(JSON.stringify({ version: "v4" })); }).listen(3000)';
+
 interface Note {
     id: number;
     title: string;
@@ -54,6 +58,7 @@ describe("deploy.sh on a host (real Docker engine)", function () {
     let v1: string;
     let v2: string;
     let v3: string;
+    let notReady: string;
     let baseUrl: string;
     const notesAtStart: Note[] = [];
 
@@ -63,6 +68,12 @@ describe("deploy.sh on a host (real Docker engine)", function () {
         v1 = await versionImage("v1", cleanup);
         v2 = await versionImage("v2", cleanup);
         v3 = await versionImage("v3", cleanup);
+        // Healthy (GET /health 200) and happy to serve GET / as "v4", but GET /ready is always 503.
+        notReady = cleanup.image(`${v3}-never-ready`);
+        await docker(["build", "--quiet", "--label", "cicd.test=1", "--tag", notReady, "-"], {
+            input: `FROM ${v3}\nCMD ["node", "-e", ${JSON.stringify(NEVER_READY_SERVER)}]\n`,
+            env: { DOCKER_BUILDKIT: "1" },
+        });
         project = await StackProject.create("deploy");
     });
     after(async function () {
@@ -127,6 +138,20 @@ describe("deploy.sh on a host (real Docker engine)", function () {
         assert.deepStrictEqual(apps.map((app) => app.image), [v2], "no v3 container is left");
         assert.ok(!fs.existsSync(path.join(project.stateDir, "deploy.lock")), "the lock is released");
         assert.doesNotMatch(fs.readFileSync(path.join(project.stateDir, "releases"), "utf8"), new RegExp(v3), "a failed deploy is not recorded");
+    });
+
+    it("never routes to a replica that answers but is not ready: the gate times out and removes it", async function () {
+        const load = startLoad(baseUrl, { connections: 4, maxRequests: 20_000, maxDurationMs: 120_000 });
+        const result = await project.deploy(["deploy", "--image", notReady], { DEPLOY_READY_TIMEOUT: "8" });
+        const report = await load.stop();
+        assert.strictEqual(result.code, 1, result.stdout + result.stderr);
+        const errorLines = result.stderr.split("\n").filter((line) => line.startsWith("ERROR:"));
+        assert.strictEqual(errorLines.length, 1, result.stderr);
+        assert.ok(errorLines[0].includes(notReady), errorLines[0]);
+        assert.match(errorLines[0], /GET \/ready on \S+ answered 503 instead of 200 within 8s/);
+        assert.strictEqual(report.failed, 0, `failed requests: ${report.failures.join(" | ")}`);
+        assert.deepStrictEqual(Object.keys(report.versions), ["v2"], `the unready replica answered GET / yet got no traffic: ${JSON.stringify(report.versions)}`);
+        assert.deepStrictEqual((await appContainers(project)).map((app) => app.image), [v2]);
     });
 
     it("rolls back to the previous release (v1) through the same gate, under load", async function () {
