@@ -72,17 +72,16 @@ describe("deploy.sh dry run (no engine)", function () {
         const lock = indexOf(lines, /^\+ mkdir .*\/deploy\.lock$/);
         const login = indexOf(lines, /^\+ docker login --username deployer --password-stdin registry\.example\.com$/);
         const pull = indexOf(lines, new RegExp(`^\\+ docker pull ${IMAGE}$`));
-        const db = lines.indexOf(`+ env APP_IMAGE=${IMAGE} APP_ROUTE_ALIAS=app-candidate ${compose} up -d --no-recreate db`);
-        const proxy = lines.indexOf(`+ env APP_IMAGE=${IMAGE} APP_ROUTE_ALIAS=app-candidate ${compose} up -d --no-deps --no-recreate proxy`);
+        const infrastructure = lines.indexOf(`+ env APP_IMAGE=${IMAGE} APP_ROUTE_ALIAS=app-candidate ${compose} up -d --no-deps --no-recreate db proxy`);
         const boot = lines.indexOf(`+ env APP_IMAGE=${IMAGE} APP_ROUTE_ALIAS=app-candidate ${compose} up -d --no-deps --no-recreate --scale app=2 app`);
-        assert.ok(db >= 0 && proxy >= 0 && boot >= 0, `compose commands as planned:\n${lines.join("\n")}`);
+        assert.ok(infrastructure >= 0 && boot >= 0, `compose commands as planned:\n${lines.join("\n")}`);
         const probes = lines.map((line, index) => (/^\+ docker exec new-replica-\d node -e .*\/ready/.test(line) ? index : -1)).filter((index) => index >= 0);
         assert.strictEqual(probes.length, 2, "GET /ready is checked on each of the 2 new replicas");
         const connect = indexOf(lines, /^\+ docker network connect --alias app-live --alias app delivery-production_edge new-replica-1$/);
         const stop = indexOf(lines, /^\+ docker stop --time 15 old-replicas$/);
         const record = indexOf(lines, /^\+ append .* to .*\/releases/);
 
-        assert.ok(lock < login && login < pull && pull < db && db < proxy && proxy < boot, "setup order");
+        assert.ok(lock < login && login < pull && pull < infrastructure && infrastructure < boot, "setup order");
         assert.ok(boot < Math.min(...probes) && Math.max(...probes) < connect, "traffic switches only after every replica is ready");
         assert.ok(connect < stop && stop < record, "old replicas stop only after the switch; the release is recorded last");
     });
