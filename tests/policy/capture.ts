@@ -89,10 +89,9 @@ async function settle(count: () => number, inFlight: () => number): Promise<void
 /** Resolves an export (Outputs nested anywhere) to its plain value and whether Pulumi keeps it secret. */
 export async function resolveOutput(value: unknown): Promise<{ value: unknown; secret: boolean }> {
     const output = pulumi.output(value as pulumi.Input<unknown>) as pulumi.Output<unknown>;
-    const [plain, secret] = await Promise.all([
-        new Promise<unknown>((resolve) => output.apply((v) => { resolve(v); return v; })),
-        pulumi.isSecret(output),
-    ]);
+    // `promise()` (internal) settles for unknown values too, where `apply` would never run during preview.
+    const internal = output as unknown as { promise(withUnknowns?: boolean): Promise<unknown> };
+    const [plain, secret] = await Promise.all([internal.promise(true), pulumi.isSecret(output)]);
     return { value: plain, secret };
 }
 

@@ -43,7 +43,7 @@ export function secretNeedles(): Array<{ name: string; needle: string }> {
 }
 
 /** Runs `stack`'s program under mocks, recording raw inputs (secret markers kept) and resource options. */
-export function runProjectStack(stack: StackName): Promise<StackRun> {
+export function runProjectStack(stack: StackName, preview = false): Promise<StackRun> {
     const { config, secretKeys } = pulumiConfig(stackConfig(stack));
     const mocks = new MockRecorder({
         stack,
@@ -64,6 +64,7 @@ export function runProjectStack(stack: StackName): Promise<StackRun> {
         secretKeys,
         mocks,
         organization: ORGANIZATION,
+        preview,
         load: () => createProgram({ repoRoot: REPO_ROOT, env: {} }) as Record<string, unknown>,
     });
 }

@@ -70,6 +70,14 @@ describe("secret hygiene of every stack", () => {
             it("prints no secret to the console while the program runs", () => {
                 assert.deepEqual(occurrences(consoleText, needles), []);
             });
+
+            it("keeps every secret wrapped during preview too", async () => {
+                const previewed = await runProjectStack(stack, true);
+                const plain = previewed.resources.flatMap((resource) =>
+                    occurrences(resource.props, needles).filter((o) => !o.wrapped).map((o) => `${resource.type} ${resource.name}: ${o.path} holds ${o.secret}`));
+                assert.deepEqual(plain, []);
+                assert.ok(previewed.resources.length > 0, "preview registered nothing");
+            });
         });
     }
 
