@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { captureStack, pulumiConfig, STACK_CONFIG } from "../program/stacks";
 import { runPack } from "./harness";
-import { STACKS, toPolicyResources } from "./stacks";
+import { STACKS, runProjectStack, toPolicyResources } from "./stacks";
 
 // The project's own programs, run under mocks with the program engineer's capture helper, must pass
 // every policy of the pack (mandatory and advisory), as `pulumi preview --policy-pack policy` would judge them.
@@ -17,6 +17,18 @@ describe("the project's stacks pass the whole policy pack", () => {
 
             const violations: string[] = [];
             for (const resource of resources) {
+                for (const v of await runPack(resource)) violations.push(`${v.level} ${v.policy}: ${resource.type} ${resource.name}: ${v.message}`);
+            }
+            assert.deepEqual(violations, []);
+        });
+    }
+
+    for (const stack of STACKS) {
+        it(`${stack} (preview): every registered resource passes every policy`, async () => {
+            const run = await runProjectStack(stack, true);
+            assert.ok(run.resources.length > 0, `${stack} registered nothing in preview`);
+            const violations: string[] = [];
+            for (const resource of run.resources) {
                 for (const v of await runPack(resource)) violations.push(`${v.level} ${v.policy}: ${resource.type} ${resource.name}: ${v.message}`);
             }
             assert.deepEqual(violations, []);
