@@ -14,7 +14,7 @@ const needles = secretNeedles();
 const EXPECTED_SECRETS: Readonly<Record<StackName, ReadonlyArray<keyof typeof FAKE_SECRETS>>> = {
     local: ["dbPassword"],
     staging: ["gitlabToken", "registryPassword", "sshPrivateKey", "generatedPassword", "deployTokenPassword"],
-    prod: ["gitlabToken", "registryPassword", "sshPrivateKey", "generatedPassword", "deployTokenPassword"],
+    prod: ["gitlabToken", "registryPassword", "sshPrivateKey", "generatedPassword", "deployTokenPassword", "runnerToken"],
 };
 
 const COMMAND_TYPES = ["command:local:Command", "command:remote:Command"];
