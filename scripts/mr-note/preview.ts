@@ -152,6 +152,13 @@ export function parsePolicyViolations(diffText: string): PolicyViolation[] {
     return violations;
 }
 
+/** `error: ...` lines of the CLI's text output, without the generic "preview failed" summary. */
+export function parseCliErrors(diffText: string): string[] {
+    const lines = stripAnsi(diffText).split(/\r?\n/).map((line) => line.trim());
+    const errors = lines.filter((line) => /^error: /.test(line) && !/^error: preview failed$/.test(line));
+    return [...new Set(errors)];
+}
+
 export function stripAnsi(text: string): string {
     // eslint-disable-next-line no-control-regex
     return text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "").replace(/\u001b[<>=]/g, "");
@@ -209,6 +216,12 @@ export function summarizeStack(input: StackPreviewInput): StackPreviewSummary {
         .filter((d) => ERROR_SEVERITIES.has(d.severity))
         .map((d) => stripAnsi(d.message).trim())
         .filter((message) => message !== "");
+    // Errors the CLI printed only in the --diff run (a policy pack that would not start, say) count too.
+    for (const cliError of parseCliErrors(input.diffText ?? "")) {
+        if (!errors.some((e) => e.includes(cliError.replace(/^error:\s*/, "")))) {
+            errors.push(cliError);
+        }
+    }
     const policyViolations = parsePolicyViolations(input.diffText ?? "");
     const mandatoryViolation = policyViolations.some((v) => v.level === "mandatory");
     return {

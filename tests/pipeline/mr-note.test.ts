@@ -172,6 +172,16 @@ describe("MR note: real `pulumi preview --json` output (recorded with the CLI, s
         assert.notStrictEqual(s.exitCode, 0);
         assert.ok(s.errors.some((e) => /failed with an unhandled exception/.test(e)), s.errors.join("\n"));
     });
+    it("reports an error the CLI printed only in the --diff run (a policy pack that did not start)", () => {
+        const s = summarizeStack({
+            stack: "staging", exitCode: 1,
+            json: fs.readFileSync(path.join(RECORDED, "create.json"), "utf8"),
+            diffText: fs.readFileSync(path.join(RECORDED, "policy-pack-failed.diff.txt"), "utf8"),
+        });
+        assert.strictEqual(s.ok, false);
+        assert.ok(s.errors.some((e) => /^error: policy pack ".*" failed to start/.test(e)), s.errors.join("\n"));
+        assert.match(renderNote([s]), /```text\nerror: policy pack ".*" failed to start/);
+    });
     it("never shows a value from the recorded previews, secret or not", () => {
         const note = renderNote(["create", "no-changes", "update", "replace", "delete", "failure"].map(recorded),
             { knownSecrets: [CI_ENV.PULUMI_CONFIG_PASSPHRASE] });
