@@ -54,16 +54,6 @@ export const echoMocks: pulumi.runtime.Mocks = {
     call: (args) => ({ ...args.inputs, id: `${args.token.split(":").pop()}-id` }),
 };
 
-/** Forgets the project's own modules (not node_modules, not the tests), so a program can be evaluated again for another stack. */
-function forgetProgramModules(): void {
-    for (const file of Object.keys(require.cache)) {
-        if (!file.startsWith(REPO_ROOT + path.sep)) continue;
-        const relative = path.relative(REPO_ROOT, file);
-        if (relative.startsWith("node_modules") || relative.startsWith("tests") || relative.startsWith("policy")) continue;
-        delete require.cache[file];
-    }
-}
-
 function recordingMocks(base: pulumi.runtime.Mocks, invokes: StackRun["invokes"]): pulumi.runtime.Mocks {
     return {
         newResource: (args) => base.newResource(args),
@@ -145,8 +135,8 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     if (options.load) {
         exports = { ...options.load() };
     } else {
+        // Only the entry module is evaluated again: the components it imports are stateless.
         const program = require.resolve(options.program ?? path.join(REPO_ROOT, "index.ts"));
-        forgetProgramModules();
         delete require.cache[program];
         // require, not import(): under tsx/cjs a dynamic import() bypasses the TypeScript loader.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
