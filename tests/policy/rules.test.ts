@@ -179,6 +179,10 @@ describe("no-secret-literals", () => {
         await verdict(policy, check, resource(rules.PROJECT_VARIABLE, { key: "RUNNER", value: "glrt-abcdefghijklmnopqrstu" },
             { options: { additionalSecretOutputs: ["value"] } }));
     });
+    it("must not pass a credential to an image build as a build arg (build secrets are the place)", async () => {
+        await verdict(policy, check, resource("docker-build:index:Image", { buildArgs: { NPM_TOKEN: "npm_FAKEfakeFAKEfake" } }), /buildArgs.NPM_TOKEN is a literal/);
+        await verdict(policy, check, resource("docker-build:index:Image", { buildArgs: { APP_VERSION: "1.2.3" }, secrets: { npmrc: "//registry/:_authToken=npm_FAKE" } }));
+    });
     it("flags a token in a CI variable that is not declared secret", async () => {
         await verdict(policy, check, resource(rules.PROJECT_VARIABLE, { key: "RUNNER", value: "glrt-abcdefghijklmnopqrstu" }), /value holds .*GitLab token/);
     });
