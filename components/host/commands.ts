@@ -74,6 +74,32 @@ export function deployCommand(target: DeployTarget, imageRef: string, revision?:
     return deployScript(target, "deploy", ["--image", shellQuote(imageRef)], revision);
 }
 
+/** Env keys whose change needs db and proxy recreated (deploy.sh leaves running ones as they are). */
+export const SETTINGS_KEYS = ["HTTP_BIND", "HTTP_PORT", "POSTGRES_IMAGE", "NGINX_IMAGE", "POSTGRES_USER", "POSTGRES_DB"] as const;
+
+/** Fingerprint of the non-secret settings in an env file's values (never of the password). */
+export function settingsFingerprint(env: Readonly<Record<string, string | undefined>>): string {
+    return fingerprint(SETTINGS_KEYS.map((k) => `${k}=${env[k] ?? ""}`).join("\n")).slice(0, 16);
+}
+
+/**
+ * The rollout of `imageRef`, preceded by `down` (volumes kept) when the settings fingerprint differs
+ * from the one the last rollout recorded: deploy.sh leaves a running proxy and database as they are, so
+ * a new port or base image only takes effect once they are recreated. Records the fingerprint after.
+ */
+export function rolloutCommand(target: DeployTarget & { readonly stateDir: string }, imageRef: string, settings: string, revision: Revision = {}): string {
+    if (!/^[0-9a-f]+$/.test(settings)) throw new Error("settings fingerprint must be hex");
+    const recorded = shellQuote(`${target.stateDir}/settings`);
+    const withoutPrelude = (command: string) => command.replace(/^set -eu; /, "");
+    return [
+        `set -eu; ${revisionPrelude({ ...revision, settings })}`,
+        `if [ -f ${recorded} ] && [ "$(cat ${recorded})" != ${settings} ]; then `,
+        `echo "settings changed: recreating db and proxy, volumes kept"; ${withoutPrelude(downCommand(target, false))}; fi; `,
+        `${withoutPrelude(deployCommand(target, imageRef))}; `,
+        `mkdir -p ${shellQuote(target.stateDir)}; printf '%s' ${settings} > ${recorded}`,
+    ].join("");
+}
+
 /** `deploy.sh down ...`: stops the stack; `--volumes` also removes its data. */
 export function downCommand(target: DeployTarget, removeVolumes: boolean): string {
     return deployScript(target, "down", removeVolumes ? ["--volumes"] : []);

@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import { remote, types } from "@pulumi/command";
 import { isWorldCidr, parseCidr } from "../config/validate";
 import { hashDirectory } from "../image/context";
-import { DeployTarget, deployCommand, downCommand, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
+import { DeployTarget, downCommand, renderEnvFile, rolloutCommand, settingsFingerprint, secretFilesInBundle, writePrivateFileCommand } from "./commands";
 
 /** Canonical's AWS account: the only publisher of official Ubuntu AMIs. */
 export const CANONICAL_OWNER_ID = "099720109477";
@@ -283,9 +283,14 @@ export class ComposeHost extends pulumi.ComponentResource {
         const target: DeployTarget = { bundleDir, environment: args.environment, envFile, project, credentialsFile, stateDir: `${REMOTE_HOME}/state` };
         // A new digest, bundle or host changes the command text: an in-place update running the same
         // gated rollout (a changed trigger would replace the command and run the old one's `down`).
+        // Only the non-secret settings are fingerprinted; unsecret is safe because the password is left out.
+        const settings = pulumi.unsecret(pulumi.output(args.deploy.env).apply((env) => settingsFingerprint(env)));
+        const stateDir = `${REMOTE_HOME}/state`;
         const rollout = pulumi
-            .all([args.deploy.imageRef, args.deploy.imageDigest, instance.id])
-            .apply(([ref, digest, instanceId]) => deployCommand(target, ref, { image: digest, bundle: bundleHash.slice(0, 16), host: instanceId }));
+            .all([args.deploy.imageRef, args.deploy.imageDigest, instance.id, settings])
+            .apply(([ref, digest, instanceId, fp]) =>
+                rolloutCommand({ ...target, stateDir }, ref, fp, { image: digest, bundle: bundleHash.slice(0, 16), host: instanceId }),
+            );
         const deploy = new remote.Command(
             `${name}-deploy`,
             {

@@ -2,7 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import { hashDirectory } from "../image/context";
-import { DeployTarget, deployCommand, downCommand, removeFileCommand, shellQuote, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
+import { DeployTarget, downCommand, removeFileCommand, rolloutCommand, settingsFingerprint, shellQuote, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
 
 export interface LocalTargetArgs {
     /** The Compose bundle (app/deploy), used in place. */
@@ -25,6 +25,19 @@ export interface LocalTargetArgs {
 
 /** Prints 48 random hex characters (POSIX tools only; no `openssl` needed). */
 export const GENERATE_PASSWORD_COMMAND = "head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n'";
+
+/** The local env file's values. */
+function envValues(password: string, httpPort: number, images: LocalTargetArgs["composeImages"]): Record<string, string | undefined> {
+    return {
+        POSTGRES_PASSWORD: password,
+        POSTGRES_USER: "app",
+        POSTGRES_DB: "app",
+        HTTP_BIND: "127.0.0.1",
+        HTTP_PORT: String(httpPort),
+        POSTGRES_IMAGE: images?.postgres,
+        NGINX_IMAGE: images?.nginx,
+    };
+}
 
 /** Refuses a bundle that holds secret files; returns {} so it can run before the component registers. */
 function checkBundle(bundleDir: string): Record<string, never> {
@@ -76,19 +89,7 @@ export class LocalTarget extends pulumi.ComponentResource {
                       ).stdout,
                   );
 
-        const envContent = pulumi.secret(
-            dbPassword.apply((password) =>
-                renderEnvFile({
-                    POSTGRES_PASSWORD: password,
-                    POSTGRES_USER: "app",
-                    POSTGRES_DB: "app",
-                    HTTP_BIND: "127.0.0.1",
-                    HTTP_PORT: String(httpPort),
-                    POSTGRES_IMAGE: args.composeImages?.postgres,
-                    NGINX_IMAGE: args.composeImages?.nginx,
-                }),
-            ),
-        );
+        const envContent = pulumi.secret(dbPassword.apply((password) => renderEnvFile(envValues(password, httpPort, args.composeImages))));
 
         const envFile = new local.Command(
             `${name}-env`,
@@ -102,12 +103,14 @@ export class LocalTarget extends pulumi.ComponentResource {
             { parent: this, additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
         );
 
-        const target: DeployTarget = { bundleDir, environment: "local", envFile: this.envFile, project, stateDir: path.join(stateDir, "deploy") };
+        const deployState = { bundleDir, environment: "local" as const, envFile: this.envFile, project, stateDir: path.join(stateDir, "deploy") };
+        const target: DeployTarget = deployState;
         // A new image or bundle changes the command text: an in-place update running the same gated
         // rollout. (Triggers would replace the resource and run `down --volumes` first.)
+        const settings = settingsFingerprint(envValues("", httpPort, args.composeImages));
         const rollout = pulumi
             .all([args.image.ref, args.image.id])
-            .apply(([ref, id]) => deployCommand(target, ref, { image: id, bundle: bundleHash.slice(0, 16) }));
+            .apply(([ref, id]) => rolloutCommand(deployState, ref, settings, { image: id, bundle: bundleHash.slice(0, 16) }));
         const deploy = new local.Command(
             `${name}-deploy`,
             {

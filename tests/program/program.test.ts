@@ -241,7 +241,7 @@ describe("program: staging stack", () => {
         const deploy = captured.recorder.find("command:remote:Command", "staging-deploy");
         assert.match(deploy.inputs.create, new RegExp(`deploy --image registry\\.gitlab\\.com/acme/gitlab-docker-delivery@sha256:${"ab".repeat(32)} --env staging`));
         assert.match(deploy.inputs.create, /\. \/home\/ubuntu\/gitlab-docker-delivery\/registry\.env/);
-        assert.match(deploy.inputs.create, new RegExp(`: revision bundle=[0-9a-f]{16} host=staging-instance-id-\\d+ image=sha256:(ab){32};`));
+        assert.match(deploy.inputs.create, new RegExp(`: revision bundle=[0-9a-f]{16} host=staging-instance-id-\\d+ image=sha256:(ab){32} settings=[0-9a-f]{16};`));
         assert.match(deploy.inputs.delete, /deploy\.sh down --env staging/);
         assert.doesNotMatch(deploy.inputs.delete, /--volumes/);
         assert.ok(deploy.secretInputs.includes("connection"), "the SSH key in the connection is secret");

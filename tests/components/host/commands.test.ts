@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { deployCommand, downCommand, renderEnvFile, secretFilesInBundle, shellQuote, writePrivateFileCommand } from "../../../components/host";
+import { deployCommand, downCommand, renderEnvFile, rolloutCommand, secretFilesInBundle, settingsFingerprint, shellQuote, writePrivateFileCommand } from "../../../components/host";
 
 describe("host: command builders", () => {
     let dir: string;
@@ -27,6 +27,26 @@ describe("host: command builders", () => {
         assert.match(deployCommand(target, "r/app@sha256:1", { image: "sha256:1", bundle: "abc" }), /^set -eu; : revision bundle=abc image=sha256:1; set -a;/);
         assert.throws(() => deployCommand(target, "r", { image: "$(rm -rf /)" }), /must be a plain token/);
         assert.doesNotMatch(downCommand({ ...target, credentialsFile: undefined }, false), /--volumes|registry\.env/);
+    });
+
+    it("recreates db and proxy (down without --volumes) only when the recorded settings changed", () => {
+        const bundle = path.join(dir, "bundle");
+        fs.mkdirSync(bundle);
+        // A stand-in deploy.sh that records how it was called.
+        fs.writeFileSync(path.join(bundle, "deploy.sh"), `echo "$1 $*" >> ${shellQuote(path.join(dir, "calls"))}\n`);
+        const target = { bundleDir: bundle, environment: "local" as const, envFile: "/e", project: "p", stateDir: path.join(dir, "state") };
+        const calls = () => fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n").map((l) => l.split(" ")[0]);
+        const one = settingsFingerprint({ HTTP_PORT: "8080", POSTGRES_PASSWORD: "a" });
+        assert.equal(settingsFingerprint({ HTTP_PORT: "8080", POSTGRES_PASSWORD: "b" }), one, "the password is not part of the fingerprint");
+        const two = settingsFingerprint({ HTTP_PORT: "9090" });
+        execFileSync("sh", ["-c", rolloutCommand(target, "img:1", one)]);
+        assert.deepEqual(calls(), ["deploy"], "first rollout: nothing to recreate");
+        execFileSync("sh", ["-c", rolloutCommand(target, "img:2", one)]);
+        assert.deepEqual(calls(), ["deploy", "deploy"], "same settings: just the rollout");
+        execFileSync("sh", ["-c", rolloutCommand(target, "img:2", two)]);
+        assert.deepEqual(calls(), ["deploy", "deploy", "down", "deploy"], "new settings: down (volumes kept), then the rollout");
+        assert.doesNotMatch(fs.readFileSync(path.join(dir, "calls"), "utf8"), /--volumes/);
+        assert.equal(fs.readFileSync(path.join(dir, "state", "settings"), "utf8"), two);
     });
 
     it("writes a private file 0600 from stdin, replacing an existing one atomically", () => {

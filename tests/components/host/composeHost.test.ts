@@ -85,7 +85,7 @@ describe("host: ComposeHost", () => {
         // The digest, bundle and host are part of the command text: a change is an in-place update (the
         // gated rollout), never a replacement whose delete would stop the stack.
         assert.equal(deploy.inputs.triggers, undefined);
-        assert.match(deploy.inputs.create, new RegExp(`^set -eu; : revision bundle=[0-9a-f]{16} host=web-instance-id-\\d+ image=sha256:(ab){32}; `));
+        assert.match(deploy.inputs.create, new RegExp(`^set -eu; : revision bundle=[0-9a-f]{16} host=web-instance-id-\\d+ image=sha256:(ab){32} settings=[0-9a-f]{16}; `));
         assert.equal(deploy.inputs.update, deploy.inputs.create, "rollouts are in-place updates");
         assert.equal(deploy.deleteBeforeReplace, true, "a replaced command stops the old stack before deploying, not after");
         const copy = recorder.find("command:remote:CopyToRemote", "web-bundle");

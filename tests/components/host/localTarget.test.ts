@@ -39,14 +39,15 @@ describe("host: LocalTarget", () => {
         assert.doesNotMatch(env.inputs.stdin, /POSTGRES_IMAGE/);
         assert.match(env.inputs.delete, /rm -f '\/tmp\/state dir\/local\.env'; rm -rf '\/tmp\/state dir\/deploy'/);
         const deploy = recorder.find("command:local:Command", "here-deploy");
-        assert.match(deploy.inputs.create, /deploy\.sh deploy --image example\/app:src-1234 --env local .*--env-file '\/tmp\/state dir\/local\.env' --project gitlab-docker-delivery-local$/);
+        assert.match(deploy.inputs.create, /deploy\.sh deploy --image example\/app:src-1234 --env local .*--env-file '\/tmp\/state dir\/local\.env' --project gitlab-docker-delivery-local; /);
+        assert.match(deploy.inputs.create, /printf '%s' [0-9a-f]{16} > '\/tmp\/state dir\/deploy\/settings'$/, "records the settings it rolled out");
         assert.match(deploy.inputs.delete, /down --volumes/);
         assert.match(deploy.inputs.create, /DEPLOY_STATE_DIR='\/tmp\/state dir\/deploy' bash /, "lock and releases live in the state folder, not in the repository");
         assert.equal(deploy.inputs.update, deploy.inputs.create, "a new image is an in-place update, never a replace whose delete would run `down` after the deploy");
         assert.equal(deploy.deleteBeforeReplace, true);
         assert.ok(deploy.dependencies.some((d) => d.endsWith("here-env")));
         assert.equal(deploy.inputs.triggers, undefined, "no triggers: with command 1.2 a changed trigger replaces, and the replacement would run `down --volumes`");
-        assert.match(deploy.inputs.create, /^set -eu; : revision bundle=[0-9a-f]{16} image=sha256:1; /);
+        assert.match(deploy.inputs.create, /^set -eu; : revision bundle=[0-9a-f]{16} image=sha256:1 settings=[0-9a-f]{16}; /);
         assert.equal(await valueOf(target.url), "http://127.0.0.1:18080");
         assert.doesNotMatch(JSON.stringify(deploy.plainInputs), /a{48}/, "the password is not in the deploy command");
     });
