@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordedResource } from "../support/mocks";
-import { CapturedStack, FAKE_SECRETS, STAGING_DIGEST, captureStack } from "./stacks";
+import { RecordedResource, installMocks } from "../support/mocks";
+import { CapturedStack, FAKE_SECRETS, STACK_CONFIG, STAGING_DIGEST, captureStack, pulumiConfig } from "./stacks";
 
 const PROJECT_LEVEL_GITLAB = [
     "gitlab:index/project:Project",
@@ -433,4 +433,19 @@ describe("program: bad config", () => {
             assert.equal(result.resources.length, 0, `created: ${result.resources.map((r) => r.name).join(", ")}`);
         });
     }
+});
+
+describe("program: index.ts", () => {
+    it("exports the program's outputs as stack outputs (loaded fresh under mocks)", async () => {
+        const recorder = await installMocks({ stack: "local", organization: "acme" });
+        const { config, secretKeys } = pulumiConfig(STACK_CONFIG.local);
+        pulumi.runtime.setAllConfig(config, secretKeys);
+        const entry = require.resolve("../../index");
+        delete require.cache[entry];
+        const exported = require(entry) as Record<string, unknown>;
+        await recorder.settle();
+        assert.deepEqual(Object.keys(exported).sort(), ["composeProject", "envFile", "environment", "imageId", "imageRef", "url"]);
+        assert.equal(exported.environment, "local");
+        assert.equal(recorder.findAll("command:local:Command").length, 4);
+    });
 });
