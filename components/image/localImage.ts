@@ -1,3 +1,4 @@
+import * as crypto from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
@@ -64,9 +65,18 @@ export function localBuildCommand(build: LocalBuild): { command: string; environ
 }
 
 /**
+ * What identifies a local image: the context's content, the stage and the build args (a different base
+ * image or version label is a different image, so it must not reuse a tag). Sorted, so order is irrelevant.
+ */
+export function localImageKey(contextHash: string, target: string, buildArgs: Readonly<Record<string, string>>): string {
+    const args = Object.keys(buildArgs).sort().map((k) => `${k}=${buildArgs[k]}`);
+    return crypto.createHash("sha256").update([contextHash, target, ...args].join("\0")).digest("hex");
+}
+
+/**
  * The app image built on the local Docker engine by a `local.Command` (the local stack needs no
- * image provider). Tagged `<repository>:src-<hash>` from the build context's content, so an
- * unchanged source is never rebuilt and a changed one always gets a new, immutable tag.
+ * image provider). Tagged `<repository>:src-<hash>` from the build context's content, stage and build
+ * args, so an unchanged source is never rebuilt and a changed one always gets a new, immutable tag.
  */
 export class LocalImage extends pulumi.ComponentResource {
     /** `<repository>:src-<hash>`: what the deploy program runs. */
@@ -85,7 +95,7 @@ export class LocalImage extends pulumi.ComponentResource {
             Object.entries(args.buildArgs ?? {}).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""),
         );
         this.contextHash = args.contextHash ?? hashBuildContext(args.contextDir, dockerfile);
-        const tag = `${args.repository}:src-${this.contextHash.slice(0, 16)}`;
+        const tag = `${args.repository}:src-${localImageKey(this.contextHash, target, buildArgs).slice(0, 16)}`;
         const { command, environment } = localBuildCommand({ docker, tag, dockerfile, contextDir: args.contextDir, target, buildArgs, caFile: args.caFile });
 
         // Re-runs only when the source, the build args, or the target change.

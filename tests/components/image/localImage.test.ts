@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { LocalImage, localBuildCommand } from "../../../components/image";
+import { LocalImage, localBuildCommand, localImageKey } from "../../../components/image";
 import { installMocks, valueOf } from "../../support/mocks";
 
 describe("image: LocalImage", () => {
@@ -19,6 +19,14 @@ describe("image: LocalImage", () => {
         assert.equal(environment.RUNTIME_IMAGE, "r:1");
     });
 
+    it("gives a different image key to different build args or stage, in any order", () => {
+        const base = localImageKey("a".repeat(64), "runtime", { A: "1", B: "2" });
+        assert.equal(localImageKey("a".repeat(64), "runtime", { B: "2", A: "1" }), base);
+        assert.notEqual(localImageKey("a".repeat(64), "runtime", { A: "1", B: "3" }), base);
+        assert.notEqual(localImageKey("a".repeat(64), "build", { A: "1", B: "2" }), base);
+        assert.notEqual(localImageKey("b".repeat(64), "runtime", { A: "1", B: "2" }), base);
+    });
+
     it("tags by content hash, drops empty build args, and exports the id the build printed", async () => {
         const recorder = await installMocks({
             stack: "local",
@@ -33,10 +41,11 @@ describe("image: LocalImage", () => {
         await recorder.settle();
         const build = recorder.find("command:local:Command", "img-build");
         assert.equal(recorder.parentOf(build)?.type, "cicd:image:LocalImage");
-        assert.equal(build.inputs.environment.IMAGE_TAG, `example/app:src-${"f".repeat(16)}`);
+        const key = localImageKey("f".repeat(64), "runtime", { BUILD_IMAGE: "b:1" }).slice(0, 16);
+        assert.equal(build.inputs.environment.IMAGE_TAG, `example/app:src-${key}`);
         assert.deepEqual(build.inputs.triggers, ["f".repeat(64), "runtime", '{"BUILD_IMAGE":"b:1"}', ""]);
         assert.doesNotMatch(build.inputs.create, /RUNTIME_IMAGE|GIT_COMMIT/);
-        assert.equal(await valueOf(image.ref), `example/app:src-${"f".repeat(16)}`);
+        assert.equal(await valueOf(image.ref), `example/app:src-${key}`);
         assert.equal(await valueOf(image.imageId), `sha256:${"1".repeat(64)}`);
     });
 });
