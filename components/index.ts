@@ -4,4 +4,4 @@ export * as gitlab from "./gitlab";
 export * as host from "./host";
 export * as image from "./image";
 export * as runner from "./runner";
-export { createProgram, ProgramOptions, ProgramOutputs } from "./program";
+export { createProgram, type ProgramOptions, type ProgramOutputs } from "./program";
