@@ -95,7 +95,8 @@ export function waitReadyCommand(): string {
         "set -eu",
         "status=0; cloud-init status --wait >/dev/null || status=$?",
         'if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then echo "ERROR: cloud-init failed with status $status" >&2; exit 1; fi',
-        "docker version --format 'docker {{.Server.Version}}' && docker compose version",
+        // sudo: this SSH session began before cloud-init added ubuntu to the docker group; later sessions have it.
+        "sudo docker version --format 'docker {{.Server.Version}}' && sudo docker compose version",
         `mkdir -p ${REMOTE_HOME}/bundles`,
     ].join("\n");
 }
