@@ -175,8 +175,8 @@ export function imageRefProblem(ref: string, requireDigest = false): string | un
     }
     const lastSegment = withoutDigest.split("/").pop() ?? "";
     const tag = lastSegment.includes(":") ? lastSegment.split(":").pop() : undefined;
-    if (tag === "latest") return "uses the mutable tag `latest`; pin a digest (repo@sha256:...) or an immutable sha tag";
     if (requireDigest && !digestMatch) return "must be pinned by digest (repo@sha256:<64 hex>) so that production runs exactly what staging tested";
+    if (tag === "latest") return "uses the mutable tag `latest`; pin a digest (repo@sha256:...) or an immutable sha tag";
     if (!digestMatch && tag === undefined) return "has neither tag nor digest; pin a digest (repo@sha256:...) or an immutable sha tag";
     return undefined;
 }
