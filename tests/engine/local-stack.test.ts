@@ -61,6 +61,8 @@ function describeWithEngine(found: Engine): void {
         let destroyed = false;
 
         let ownsComposeProject = false;
+        // Image tags are content hashes shared with a developer's own local stack: remove only the ones we made.
+        const tagsBefore = new Set<string>();
 
         before(async function () {
             this.timeout(20 * MINUTE);
@@ -68,6 +70,7 @@ function describeWithEngine(found: Engine): void {
             const running = composeObjects("container", COMPOSE_PROJECT);
             assert.deepEqual(running, [], `a local stack is running already (${running.join(", ")}): pulumi destroy -s local first`);
             ownsComposeProject = true;
+            for (const tag of appImageTags()) tagsBefore.add(tag);
             fs.mkdirSync(workDir);
             copyRepository(workDir);
             assert.ok(fs.existsSync(path.join(workDir, "Pulumi.yaml")), "Pulumi.yaml is missing: the program has not landed");
@@ -120,7 +123,14 @@ function describeWithEngine(found: Engine): void {
                 console.log(`cleanup: pulumi destroy failed, removing the Compose project by hand: ${(error as Error).message}`);
             }
             if (ownsComposeProject) removeComposeProject(COMPOSE_PROJECT);
-            for (const ref of [firstImageRef]) if (ref) run(DOCKER, ["image", "rm", "-f", ref]);
+            for (const tag of appImageTags()) {
+                if (tagsBefore.has(tag)) continue;
+                try {
+                    run(DOCKER, ["image", "rm", tag]);
+                } catch (error) {
+                    console.log(`cleanup: could not remove image ${tag}: ${(error as Error).message}`);
+                }
+            }
             fs.rmSync(scratch, { recursive: true, force: true });
         });
 
@@ -209,7 +219,6 @@ function describeWithEngine(found: Engine): void {
             assert.deepEqual(Object.keys(report.versions).filter((v) => v !== "1.0.0-engine" && v !== "2.0.0-engine"), []);
             const root = await httpGet(`${url}/`);
             assert.equal((JSON.parse(root.body) as { version?: string }).version, "2.0.0-engine");
-            run(DOCKER, ["image", "rm", "-f", newRef]);
         });
 
         it("`destroy` leaves no container, network or volume of the stack, and an empty state", async () => {
@@ -250,6 +259,10 @@ function secretPlacement(deployment: unknown, needle: string): { plain: string[]
     };
     walk(deployment, "$", false);
     return result;
+}
+
+function appImageTags(): string[] {
+    return run(DOCKER, ["images", "--format", "{{.Repository}}:{{.Tag}}", `${COMPOSE_PROJECT}/app`]).split("\n").filter(Boolean);
 }
 
 function required(values: Record<string, string>, key: string): string {
