@@ -1,9 +1,26 @@
 // The Compose bundle in app/deploy, run by hand (`docker-compose up`, no deploy.sh) on the real engine with the
 // offline stand-in images: health, the notes API through nginx, network isolation, and data that outlives containers.
 import assert from "assert";
-import { docker, requireDocker, run } from "../support/docker";
-import { COMPOSE_BIN, DEPLOY_DIR, StackProject, request, sharedAppImage, waitForStackHealthy } from "../deploy/stack";
 import * as path from "path";
+import YAML from "yaml";
+import { docker, requireDocker } from "../support/docker";
+import { COMPOSE_BIN, DEPLOY_DIR, StackProject, composeCommand, request, sharedAppImage, waitForStackHealthy } from "../deploy/stack";
+
+/** The parts of `compose config` output these tests read (v1 and v2 print the same keys, values may differ in form). */
+interface ResolvedService {
+    deploy?: { replicas?: number | string; resources?: { limits?: { memory?: string | number; cpus?: string | number } } };
+    environment?: Record<string, string>;
+    logging?: { driver?: string; options?: Record<string, string> };
+}
+
+/** "256M" (v1 prints what the file says) or 268435456 (v2 prints bytes) as bytes. */
+function bytes(value: string | number | undefined): number {
+    if (value === undefined) return 0;
+    const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(String(value).trim());
+    if (!match) throw new Error(`unreadable memory limit ${value}`);
+    const unit = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[match[2].toLowerCase() as "" | "k" | "m" | "g"];
+    return Number(match[1]) * unit;
+}
 
 interface Note {
     id: number;
@@ -26,7 +43,7 @@ const CONNECT = (host: string, port: number) =>
     `s.on("connect",()=>{console.log("connected");s.destroy()});s.on("timeout",()=>{console.log("timeout");s.destroy()});` +
     `s.on("error",e=>console.log("error:"+e.code))`;
 
-describe("Compose stack (real Docker engine, docker-compose)", function () {
+describe(`Compose stack (real Docker engine, ${COMPOSE_BIN})`, function () {
     this.timeout(180_000);
     let project: StackProject;
     let image: string;
@@ -151,16 +168,24 @@ describe("Compose stack (real Docker engine, docker-compose)", function () {
     });
 
     it("resolves the production override to 2+ replicas with tighter limits and quieter logs", async function () {
-        const files = (env: string) => ["-f", path.join(DEPLOY_DIR, "compose.yaml"), "-f", path.join(DEPLOY_DIR, `compose.${env}.yaml`)];
-        const config = async (env: string) =>
-            (await run(COMPOSE_BIN, ["--env-file", project.envFile, ...files(env), "config"], { env: { APP_IMAGE: image } })).stdout;
-        const production = await config("production");
-        const staging = await config("staging");
-        const appSection = (text: string) => text.slice(text.indexOf("\n  app:"), text.indexOf("\n  db:"));
-        assert.match(appSection(production), /replicas: 2/);
-        assert.match(appSection(production), /memory: 256M/);
-        assert.match(appSection(production), /LOG_LEVEL: warn/);
-        assert.match(appSection(staging), /LOG_LEVEL: debug/);
-        assert.match(appSection(staging), /memory: 384M/);
+        const resolved = async (env: string) => {
+            const files = ["-f", path.join(DEPLOY_DIR, "compose.yaml"), "-f", path.join(DEPLOY_DIR, `compose.${env}.yaml`)];
+            const text = (await composeCommand(["--env-file", project.envFile, ...files, "config"], { env: { APP_IMAGE: image } })).stdout;
+            return YAML.parse(text) as { services: Record<string, ResolvedService> };
+        };
+        const production = (await resolved("production")).services;
+        const staging = (await resolved("staging")).services;
+        assert.ok(Number(production.app.deploy?.replicas) >= 2, "production runs two app replicas or more");
+        assert.strictEqual(Number(staging.app.deploy?.replicas ?? 1), 1);
+        for (const service of ["app", "db", "proxy"]) {
+            const prodMemory = bytes(production[service].deploy?.resources?.limits?.memory);
+            assert.ok(prodMemory > 0, `${service} has a memory limit in production`);
+            if (service !== "db") assert.ok(prodMemory < bytes(staging[service].deploy?.resources?.limits?.memory), `${service}: tighter in production`);
+            assert.strictEqual(production[service].logging?.driver, "json-file");
+            assert.ok(production[service].logging?.options?.["max-size"], `${service} logs rotate`);
+        }
+        assert.ok(Number(production.app.deploy?.resources?.limits?.cpus) < Number(staging.app.deploy?.resources?.limits?.cpus));
+        assert.strictEqual(production.app.environment?.LOG_LEVEL, "warn");
+        assert.strictEqual(staging.app.environment?.LOG_LEVEL, "debug");
     });
 });

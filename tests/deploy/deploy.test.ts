@@ -51,7 +51,7 @@ async function stackSnapshot(project: StackProject): Promise<string> {
     return `${states.join("\n")}\n${fs.existsSync(releases) ? fs.readFileSync(releases, "utf8") : "no releases"}`;
 }
 
-describe("deploy.sh on a host (real Docker engine)", function () {
+describe(`deploy.sh on a host (real Docker engine, ${COMPOSE_BIN})`, function () {
     this.timeout(240_000);
     const cleanup = new DockerCleanup();
     let project: StackProject;

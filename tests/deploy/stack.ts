@@ -5,12 +5,22 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { DOCKER_BIN, DockerCleanup, REPO_ROOT, RunResult, buildAppImage, docker, ensureStandInImages, run, uniqueName } from "../support/docker";
+import { DOCKER_BIN, DockerCleanup, REPO_ROOT, RunOptions, RunResult, buildAppImage, docker, ensureStandInImages, run, uniqueName } from "../support/docker";
 
 export const DEPLOY_DIR = path.join(REPO_ROOT, "app", "deploy");
 export const DEPLOY_SCRIPT = path.join(DEPLOY_DIR, "deploy.sh");
-/** The Compose here is Debian's docker-compose 1.29; hosts use `docker compose` (v2) with the same files. */
-export const COMPOSE_BIN = "docker-compose";
+/**
+ * The Compose the suites drive: Debian's docker-compose 1.29 by default (the only one on these machines).
+ * STACK_TEST_COMPOSE="docker compose", or the path of a v2 binary, runs the same suites on Compose v2.
+ */
+export const COMPOSE_COMMAND: readonly string[] = (process.env.STACK_TEST_COMPOSE ?? "docker-compose").trim().split(/\s+/);
+/** The same command as one string, the form deploy.sh takes in DEPLOY_COMPOSE. */
+export const COMPOSE_BIN = COMPOSE_COMMAND.join(" ");
+
+/** Runs the selected Compose with `args`. */
+export function composeCommand(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return run(COMPOSE_COMMAND[0], [...COMPOSE_COMMAND.slice(1), ...args], options);
+}
 /** The app image every suite of this process shares; version images are thin layers over it. */
 const BASE_APP_TAG = "cicd-test-stack/app:base";
 
@@ -72,8 +82,7 @@ export class StackProject {
 
     /** `docker-compose` on the bundle with this project's name and env file. */
     compose(args: readonly string[], appImage: string, options: { allowFailure?: boolean } = {}): Promise<RunResult> {
-        return run(
-            COMPOSE_BIN,
+        return composeCommand(
             ["--project-name", this.name, "--env-file", this.envFile, "-f", path.join(DEPLOY_DIR, "compose.yaml"),
                 "-f", path.join(DEPLOY_DIR, `compose.${this.env}.yaml`), ...args],
             { env: { APP_IMAGE: appImage }, cwd: DEPLOY_DIR, timeoutMs: 5 * 60_000, allowFailure: options.allowFailure },
