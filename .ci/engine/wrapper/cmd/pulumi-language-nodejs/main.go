@@ -7,6 +7,7 @@
 // preview/up/destroy/refresh: it launches `@pulumi/pulumi/cmd/run` with the arguments and environment that script
 // documents in its usage, connected straight to the engine's resource monitor, and reports the resource plugins that
 // the program's node_modules declare (package.json "pulumi": {"resource": true, ...}).
+// It also starts Node.js policy packs (RunPlugin, kind "analyzer") for `pulumi preview --policy-pack DIR`.
 // Dependency installation is left to npm (npm ci): InstallDependencies does nothing.
 package main
 
@@ -21,6 +22,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -326,6 +328,72 @@ func (h *nodeLanguageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (
 			exitErr.ExitCode())}, nil
 	}
 	return &pulumirpc.RunResponse{Error: "could not run the Node.js program: " + runErr.Error()}, nil
+}
+
+// RunPlugin starts a policy pack (analyzer) written in Node.js: `@pulumi/pulumi/cmd/run-policy-pack ENGINE DIR`,
+// the program the CLI's older `pulumi-analyzer-policy` shim ran. Its output is streamed back; the CLI reads the
+// analyzer's port from the first line of stdout.
+func (h *nodeLanguageHost) RunPlugin(
+	req *pulumirpc.RunPluginRequest, stream grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
+) error {
+	if req.GetKind() != "analyzer" {
+		return fmt.Errorf("plugins of kind %q are not supported by this language host (only policy packs)", req.GetKind())
+	}
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		return fmt.Errorf("could not find node on the $PATH: %w", err)
+	}
+	dir := programDirectory(req.GetInfo())
+	modules, err := findUpwards(dir, "node_modules")
+	runScript := filepath.Join(modules, "@pulumi", "pulumi", "cmd", "run-policy-pack")
+	if err != nil || !exists(filepath.Join(runScript, "index.js")) {
+		return fmt.Errorf("the Pulumi SDK (@pulumi/pulumi) is not installed for the policy pack in %s: run npm ci", dir)
+	}
+	args := append(append([]string{runScript}, req.GetArgs()...), dir)
+	cmd := exec.CommandContext(stream.Context(), nodeBin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), req.GetEnv()...)
+	cmd.Stdout = streamWriter(func(b []byte) *pulumirpc.RunPluginResponse {
+		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}}
+	}, stream)
+	cmd.Stderr = streamWriter(func(b []byte) *pulumirpc.RunPluginResponse {
+		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}}
+	}, stream)
+	exitCode := int32(0)
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return fmt.Errorf("could not run the policy pack: %w", err)
+		}
+		exitCode = int32(exitErr.ExitCode())
+	}
+	return stream.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: exitCode}})
+}
+
+// pluginOutput forwards a child's output to the CLI as it is written; sends are serialised by a lock because
+// stdout and stderr are copied by separate goroutines.
+type pluginOutput struct {
+	wrap   func([]byte) *pulumirpc.RunPluginResponse
+	stream grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]
+	lock   *sync.Mutex
+}
+
+var pluginOutputLock sync.Mutex
+
+func streamWriter(
+	wrap func([]byte) *pulumirpc.RunPluginResponse, stream grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
+) *pluginOutput {
+	return &pluginOutput{wrap: wrap, stream: stream, lock: &pluginOutputLock}
+}
+
+func (o *pluginOutput) Write(p []byte) (int, error) {
+	chunk := append([]byte(nil), p...)
+	o.lock.Lock()
+	defer o.lock.Unlock()
+	if err := o.stream.Send(o.wrap(chunk)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func (h *nodeLanguageHost) GetProgramDependencies(
