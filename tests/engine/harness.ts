@@ -65,7 +65,8 @@ export function copyRepository(dest: string): void {
         maxBuffer: 64 * 1024 * 1024,
     });
     for (const relative of listed.split("\0")) {
-        if (!relative) continue;
+        // node_modules is linked below; a symlinked one is not matched by the `node_modules/` ignore rule.
+        if (!relative || relative.split("/").includes("node_modules")) continue;
         const source = path.join(REPO_ROOT, relative);
         let stat: fs.Stats;
         try {
