@@ -12,7 +12,8 @@
 # installed; default $HOME/.pulumi), GO (the go command; default: go on PATH, else /usr/local/go/bin/go).
 set -euo pipefail
 
-readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly SCRIPT_DIR
 readonly WRAPPER_DIR="$SCRIPT_DIR/wrapper"
 readonly PULUMI_VERSION="v3.259.0"        # must equal the pkg/v3 and sdk/v3 versions in wrapper/go.mod
 readonly COMMAND_PLUGIN_VERSION="1.2.1"   # the @pulumi/command release the stand-in provider answers for
@@ -115,11 +116,17 @@ install_command_plugin() {
     || fail "pulumi plugin install resource command $COMMAND_PLUGIN_VERSION --file $PLUGIN_DIR/pulumi-resource-command failed"
 }
 
+download_docker_build_module() {
+  # Outside any module, so that the attempt cannot touch the wrapper's go.mod/go.sum.
+  cd /
+  GOMODCACHE="$CACHE_ROOT/gomod" GOCACHE="$CACHE_ROOT/gocache" GOFLAGS="" \
+    "$go_cmd" mod download -json "$DOCKER_BUILD_MODULE@$DOCKER_BUILD_VERSION"
+}
+
 try_docker_build_provider() {
   say "trying the docker-build provider module $DOCKER_BUILD_MODULE@$DOCKER_BUILD_VERSION"
   local result
-  result="$(cd "$WRAPPER_DIR" && GOMODCACHE="$CACHE_ROOT/gomod" GOCACHE="$CACHE_ROOT/gocache" GOFLAGS=-mod=mod \
-    "$go_cmd" mod download -json "$DOCKER_BUILD_MODULE@$DOCKER_BUILD_VERSION" 2>&1 || true)"
+  result="$(download_docker_build_module 2>&1)" || true
   if printf '%s' "$result" | grep -q '"Error"'; then
     say "docker-build provider not available from the Go module proxy; the local stack builds with docker build:"
     printf '%s\n' "$result" | grep '"Error"' >&2
