@@ -83,8 +83,9 @@ go_build() {
   local output="$1" package="$2"; shift 2
   (
     cd "$WRAPPER_DIR"
-    # -mod=readonly: go.mod/go.sum are committed; a build never rewrites them. -trimpath: reproducible paths.
-    GOMODCACHE="$CACHE_ROOT/gomod" GOCACHE="$CACHE_ROOT/gocache" GOFLAGS="-mod=readonly" GOTOOLCHAIN=local \
+    # -mod=readonly: go.mod/go.sum are committed; a build never rewrites them. -trimpath, -buildvcs=false: the
+    # binaries do not depend on where or in which git state the checkout is.
+    GOMODCACHE="$CACHE_ROOT/gomod" GOCACHE="$CACHE_ROOT/gocache" GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local \
       "$go_cmd" build -trimpath -o "$output" "$@" "$package"
   ) || fail "go build of $package failed (command: cd $WRAPPER_DIR && go build -o $output $package)"
 }
