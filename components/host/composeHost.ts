@@ -310,7 +310,7 @@ export class ComposeHost extends pulumi.ComponentResource {
         this.privateIp = instance.privateIp;
         this.securityGroupId = securityGroup.id;
         this.url = pulumi.interpolate`http://${eip.publicIp}`;
-        // From the deploy's id, not its stdout, which the provider marks secret (the command has secret inputs).
+        // From the deploy's id, not its stdout, which the provider marks secret (its connection holds the key).
         this.deployedImage = pulumi.all([deploy.id, args.deploy.imageRef]).apply(([, ref]) => ref);
         this.registerOutputs({
             instanceId: this.instanceId,

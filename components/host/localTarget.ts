@@ -121,8 +121,8 @@ export class LocalTarget extends pulumi.ComponentResource {
             { parent: this, dependsOn: [envFile], deleteBeforeReplace: true },
         );
 
-        // Keyed on the deploy's id, not its stdout: the command has secret inputs, so the provider marks
-        // stdout secret, and a URL derived from it would show as [secret].
+        // Keyed on the deploy's id, not its stdout: a command with any secret input gets its stdout marked
+        // secret by the provider, and a URL derived from it would show as [secret].
         this.deployedImage = pulumi.all([deploy.id, args.image.ref]).apply(([, ref]) => ref);
         this.url = deploy.id.apply(() => `http://127.0.0.1:${httpPort}`);
         this.registerOutputs({ url: this.url, deployedImage: this.deployedImage, envFile: this.envFile });
