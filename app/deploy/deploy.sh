@@ -2,9 +2,10 @@
 # Deploys the app's image onto this host's Compose stack with no downtime, behind a health gate.
 #
 # How a deploy goes (each step is a function below, in this order, all inside the host lock):
-#   new replicas start BESIDE the old ones under the network alias "app-candidate", which nginx does not route to;
-#   each must answer GET /ready with 200 before the timeout; then they take the alias "app-live" that nginx
-#   resolves (1 s DNS validity), and only after that the old replicas get SIGTERM, drain and are removed.
+#   app replicas live in one of two slots, app-blue and app-green (their network alias); nginx routes every request
+#   to the slot named by a marker file. New replicas start BESIDE the old ones in the idle slot, where nginx sends
+#   nothing; each must answer GET /ready with 200 before the timeout; then the marker flips (the next request goes
+#   to the new slot), and only after that the old replicas get SIGTERM, finish what they have and are removed.
 #   A new replica that is not ready in time fails the deploy: the new containers are removed, the old ones never
 #   stopped serving. The database and its volume are never recreated (db is only ever `up --no-recreate`).
 #
@@ -22,11 +23,12 @@ readonly USAGE="Usage: deploy.sh deploy --image REF --env local|staging|producti
        deploy.sh status --env ENV [--dir ...] [--env-file ...] [--project ...]
        deploy.sh down --env ENV [--volumes] [--dir ...] [--env-file ...] [--project ...]"
 readonly ENVIRONMENTS=(local staging production)
-readonly LIVE_ALIAS=app-live
-readonly CANDIDATE_ALIAS=app-candidate
+# nginx routes to app-green when this file exists in the proxy's route folder, else to app-blue.
+readonly GREEN_MARKER=green
+readonly ROUTE_MOUNT=/etc/nginx/route
 readonly RELEASES_KEPT=5
-# nginx caches DNS answers for 1 s (resolver ... valid=1s); waiting a little longer guarantees it re-resolved.
-readonly SWITCH_SETTLE_SECONDS="${DEPLOY_SWITCH_SETTLE:-2}"
+# Requests that nginx routed just before the switch still connect to the old slot; give them a moment.
+readonly SWITCH_SETTLE_SECONDS="${DEPLOY_SWITCH_SETTLE:-1}"
 readonly STOP_TIMEOUT_SECONDS=15
 
 ACTION=""
@@ -43,6 +45,9 @@ COMPOSE=()
 STATE_DIR=""
 LOCK_DIR=""
 RELEASES_FILE=""
+ROUTE_DIR=""
+LIVE_SLOT=""
+NEW_SLOT=""
 LOCK_HELD=false
 CURRENT_STEP="start"
 OLD_CONTAINERS=()
@@ -84,11 +89,12 @@ run() {
   fi
 }
 
-# Usage: compose APP_IMAGE ROUTE_ALIAS compose-args... (compose.yaml needs both variables for every command)
+# Usage: compose APP_IMAGE SLOT compose-args... (compose.yaml reads the image, the slot alias new app replicas
+# join, and the route folder the proxy mounts from these variables)
 compose() {
-  local image="$1" alias="$2"
+  local image="$1" slot="$2"
   shift 2
-  run env APP_IMAGE="$image" APP_ROUTE_ALIAS="$alias" "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" \
+  run env APP_IMAGE="$image" APP_ROUTE_ALIAS="app-$slot" APP_ROUTE_DIR="$STATE_DIR/route" "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" \
     -f "$BUNDLE_DIR/compose.yaml" -f "$BUNDLE_DIR/compose.$ENV_NAME.yaml" "$@"
 }
 
@@ -333,14 +339,32 @@ app_containers() {
 
 edge_network() { printf '%s_edge\n' "$PROJECT"; }
 
-# Running containers that answer to the alias nginx routes to.
+proxy_container() {
+  $DRY_RUN && return 0
+  "$DOCKER" ps -a -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=proxy" | head -n 1
+}
+
+# The folder the running proxy reads the marker from (it was fixed when the proxy was created), else ours.
+resolve_route_dir() {
+  local proxy source=""
+  proxy="$(proxy_container)"
+  if [ -n "$proxy" ]; then
+    source="$("$DOCKER" inspect -f "{{range .Mounts}}{{if eq .Destination \"$ROUTE_MOUNT\"}}{{.Source}}{{end}}{{end}}" "$proxy")"
+    [ -n "$source" ] || fail "the running proxy of $PROJECT has no $ROUTE_MOUNT mount (made from an older bundle); recreate it once: deploy.sh down --env $ENV_NAME, then deploy"
+  fi
+  ROUTE_DIR="${source:-$STATE_DIR/route}"
+  if [ -f "$ROUTE_DIR/$GREEN_MARKER" ]; then LIVE_SLOT=green; else LIVE_SLOT=blue; fi
+  if [ "$LIVE_SLOT" = green ]; then NEW_SLOT=blue; else NEW_SLOT=green; fi
+}
+
+# Running app containers in the live slot.
 live_containers() {
   local id
   for id in $(app_containers); do
     # A container removed between `ps` and `inspect` simply does not count.
     if [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$id" 2>/dev/null || true)" = true ] \
       && { "$DOCKER" inspect -f "{{with index .NetworkSettings.Networks \"$(edge_network)\"}}{{range .Aliases}}{{println .}}{{end}}{{end}}" "$id" 2>/dev/null || true; } \
-        | grep -qx "$LIVE_ALIAS"; then
+        | grep -qx "app-$LIVE_SLOT"; then
       printf '%s\n' "$id"
     fi
   done
@@ -403,9 +427,11 @@ pull_image() {
 # db and proxy are created if missing and otherwise left alone: a deploy never recreates the database.
 ensure_infrastructure() {
   CURRENT_STEP=ensure_infrastructure
-  compose "$IMAGE" "$CANDIDATE_ALIAS" up -d --no-deps --no-recreate db proxy
+  run mkdir -p "$STATE_DIR/route"
+  compose "$IMAGE" "$NEW_SLOT" up -d --no-deps --no-recreate db proxy
   wait_db_healthy
-  progress "ensure_infrastructure: db and proxy are up (left as they were if already running)"
+  resolve_route_dir
+  progress "ensure_infrastructure: db and proxy are up (left as they were if already running); live slot: $LIVE_SLOT"
 }
 
 wait_db_healthy() {
@@ -432,9 +458,9 @@ boot_new() {
   mapfile -t OLD_CONTAINERS < <(live_containers)
   old_count=${#OLD_CONTAINERS[@]}
   BOOT_BASELINE=" $(app_containers | tr '\n' ' ') "
-  # --no-recreate keeps the old replicas exactly as they are; --scale adds the new ones beside them, under the
-  # candidate alias so nginx does not send them traffic yet; --no-deps leaves db and proxy alone.
-  compose "$IMAGE" "$CANDIDATE_ALIAS" up -d --no-deps --no-recreate --scale "app=$((old_count + replicas))" app
+  # --no-recreate keeps the old replicas exactly as they are; --scale adds the new ones beside them, in the idle
+  # slot so nginx does not send them traffic yet; --no-deps leaves db and proxy alone.
+  compose "$IMAGE" "$NEW_SLOT" up -d --no-deps --no-recreate --scale "app=$((old_count + replicas))" app
   if $DRY_RUN; then
     NEW_CONTAINERS=()
     for ((id = 1; id <= replicas; id++)); do NEW_CONTAINERS+=("new-replica-$id"); done
@@ -446,7 +472,7 @@ boot_new() {
     [ ${#NEW_CONTAINERS[@]} -eq "$replicas" ] \
       || fail "step boot_new: expected $replicas new app container(s) for $IMAGE, Compose created ${#NEW_CONTAINERS[@]}"
   fi
-  progress "boot_new: started $replicas replica(s) of $IMAGE beside $old_count running"
+  progress "boot_new: started $replicas replica(s) of $IMAGE in slot $NEW_SLOT beside $old_count running in $LIVE_SLOT"
 }
 
 # Polling starts fast (a replica is often ready within a second or two) and backs off to every 2 s.
@@ -510,22 +536,22 @@ gate_failed() {
   fail "health gate failed for $IMAGE: $reason; the new containers were removed and $serving"
 }
 
-# The new replicas take the alias nginx resolves. They carry no traffic yet, so re-attaching them is harmless.
+# nginx checks the marker on every request: from the next request on, the new slot serves. Creating a file and
+# removing one are both atomic, so no request sees a half-made switch.
 switch_traffic() {
   CURRENT_STEP=switch_traffic
-  local id network
-  network="$(edge_network)"
-  for id in "${NEW_CONTAINERS[@]}"; do
-    run "$DOCKER" network disconnect "$network" "$id"
-    run "$DOCKER" network connect --alias "$LIVE_ALIAS" --alias app "$network" "$id"
-  done
+  if [ "$NEW_SLOT" = green ]; then
+    run touch "$ROUTE_DIR/$GREEN_MARKER"
+  else
+    run rm -f "$ROUTE_DIR/$GREEN_MARKER"
+  fi
   SWITCHED=true
   run sleep "$SWITCH_SETTLE_SECONDS"
-  progress "switch_traffic: nginx now routes to ${#NEW_CONTAINERS[@]} new replica(s) of $IMAGE"
+  progress "switch_traffic: nginx now routes to slot $NEW_SLOT: ${#NEW_CONTAINERS[@]} replica(s) of $IMAGE"
 }
 
-# SIGTERM: a replica keeps serving for SHUTDOWN_DELAY_MS, then refuses new connections (nginx retries them on the
-# next address) and finishes the requests it has; Docker kills it only after STOP_TIMEOUT_SECONDS.
+# SIGTERM: the old slot gets no new requests any more; each replica finishes the ones it has (SHUTDOWN_DELAY_MS,
+# then a drain) and exits; Docker kills it only after STOP_TIMEOUT_SECONDS.
 prune_old() {
   CURRENT_STEP=prune_old
   if $DRY_RUN; then
@@ -549,6 +575,7 @@ deploy_release() {
   local verb="$1"
   progress "$verb: $IMAGE to $ENV_NAME (project $PROJECT, ${COMPOSE[*]})"
   acquire_lock
+  resolve_route_dir
   if already_live; then
     progress "$verb: $IMAGE is already live on every replica; nothing to do"
     return 0
@@ -568,6 +595,8 @@ deploy_release() {
 show_status() {
   local id live_image="none"
   printf 'project %s (environment %s), compose: %s\n' "$PROJECT" "$ENV_NAME" "${COMPOSE[*]}"
+  resolve_route_dir
+  printf 'live slot: app-%s (marker folder %s)\n' "$LIVE_SLOT" "$ROUTE_DIR"
   if ! $DRY_RUN; then
     for id in $(live_containers); do live_image="$(image_of "$id")"; done
     printf 'live image: %s\n' "$live_image"
@@ -585,10 +614,10 @@ take_down() {
   image="$(current_release)"
   # compose.yaml requires APP_IMAGE; the value does not matter for `down`.
   if $REMOVE_VOLUMES; then
-    compose "${image:-none:none}" "$LIVE_ALIAS" down --remove-orphans --volumes
+    compose "${image:-none:none}" blue down --remove-orphans --volumes
     progress "down: removed the stack of $PROJECT and its volumes (the database is gone)"
   else
-    compose "${image:-none:none}" "$LIVE_ALIAS" down --remove-orphans
+    compose "${image:-none:none}" blue down --remove-orphans
     progress "down: removed the containers and networks of $PROJECT; the database volume is kept"
   fi
 }

@@ -123,7 +123,7 @@ describe(`Compose stack (real Docker engine, ${COMPOSE_BIN})`, function () {
         // The same probes succeed from the app's namespace, so a failure from the proxy's means isolation.
         assert.match(await fromNetworkOf(app, image, LOOKUP("db")), /^resolved:/);
         assert.strictEqual(await fromNetworkOf(app, image, CONNECT(dbAddress, 5432)), "connected");
-        assert.strictEqual(await fromNetworkOf(proxy, image, CONNECT("app-live", 3000)), "connected");
+        assert.strictEqual(await fromNetworkOf(proxy, image, CONNECT("app-blue", 3000)), "connected");
 
         assert.match(await fromNetworkOf(proxy, image, LOOKUP("db")), /^lookup-failed:/);
         assert.notStrictEqual(await fromNetworkOf(proxy, image, CONNECT(dbAddress, 5432)), "connected");

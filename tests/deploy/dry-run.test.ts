@@ -72,12 +72,14 @@ describe("deploy.sh dry run (no engine)", function () {
         const lock = indexOf(lines, /^\+ mkdir .*\/deploy\.lock$/);
         const login = indexOf(lines, /^\+ docker login --username deployer --password-stdin registry\.example\.com$/);
         const pull = indexOf(lines, new RegExp(`^\\+ docker pull ${IMAGE}$`));
-        const infrastructure = lines.indexOf(`+ env APP_IMAGE=${IMAGE} APP_ROUTE_ALIAS=app-candidate ${compose} up -d --no-deps --no-recreate db proxy`);
-        const boot = lines.indexOf(`+ env APP_IMAGE=${IMAGE} APP_ROUTE_ALIAS=app-candidate ${compose} up -d --no-deps --no-recreate --scale app=2 app`);
+        const variables = `APP_IMAGE=${IMAGE} APP_ROUTE_ALIAS=app-green APP_ROUTE_DIR=${stateDir}/route`;
+        const infrastructure = lines.indexOf(`+ env ${variables} ${compose} up -d --no-deps --no-recreate db proxy`);
+        const boot = lines.indexOf(`+ env ${variables} ${compose} up -d --no-deps --no-recreate --scale app=2 app`);
         assert.ok(infrastructure >= 0 && boot >= 0, `compose commands as planned:\n${lines.join("\n")}`);
         const probes = lines.map((line, index) => (/^\+ docker exec new-replica-\d node -e .*\/ready/.test(line) ? index : -1)).filter((index) => index >= 0);
         assert.strictEqual(probes.length, 2, "GET /ready is checked on each of the 2 new replicas");
-        const connect = indexOf(lines, /^\+ docker network connect --alias app-live --alias app delivery-production_edge new-replica-1$/);
+        // Nothing live yet, so blue is the live slot and the new version goes to green; the switch is the marker file.
+        const connect = indexOf(lines, new RegExp(`^\\+ touch ${stateDir}/route/green$`));
         const stop = indexOf(lines, /^\+ docker stop --time 15 old-replicas$/);
         const record = indexOf(lines, /^\+ append .* to .*\/releases/);
 
@@ -105,7 +107,7 @@ describe("deploy.sh dry run (no engine)", function () {
         const result = await dryRun(["deploy", "--image", IMAGE, "--env", "staging"], { DEPLOY_COMPOSE: "docker-compose" });
         assert.strictEqual(result.code, 0, result.stderr);
         const lines = commands(result.stdout);
-        indexOf(lines, /^\+ env APP_IMAGE=\S+ APP_ROUTE_ALIAS=app-candidate docker-compose --project-name delivery-staging .* -f \S+\/compose\.staging\.yaml up -d --no-deps --no-recreate --scale app=1 app$/);
+        indexOf(lines, /^\+ env APP_IMAGE=\S+ APP_ROUTE_ALIAS=app-green APP_ROUTE_DIR=\S+ docker-compose --project-name delivery-staging .* -f \S+\/compose\.staging\.yaml up -d --no-deps --no-recreate --scale app=1 app$/);
         assert.ok(!lines.some((line) => /docker login/.test(line)), "no login without credentials");
     });
 
@@ -114,7 +116,23 @@ describe("deploy.sh dry run (no engine)", function () {
         assert.strictEqual(result.code, 0, result.stderr);
         const lines = commands(result.stdout);
         indexOf(lines, /--project-name shop .* --scale app=3 app$/);
-        assert.strictEqual(lines.filter((line) => /docker network connect --alias app-live/.test(line)).length, 3);
+        assert.strictEqual(lines.filter((line) => /^\+ docker exec new-replica-\d node -e .*\/ready/.test(line)).length, 3);
+    });
+
+    it("starts the new version in blue when green is live, and switches by removing the marker", async function () {
+        fs.mkdirSync(path.join(stateDir, "route"), { recursive: true });
+        fs.writeFileSync(path.join(stateDir, "route", "green"), "");
+        try {
+            const result = await dryRun(["deploy", "--image", IMAGE, "--env", "staging"]);
+            assert.strictEqual(result.code, 0, result.stderr);
+            const lines = commands(result.stdout);
+            const boot = indexOf(lines, /APP_ROUTE_ALIAS=app-blue .* --scale app=1 app$/);
+            const switchBack = indexOf(lines, new RegExp(`^\\+ rm -f ${stateDir}/route/green$`));
+            assert.ok(boot < switchBack);
+            assert.ok(!lines.some((line) => /touch .*green/.test(line)));
+        } finally {
+            fs.rmSync(path.join(stateDir, "route"), { recursive: true, force: true });
+        }
     });
 
     it("rolls back to the previous recorded release, or says there is none", async function () {

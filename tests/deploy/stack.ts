@@ -223,7 +223,7 @@ export interface LoadOptions {
 
 /**
  * A bounded load loop against the proxy on 127.0.0.1: GET / (which names the version that answered) and,
- * every tenth request, POST /api/notes. Any status other than 200/201, or a network error, is a failure.
+ * every fifth request, POST /api/notes (a write nginx must never retry, so it shows a dropped request). Any status other than 200/201, or a network error, is a failure.
  */
 export function startLoad(baseUrl: string, options: LoadOptions = {}): { stop(): Promise<LoadReport> } {
     const connections = options.connections ?? 4;
@@ -241,7 +241,7 @@ export function startLoad(baseUrl: string, options: LoadOptions = {}): { stop():
     const worker = async (index: number): Promise<void> => {
         for (let n = 0; !stopping && sent < maxRequests && Date.now() - started < maxDurationMs; n++) {
             sent++;
-            const write = n % 10 === 9;
+            const write = n % 5 === 4;
             try {
                 const answer = write
                     ? await request(`${baseUrl}/api/notes`, "POST", { title: `load ${index}-${n}`, body: "written during a deploy" }, agent)
