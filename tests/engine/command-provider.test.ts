@@ -56,15 +56,19 @@ function describeWithEngine(found: Engine): void {
     describe("the command provider under the real engine", function () {
         this.timeout(5 * MINUTE);
 
-        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-command-test-"));
-        const programDir = path.join(scratch, "program");
-        const log = path.join(scratch, "commands.log");
+        // Made in `before`, so that loading this file (e.g. for a filtered run) leaves nothing behind.
+        let scratch = "";
+        let programDir = "";
+        let log = "";
         let stack: Stack;
 
         const logLines = (): string[] => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean) : []);
         const clearLog = (): void => fs.rmSync(log, { force: true });
 
         before(async function () {
+            scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-command-test-"));
+            programDir = path.join(scratch, "program");
+            log = path.join(scratch, "commands.log");
             fs.mkdirSync(programDir);
             fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), "name: command-contract\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
             fs.writeFileSync(path.join(programDir, "package.json"), JSON.stringify({ name: "command-contract", main: "index.js" }));
@@ -101,7 +105,7 @@ function describeWithEngine(found: Engine): void {
             try {
                 if (stack) await stack.destroy({ color: "never" });
             } finally {
-                fs.rmSync(scratch, { recursive: true, force: true });
+                if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
             }
         });
 

@@ -49,10 +49,11 @@ function describeWithEngine(found: Engine): void {
     describe("the real Pulumi engine on the local stack", function () {
         this.timeout(25 * MINUTE);
 
-        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-engine-test-"));
-        const workDir = path.join(scratch, "repo");
-        const stateDir = path.join(scratch, "stack-state");
-        const backend = path.join(scratch, "backend");
+        // Made in `before`, so that loading this file (e.g. for a filtered run) leaves nothing behind.
+        let scratch = "";
+        let workDir = "";
+        let stateDir = "";
+        let backend = "";
         let stack: Stack;
         let httpPort = 0;
         let url = "";
@@ -70,6 +71,10 @@ function describeWithEngine(found: Engine): void {
             const running = composeObjects("container", COMPOSE_PROJECT);
             assert.deepEqual(running, [], `a local stack is running already (${running.join(", ")}): pulumi destroy -s local first`);
             ownsComposeProject = true;
+            scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-engine-test-"));
+            workDir = path.join(scratch, "repo");
+            stateDir = path.join(scratch, "stack-state");
+            backend = path.join(scratch, "backend");
             for (const tag of appImageTags()) tagsBefore.add(tag);
             fs.mkdirSync(workDir);
             copyRepository(workDir);
@@ -131,7 +136,7 @@ function describeWithEngine(found: Engine): void {
                     console.log(`cleanup: could not remove image ${tag}: ${(error as Error).message}`);
                 }
             }
-            fs.rmSync(scratch, { recursive: true, force: true });
+            if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
         });
 
         it("`up` builds the image, runs the Compose stack and serves the app through nginx on 127.0.0.1", async () => {
