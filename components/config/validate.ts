@@ -329,8 +329,23 @@ export const KNOWN_KEYS: Readonly<Record<Environment, readonly string[]>> = {
 /** Keys whose values are secrets and must be stored with `--secret`. */
 export const SECRET_KEYS: readonly string[] = ["gitlabToken", "registryPassword", "sshPrivateKey", "dbPassword"];
 
-function validateBaseImages(r: Reader): BaseImages {
-    const images = r.object("baseImages", ["build", "runtime", "postgres", "nginx"]);
+/**
+ * Environment variables that stand in for unset `baseImages` entries: they let an offline or mirrored machine
+ * point every stack at its own images without editing the committed stack file.
+ */
+export const BASE_IMAGE_ENV: Readonly<Record<keyof BaseImages, string>> = {
+    build: "BUILD_IMAGE",
+    runtime: "RUNTIME_IMAGE",
+    postgres: "POSTGRES_IMAGE",
+    nginx: "NGINX_IMAGE",
+};
+
+function validateBaseImages(r: Reader, env: Readonly<Record<string, string | undefined>>): BaseImages {
+    const images: Record<string, string> = { ...r.object("baseImages", ["build", "runtime", "postgres", "nginx"]) };
+    for (const [name, variable] of Object.entries(BASE_IMAGE_ENV)) {
+        const fromEnv = env[variable];
+        if (images[name] === undefined && fromEnv) images[name] = fromEnv;
+    }
     for (const [name, ref] of Object.entries(images)) {
         const problem = imageRefProblem(ref);
         if (problem) r.problem(`baseImages.${name}`, `"${ref}" ${problem}`);
@@ -346,11 +361,11 @@ function validateCommon(stack: string, r: Reader, opts: ValidateOptions): Common
     }
     const appVersion = r.string("appVersion") ?? opts.defaultAppVersion ?? "0.0.0";
     if (!/^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/.test(appVersion)) r.problem("appVersion", `must be a version such as 1.2.3 (got "${appVersion}")`);
-    const buildCaFile = r.string("buildCaFile");
+    const buildCaFile = r.string("buildCaFile") ?? (env.BUILD_CA_FILE || undefined);
     if (buildCaFile !== undefined && opts.fileExists && !opts.fileExists(buildCaFile)) {
         r.problem("buildCaFile", `points to "${buildCaFile}", which does not exist or is not readable; give the path of a PEM CA bundle or unset it`);
     }
-    return { stack, appVersion, gitCommit, baseImages: validateBaseImages(r), buildCaFile };
+    return { stack, appVersion, gitCommit, baseImages: validateBaseImages(r, env), buildCaFile };
 }
 
 function validateHost(environment: "staging" | "production", r: Reader): HostConfig {

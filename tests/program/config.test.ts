@@ -101,6 +101,32 @@ describe("config validation", () => {
         assert.equal(config.registryUsername, "gitlab-ci-token");
     });
 
+    it("takes unset base images and the CA bundle from the environment, so an offline machine needs no edited stack file", () => {
+        const env = {
+            BUILD_IMAGE: "mirror.example/node-build:22",
+            RUNTIME_IMAGE: "mirror.example/node-runtime:22",
+            POSTGRES_IMAGE: "mirror.example/postgres:16",
+            NGINX_IMAGE: "mirror.example/nginx:1.27",
+            BUILD_CA_FILE: "/etc/ssl/certs/ca-certificates.crt",
+        };
+        const raw = { ...STACK_CONFIG.local, "baseImages": JSON.stringify({ nginx: "nginx:1.27.3-alpine" }) };
+        const config = validateConfig("local", raw, { secretKeys: SECRETS, env, fileExists: () => true }) as LocalConfig;
+        assert.deepEqual(config.baseImages, {
+            build: "mirror.example/node-build:22",
+            runtime: "mirror.example/node-runtime:22",
+            postgres: "mirror.example/postgres:16",
+            nginx: "nginx:1.27.3-alpine", // config wins over the environment
+        });
+        assert.equal(config.buildCaFile, "/etc/ssl/certs/ca-certificates.crt");
+    });
+
+    it("judges base images from the environment like configured ones (no `latest`)", () => {
+        const problems = problemsOf(() =>
+            validateConfig("local", { httpPort: "8080" }, { secretKeys: SECRETS, env: { BUILD_IMAGE: "node:latest" } }),
+        );
+        assert.ok(problems.some((p) => p.includes("baseImages.build") && p.includes("latest")), problems.join("\n"));
+    });
+
     it("refuses a secret stored in plain text and never echoes its value", () => {
         const problems = problemsOf(() =>
             validateConfig("staging", { ...STACK_CONFIG.staging }, { secretKeys: new Set(["gitlabToken", "registryPassword"]), env: {} }),
