@@ -67,6 +67,8 @@ interface CommonConfig {
 export interface LocalConfig extends CommonConfig {
     readonly environment: "local";
     readonly httpPort: number;
+    /** Compose project name, so two local stacks (a test's and yours) never share containers. */
+    readonly composeProject: string;
     readonly stateDir: string;
     /** Optional fixed database password (plain here, wrapped as a secret by the loader). */
     readonly dbPassword?: string;
@@ -311,7 +313,7 @@ const REMOTE_KEYS = [
     "subnetId",
 ];
 export const KNOWN_KEYS: Readonly<Record<Environment, readonly string[]>> = {
-    local: [...COMMON_KEYS, "httpPort", "stateDir", "dbPassword"],
+    local: [...COMMON_KEYS, "httpPort", "composeProject", "stateDir", "dbPassword"],
     staging: [...REMOTE_KEYS, "projectStack"],
     production: [
         ...REMOTE_KEYS,
@@ -499,9 +501,13 @@ export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOpti
             ...common,
             environment,
             httpPort: r.integer("httpPort", 8080, 1024, 65535),
+            composeProject: r.string("composeProject") ?? "gitlab-docker-delivery-local",
             stateDir: r.string("stateDir") ?? opts.defaultStateDir ?? `.pulumi-local/${stack}`,
             dbPassword: r.secret("dbPassword", "", false),
         };
+        if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(config.composeProject)) {
+            r.problem("composeProject", `must be a Compose project name: lowercase letters, digits, "-" and "_", starting with a letter or digit (got "${config.composeProject}")`);
+        }
         if (config.dbPassword !== undefined && config.dbPassword.length < 16) r.problem("dbPassword", "must be at least 16 characters (or unset it to generate one)");
     } else if (environment === "staging") {
         config = {

@@ -57,6 +57,7 @@ function localProgram(config: LocalConfig, repoRoot: string): ProgramOutputs {
         stateDir: config.stateDir,
         image: { ref: image.ref, id: image.imageId },
         httpPort: config.httpPort,
+        project: config.composeProject,
         dbPassword: config.dbPassword === undefined ? undefined : pulumi.secret(config.dbPassword),
         composeImages: { postgres: config.baseImages.postgres, nginx: config.baseImages.nginx },
     });

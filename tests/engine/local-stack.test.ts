@@ -23,7 +23,10 @@ import {
 // under load, destroy. It drives a throwaway copy of the repository with a file:// backend in a temp folder.
 
 const PROJECT = "gitlab-docker-delivery";
-const COMPOSE_PROJECT = `${PROJECT}-local`;
+// Our own Compose project, so a developer's running local stack is never touched.
+const COMPOSE_PROJECT = `${PROJECT}-engine-test-${process.pid}`;
+// The local image repository is shared with a developer's stack (tags are content hashes).
+const IMAGE_REPOSITORY = `${PROJECT}-local/app`;
 const PASSPHRASE = "engine-test-passphrase-not-a-secret-elsewhere";
 const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 const MINUTE = 60 * 1000;
@@ -61,16 +64,11 @@ function describeWithEngine(found: Engine): void {
         let firstImageId = "";
         let destroyed = false;
 
-        let ownsComposeProject = false;
         // Image tags are content hashes shared with a developer's own local stack: remove only the ones we made.
         const tagsBefore = new Set<string>();
 
         before(async function () {
             this.timeout(20 * MINUTE);
-            // The local stack's Compose project name is fixed; never touch a developer's running one.
-            const running = composeObjects("container", COMPOSE_PROJECT);
-            assert.deepEqual(running, [], `a local stack is running already (${running.join(", ")}): pulumi destroy -s local first`);
-            ownsComposeProject = true;
             scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-engine-test-"));
             workDir = path.join(scratch, "repo");
             stateDir = path.join(scratch, "stack-state");
@@ -110,6 +108,7 @@ function describeWithEngine(found: Engine): void {
             const config: Record<string, { value: string; secret?: boolean }> = {
                 [`${PROJECT}:httpPort`]: { value: String(httpPort) },
                 [`${PROJECT}:stateDir`]: { value: stateDir },
+                [`${PROJECT}:composeProject`]: { value: COMPOSE_PROJECT },
                 [`${PROJECT}:appVersion`]: { value: "1.0.0-engine" },
                 [`${PROJECT}:baseImages.build`]: { value: required(images, "BUILD_IMAGE") },
                 [`${PROJECT}:baseImages.runtime`]: { value: required(images, "RUNTIME_IMAGE") },
@@ -127,7 +126,7 @@ function describeWithEngine(found: Engine): void {
             } catch (error) {
                 console.log(`cleanup: pulumi destroy failed, removing the Compose project by hand: ${(error as Error).message}`);
             }
-            if (ownsComposeProject) removeComposeProject(COMPOSE_PROJECT);
+            removeComposeProject(COMPOSE_PROJECT);
             for (const tag of appImageTags()) {
                 if (tagsBefore.has(tag)) continue;
                 try {
@@ -267,7 +266,7 @@ function secretPlacement(deployment: unknown, needle: string): { plain: string[]
 }
 
 function appImageTags(): string[] {
-    return run(DOCKER, ["images", "--format", "{{.Repository}}:{{.Tag}}", `${COMPOSE_PROJECT}/app`]).split("\n").filter(Boolean);
+    return run(DOCKER, ["images", "--format", "{{.Repository}}:{{.Tag}}", IMAGE_REPOSITORY]).split("\n").filter(Boolean);
 }
 
 function required(values: Record<string, string>, key: string): string {

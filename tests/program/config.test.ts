@@ -120,6 +120,12 @@ describe("config validation", () => {
         assert.equal(config.buildCaFile, "/etc/ssl/certs/ca-certificates.crt");
     });
 
+    it("refuses a local Compose project name that Compose would reject", () => {
+        const problems = problemsOf(() => validate("local", { composeProject: "My Stack" }));
+        assert.ok(problems.some((p) => p.includes("composeProject") && p.includes('"My Stack"')), problems.join("\n"));
+        assert.equal((validate("local", { composeProject: "cicd-test-1" }) as LocalConfig).composeProject, "cicd-test-1");
+    });
+
     it("judges base images from the environment like configured ones (no `latest`)", () => {
         const problems = problemsOf(() =>
             validateConfig("local", { httpPort: "8080" }, { secretKeys: SECRETS, env: { BUILD_IMAGE: "node:latest" } }),
