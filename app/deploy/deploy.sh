@@ -11,9 +11,9 @@
 #
 # Environment: REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD  log in before pulling (password via stdin only)
 #              DEPLOY_DRY_RUN=1         print the commands instead of running them (no engine needed)
-#              DEPLOY_READY_TIMEOUT     seconds each new replica has to become ready (default 120)
+#              DEPLOY_READY_TIMEOUT     seconds the new replicas have to become ready (default 120)
 #              DEPLOY_LOCK_TIMEOUT      seconds to wait for another deploy's lock (default 300)
-#              DEPLOY_STATE_DIR         where the lock and the releases file live (default BUNDLE_DIR/.state/PROJECT)
+#              DEPLOY_STATE_DIR         lock, releases file and route folder (default BUNDLE_DIR/.state/PROJECT)
 #              DEPLOY_COMPOSE           Compose command to use, e.g. "docker-compose" (default: detected)
 #              APP_REPLICAS             app replicas (default: the env file's value, else 2 in production, 1 elsewhere)
 set -Eeuo pipefail
