@@ -391,11 +391,12 @@ clear_leftovers() {
   fi
 }
 
+# True when the live slot runs exactly the wanted number of replicas, all of IMAGE (a new count is a new rollout).
 already_live() {
   $DRY_RUN && return 1
   local ids id
   mapfile -t ids < <(live_containers)
-  [ ${#ids[@]} -gt 0 ] || return 1
+  [ ${#ids[@]} -gt 0 ] && [ ${#ids[@]} -eq "$(desired_replicas)" ] || return 1
   for id in "${ids[@]}"; do
     [ "$(image_of "$id")" = "$IMAGE" ] || return 1
   done
@@ -577,7 +578,7 @@ deploy_release() {
   acquire_lock
   resolve_route_dir
   if already_live; then
-    progress "$verb: $IMAGE is already live on every replica; nothing to do"
+    progress "$verb: $IMAGE is already live on all $(desired_replicas) replica(s); nothing to do"
     return 0
   fi
   clear_leftovers

@@ -30,7 +30,7 @@ function spawnDeploy(project: StackProject, args: readonly string[], env: NodeJS
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
     const exited = new Promise<{ code: number; at: number }>((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, at: Date.now() })));
-    return { lines, exited };
+    return { child, lines, exited };
 }
 
 async function appContainers(project: StackProject): Promise<{ id: string; image: string; running: boolean }[]> {
@@ -102,8 +102,18 @@ describe(`deploy.sh on a host (real Docker engine, ${COMPOSE_BIN})`, function ()
         const before = await stackSnapshot(project);
         const result = await project.deploy(["deploy", "--image", v1]);
         assert.strictEqual(result.code, 0, result.stderr);
-        assert.match(result.stdout, /already live on every replica; nothing to do/);
+        assert.match(result.stdout, /already live on all 1 replica\(s\); nothing to do/);
         assert.strictEqual(await stackSnapshot(project), before, "no container and no release record changed");
+    });
+
+    it("rolls the same image out again, gated, when the replica count changes", async function () {
+        const result = await project.deploy(["deploy", "--image", v1], { APP_REPLICAS: "2" });
+        assert.strictEqual(result.code, 0, result.stdout + result.stderr);
+        assert.match(result.stdout, /boot_new: started 2 replica\(s\) of \S+ in slot \w+ beside 1 running/);
+        assert.match(result.stdout, /--> wait_ready:/);
+        const apps = await appContainers(project);
+        assert.deepStrictEqual(apps.map((app) => [app.image, app.running]), [[v1, true], [v1, true]]);
+        assert.strictEqual(await liveVersion(baseUrl), "v1");
     });
 
     it("deploys v2 under load with zero failed requests; only v1 or v2 answer; v2 is live at the end", async function () {
@@ -154,6 +164,22 @@ describe(`deploy.sh on a host (real Docker engine, ${COMPOSE_BIN})`, function ()
         assert.deepStrictEqual((await appContainers(project)).map((app) => app.image), [v2]);
     });
 
+    it("cleans up when interrupted during the health gate: new containers removed, lock released, v2 serving", async function () {
+        const before = (await appContainers(project)).map((app) => app.id);
+        const interrupted = spawnDeploy(project, ["deploy", "--image", notReady], { DEPLOY_READY_TIMEOUT: "120" });
+        const deadline = Date.now() + 60_000;
+        while (!interrupted.lines.some((line) => /boot_new:/.test(line.text)) && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        assert.ok(interrupted.lines.some((line) => /boot_new:/.test(line.text)), "the deploy reached the gate");
+        interrupted.child.kill("SIGTERM");
+        const exit = await interrupted.exited;
+        assert.notStrictEqual(exit.code, 0);
+        assert.deepStrictEqual((await appContainers(project)).map((app) => app.id), before, "only the serving replicas are left");
+        assert.ok(!fs.existsSync(path.join(project.stateDir, "deploy.lock")), "the lock is released");
+        assert.strictEqual(await liveVersion(baseUrl), "v2");
+    });
+
     it("rolls back to the previous release (v1) through the same gate, under load", async function () {
         const load = startLoad(baseUrl, { connections: 4, maxRequests: 20_000, maxDurationMs: 120_000 });
         const result = await project.deploy(["rollback"]);
@@ -165,7 +191,8 @@ describe(`deploy.sh on a host (real Docker engine, ${COMPOSE_BIN})`, function ()
         assert.strictEqual(report.failed, 0, `failed requests: ${report.failures.join(" | ")}`);
         assert.strictEqual(await liveVersion(baseUrl), "v1");
         const releases = fs.readFileSync(path.join(project.stateDir, "releases"), "utf8").trim().split("\n").map((line) => line.split(" ")[1]);
-        assert.deepStrictEqual(releases, [v1, v2, v1]);
+        // v1 (first deploy), v1 again (2 replicas), v2, then the rollback to v1; failed deploys are not recorded.
+        assert.deepStrictEqual(releases, [v1, v1, v2, v1]);
     });
 
     it("still has every note written at the start", async function () {
