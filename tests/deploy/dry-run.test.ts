@@ -10,7 +10,7 @@ import { DEPLOY_DIR, DEPLOY_SCRIPT } from "./stack";
 const IMAGE = "registry.example.com/delivery/notes@sha256:" + "ab".repeat(32);
 const REGISTRY_PASSWORD = "glpat-dry-run-secret-value";
 
-describe("deploy.sh dry run (no engine)", function () {
+describe("deploy.sh without an engine: dry-run plan, and a recording docker", function () {
     let workDir: string;
     let envFile: string;
     let stateDir: string;
@@ -175,5 +175,58 @@ describe("deploy.sh dry run (no engine)", function () {
         }
         const badReplicas = await dryRun(["deploy", "--image", IMAGE, "--env", "production"], { APP_REPLICAS: "many" });
         assert.match(badReplicas.stderr, /^ERROR: APP_REPLICAS must be a number from 1 to 99 \(got 'many'\)$/m);
+    });
+
+    describe("registry login for real, against a recording docker (no engine)", function () {
+        it("hands the password to docker login on stdin only, never in argv or output, and stops cleanly when Compose fails", async function () {
+            const recordDir = path.join(workDir, "recording");
+            fs.mkdirSync(recordDir);
+            const fakeDocker = path.join(recordDir, "docker");
+            const fakeCompose = path.join(recordDir, "compose");
+            // A docker that answers like an engine with nothing running and no image, recording what it is asked.
+            fs.writeFileSync(
+                fakeDocker,
+                [
+                    "#!/bin/sh",
+                    `echo "$*" >> ${recordDir}/argv`,
+                    'case "$1" in',
+                    `  login) cat > ${recordDir}/login-stdin ;;`,
+                    "  image) exit 1 ;;",
+                    "esac",
+                    "exit 0",
+                    "",
+                ].join("\n"),
+                { mode: 0o755 },
+            );
+            fs.writeFileSync(fakeCompose, `#!/bin/sh\necho "$*" >> ${recordDir}/compose-argv\necho "compose stand-in refuses" >&2\nexit 3\n`, { mode: 0o755 });
+
+            const result = await run(DEPLOY_SCRIPT, ["deploy", "--image", IMAGE, "--env", "staging", "--env-file", envFile], {
+                env: {
+                    DEPLOY_STATE_DIR: stateDir,
+                    DEPLOY_DOCKER: fakeDocker,
+                    DEPLOY_COMPOSE: fakeCompose,
+                    REGISTRY: "registry.example.com",
+                    REGISTRY_USER: "deployer",
+                    REGISTRY_PASSWORD,
+                },
+                allowFailure: true,
+                timeoutMs: 30_000,
+            });
+            const argv = fs.readFileSync(path.join(recordDir, "argv"), "utf8");
+            assert.strictEqual(fs.readFileSync(path.join(recordDir, "login-stdin"), "utf8"), REGISTRY_PASSWORD);
+            assert.match(argv, /^login --username deployer --password-stdin registry\.example\.com$/m);
+            assert.match(argv, new RegExp(`^pull ${IMAGE}$`, "m"), "the image is not local, so it is pulled");
+            assert.ok(!argv.includes(REGISTRY_PASSWORD), "password not in any docker argv");
+            assert.ok(!fs.readFileSync(path.join(recordDir, "compose-argv"), "utf8").includes(REGISTRY_PASSWORD));
+            assert.ok(!(result.stdout + result.stderr).includes(REGISTRY_PASSWORD), "password not in the output");
+
+            assert.strictEqual(result.code, 1);
+            const errors = result.stderr.split("\n").filter((line) => line.startsWith("ERROR:"));
+            assert.deepStrictEqual(errors.length, 1, result.stderr);
+            assert.match(errors[0], /^ERROR: step ensure_infrastructure: command failed: /);
+            assert.match(result.stderr, /compose stand-in refuses/, "the failing command's output is shown");
+            assert.ok(!fs.existsSync(path.join(stateDir, "deploy.lock")), "the lock is released on failure");
+            assert.ok(!fs.existsSync(path.join(stateDir, "releases")), "a failed deploy records nothing");
+        });
     });
 });
