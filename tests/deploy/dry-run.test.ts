@@ -1,5 +1,6 @@
-// deploy.sh's plan, read from DEPLOY_DRY_RUN=1 output: no Docker engine needed. Checks what a deploy would run,
-// in which order, with which flags, for Compose v2 and v1, and that secrets never reach the output.
+// deploy.sh without a Docker engine: its plan, read from DEPLOY_DRY_RUN=1 output (what a deploy would run, in which
+// order, with which flags, for Compose v2 and v1), and its real login path against a recording stand-in docker.
+// Secrets must never reach argv or output.
 import assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
