@@ -2,6 +2,7 @@
 // offline stand-in images: health, the notes API through nginx, network isolation, and data that outlives containers.
 import assert from "assert";
 import * as path from "path";
+import * as zlib from "zlib";
 import YAML from "yaml";
 import { docker, requireDocker } from "../support/docker";
 import { COMPOSE_BIN, DEPLOY_DIR, StackProject, composeCommand, request, sharedAppImage, waitForStackHealthy } from "../deploy/stack";
@@ -93,6 +94,21 @@ describe(`Compose stack (real Docker engine, ${COMPOSE_BIN})`, function () {
         assert.strictEqual(read.headers["x-frame-options"], "DENY");
         assert.doesNotMatch(String(read.headers.server), /\d/, "server_tokens off hides the nginx version");
         assert.strictEqual((await request(`${baseUrl}/metrics`)).status, 404);
+    });
+
+    it("compresses larger JSON answers for clients that accept gzip", async function () {
+        for (let i = 0; i < 5; i++) {
+            const created = await request(`${baseUrl}/api/notes`, "POST", { title: `long ${i}`, body: "compressible text ".repeat(40) });
+            assert.strictEqual(created.status, 201, created.body);
+        }
+        const plain = await request(`${baseUrl}/api/notes`);
+        assert.ok(plain.body.length > 1024, "the list is over gzip_min_length");
+        assert.strictEqual(plain.headers["content-encoding"], undefined);
+        const zipped = await request(`${baseUrl}/api/notes`, "GET", undefined, undefined, { "accept-encoding": "gzip" });
+        assert.strictEqual(zipped.status, 200);
+        assert.strictEqual(zipped.headers["content-encoding"], "gzip");
+        assert.ok(zipped.raw.length < plain.raw.length, `gzip made it smaller (${zipped.raw.length} < ${plain.raw.length} bytes)`);
+        assert.deepStrictEqual(JSON.parse(zlib.gunzipSync(zipped.raw).toString("utf8")), plain.json());
     });
 
     it("rejects a body over nginx's limit before it reaches the app", async function () {

@@ -170,11 +170,19 @@ export interface HttpAnswer {
     readonly status: number;
     readonly headers: http.IncomingHttpHeaders;
     readonly body: string;
+    /** The bytes as received (still compressed if the server compressed them). */
+    readonly raw: Buffer;
     json<T = unknown>(): T;
 }
 
-/** One HTTP request on a fresh connection. */
-export function request(url: string, method = "GET", body?: unknown, agent?: http.Agent): Promise<HttpAnswer> {
+/** One HTTP request (on a fresh connection unless an agent is given); the body is returned as received. */
+export function request(
+    url: string,
+    method = "GET",
+    body?: unknown,
+    agent?: http.Agent,
+    extraHeaders: Readonly<Record<string, string>> = {},
+): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
         const payload = body === undefined ? undefined : JSON.stringify(body);
         const req = http.request(
@@ -183,14 +191,18 @@ export function request(url: string, method = "GET", body?: unknown, agent?: htt
                 method,
                 agent: agent ?? false,
                 timeout: 15_000,
-                headers: payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+                headers: {
+                    ...extraHeaders,
+                    ...(payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
+                },
             },
             (res) => {
                 const chunks: Buffer[] = [];
                 res.on("data", (chunk: Buffer) => chunks.push(chunk));
                 res.on("end", () => {
-                    const text = Buffer.concat(chunks).toString("utf8");
-                    resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: <T>() => JSON.parse(text) as T });
+                    const raw = Buffer.concat(chunks);
+                    const text = raw.toString("utf8");
+                    resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, raw, json: <T>() => JSON.parse(text) as T });
                 });
                 res.on("error", reject);
             },
