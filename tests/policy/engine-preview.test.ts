@@ -89,6 +89,9 @@ function describeWithEngine(found: Engine): void {
 
         it("passes the project's own local stack", () => {
             copyRepository(repoCopy);
+            // A salt from someone's own passphrase may sit in the working tree's stack file; this copy uses its own.
+            const stackFile = path.join(repoCopy, "Pulumi.local.yaml");
+            fs.writeFileSync(stackFile, fs.readFileSync(stackFile, "utf8").replace(/^encryptionsalt:.*\n?/m, ""));
             run(found.pulumi, ["stack", "init", "local", "--non-interactive"], { cwd: repoCopy, env });
             const result = preview(repoCopy, "local");
             const output = result.stdout + result.stderr;
