@@ -70,6 +70,10 @@ export function run(command: string, args: readonly string[], options: RunOption
                 resolve(result);
             }
         });
+        // A program that exits before reading its input closes the pipe: that is its answer, not our failure.
+        child.stdin.on("error", (error: NodeJS.ErrnoException) => {
+            if (error.code !== "EPIPE") reject(error);
+        });
         child.stdin.end(options.input ?? "");
     });
 }
