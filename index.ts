@@ -1,8 +1,13 @@
-// The Pulumi program's entry point: a table of contents. Config is validated in one place before
-// anything is created; each stack's wiring lives in components/program.
-//   local   - image and Compose stack on this machine's Docker engine (the default stack)
-//   staging - builds and pushes the image, runs it on the staging host
-//   prod    - owns the GitLab project, environments, runner; deploys staging's digest to production
-import { createProgram } from "./components/program";
+// The Pulumi program, as a table of contents. The stack name picks the environment:
+//   local   - LocalImage (docker build) + LocalTarget (Compose stack on this machine's Docker engine)
+//   staging - RegistryImage (build + push) + EnvironmentVariables + ComposeHost; the project is read from prod
+//   prod    - Project + Runner + EnvironmentVariables + PromotedImage (staging's digest) + ComposeHost
+// Wiring per environment: components/program. Every config key: docs/config.md.
+import { loadConfig } from "./components/config";
+import { createStack } from "./components/program";
 
-export = createProgram();
+// Validated as a whole before any resource exists: one error naming every bad key.
+const config = loadConfig(__dirname);
+
+// The components of this stack's environment; what they return are the stack outputs.
+export = createStack(config, __dirname);

@@ -2,7 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as gitlab from "@cicd/pulumi-gitlab";
-import { LocalConfig, PROJECT, ProductionConfig, StagingConfig, isArmInstanceType, loadConfig } from "../config";
+import { LocalConfig, PROJECT, ProductionConfig, ProgramConfig, StagingConfig, isArmInstanceType, loadConfig } from "../config";
 import { EnvironmentVariables, Project } from "../gitlab";
 import { ComposeHost, LocalTarget } from "../host";
 import { Runner } from "../runner";
@@ -24,7 +24,11 @@ export interface ProgramOptions {
  */
 export function createProgram(options: ProgramOptions = {}): ProgramOutputs {
     const repoRoot = options.repoRoot ?? path.resolve(__dirname, "..", "..");
-    const config = loadConfig(repoRoot, options.env ?? process.env);
+    return createStack(loadConfig(repoRoot, options.env ?? process.env), repoRoot);
+}
+
+/** The components of one validated stack config, and the stack outputs they produce. */
+export function createStack(config: ProgramConfig, repoRoot: string): ProgramOutputs {
     switch (config.environment) {
         case "local":
             return localProgram(config, repoRoot);
