@@ -1,5 +1,6 @@
 // The Pulumi program, as a table of contents. The stack name picks the environment:
-//   local   - LocalImage (docker build) + LocalTarget (Compose stack on this machine's Docker engine)
+//   local   - LocalImage (docker build) + LocalTarget (Compose stack on this machine's Docker engine),
+//             plus a sandbox Project when gitlabToken is set
 //   staging - RegistryImage (build + push) + EnvironmentVariables + ComposeHost; the project is read from prod
 //   prod    - Project + Runner + EnvironmentVariables + PromotedImage (staging's digest) + ComposeHost
 // Wiring per environment: components/program. Every config key: docs/config.md.

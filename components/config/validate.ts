@@ -66,6 +66,8 @@ interface CommonConfig {
 
 export interface LocalConfig extends CommonConfig {
     readonly environment: "local";
+    /** A personal sandbox GitLab project; only when `gitlabToken` is set on the stack. */
+    readonly gitlab?: SandboxGitLabConfig;
     readonly httpPort: number;
     /** Compose project name, so two local stacks (a test's and yours) never share containers. */
     readonly composeProject: string;
@@ -89,6 +91,20 @@ export interface GitLabConfig {
     readonly baseUrl: string;
     readonly token: string;
 }
+
+/** The local stack's optional sandbox project: the provider settings plus where the project goes. */
+export interface SandboxGitLabConfig extends GitLabConfig {
+    /** Display name; its GitLab path is the same name. */
+    readonly projectName: string;
+    /** Group to create it in; the token owner's personal namespace when unset. */
+    readonly namespaceId?: number;
+}
+
+/** Default name of the local stack's sandbox project. */
+export const DEFAULT_SANDBOX_PROJECT_NAME = `${PROJECT}-sandbox`;
+
+/** Default GitLab API of every stack that talks to GitLab. */
+export const DEFAULT_GITLAB_BASE_URL = "https://gitlab.com/api/v4";
 
 interface RemoteCommon extends CommonConfig {
     readonly awsRegion: string;
@@ -294,6 +310,9 @@ class Reader {
     }
 }
 
+/** Local keys that only matter with a sandbox GitLab project, i.e. when `gitlabToken` is set. */
+const SANDBOX_KEYS = ["gitlabToken", "gitlabBaseUrl", "gitlabProjectName", "gitlabNamespaceId"];
+
 /** Keys each environment reads; anything else set under the project namespace is rejected as a typo. */
 const COMMON_KEYS = ["environment", "appVersion", "gitCommit", "baseImages", "buildCaFile"];
 const REMOTE_KEYS = [
@@ -313,7 +332,7 @@ const REMOTE_KEYS = [
     "subnetId",
 ];
 export const KNOWN_KEYS: Readonly<Record<Environment, readonly string[]>> = {
-    local: [...COMMON_KEYS, "httpPort", "composeProject", "stateDir", "dbPassword"],
+    local: [...COMMON_KEYS, "httpPort", "composeProject", "stateDir", "dbPassword", ...SANDBOX_KEYS],
     staging: [...REMOTE_KEYS, "projectStack"],
     production: [
         ...REMOTE_KEYS,
@@ -368,6 +387,57 @@ function validateCommon(stack: string, r: Reader, opts: ValidateOptions): Common
         r.problem("buildCaFile", `points to "${buildCaFile}", which does not exist or is not readable; give the path of a PEM CA bundle or unset it`);
     }
     return { stack, appVersion, gitCommit, baseImages: validateBaseImages(r, env), buildCaFile };
+}
+
+/** `gitlabBaseUrl`, the same rule on every stack. */
+function validateGitlabBaseUrl(r: Reader): string {
+    const baseUrl = r.string("gitlabBaseUrl") ?? DEFAULT_GITLAB_BASE_URL;
+    if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(baseUrl)) r.problem("gitlabBaseUrl", `must be an https URL of the GitLab API (got "${baseUrl}")`);
+    return baseUrl;
+}
+
+/** `gitlabNamespaceId`: a positive whole number when set. */
+function validateGitlabNamespaceId(r: Reader): number | undefined {
+    const namespace = r.string("gitlabNamespaceId");
+    if (namespace === undefined) return undefined;
+    const id = Number(namespace);
+    if (!Number.isInteger(id) || id <= 0) {
+        r.problem("gitlabNamespaceId", `must be the numeric id of the GitLab group (got "${namespace}")`);
+        return undefined;
+    }
+    return id;
+}
+
+/**
+ * Checks a GitLab project name that doubles as its URL path: GitLab paths take letters, digits, `_`, `.` and `-`,
+ * start and end with a letter or digit, and may not end in `.git` or `.atom`. Returns a problem, or undefined.
+ */
+export function gitlabProjectNameProblem(name: string): string | undefined {
+    if (name.length > 255 || !/^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$/.test(name) || /\.(git|atom)$/.test(name)) {
+        return `"${name}" is not a GitLab project path: 1 to 255 letters, digits, "_", "." and "-", starting and ending with a letter or digit, not ending in .git or .atom`;
+    }
+    return undefined;
+}
+
+/**
+ * The local stack's sandbox project: present only when `gitlabToken` is set (in config, as a secret: an exported
+ * GITLAB_TOKEN must not make `npm run local:up` start creating GitLab projects). Its other keys without a token
+ * would silently do nothing, so they are refused.
+ */
+function validateSandbox(r: Reader): SandboxGitLabConfig | undefined {
+    const token = r.secret("gitlabToken", "", false);
+    if (token === undefined) {
+        for (const k of SANDBOX_KEYS) {
+            if (k !== "gitlabToken" && r.string(k) !== undefined) {
+                r.problem(k, `is only used when gitlabToken is set (the local stack's sandbox GitLab project); set \`pulumi config set --secret ${key("gitlabToken")} ...\` or remove it with \`pulumi config rm ${key(k)}\``);
+            }
+        }
+        return undefined;
+    }
+    const projectName = r.string("gitlabProjectName") ?? DEFAULT_SANDBOX_PROJECT_NAME;
+    const nameProblem = gitlabProjectNameProblem(projectName);
+    if (nameProblem) r.problem("gitlabProjectName", nameProblem);
+    return { baseUrl: validateGitlabBaseUrl(r), token, projectName, namespaceId: validateGitlabNamespaceId(r) };
 }
 
 function validateHost(environment: "staging" | "production", r: Reader): HostConfig {
@@ -443,8 +513,7 @@ function validateRemote(environment: "staging" | "production", stack: string, r:
         env.CI_REGISTRY_PASSWORD ??
         "";
 
-    const gitlabBaseUrl = r.string("gitlabBaseUrl") ?? "https://gitlab.com/api/v4";
-    if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(gitlabBaseUrl)) r.problem("gitlabBaseUrl", `must be an https URL of the GitLab API (got "${gitlabBaseUrl}")`);
+    const gitlabBaseUrl = validateGitlabBaseUrl(r);
     const gitlabToken = r.secret("gitlabToken", "a GitLab access token with api scope", env.GITLAB_TOKEN === undefined) ?? env.GITLAB_TOKEN ?? "";
 
     if (environment !== "production" || r.string("imageRef") === undefined) {
@@ -504,6 +573,7 @@ export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOpti
             composeProject: r.string("composeProject") ?? "gitlab-docker-delivery-local",
             stateDir: r.string("stateDir") ?? opts.defaultStateDir ?? `.pulumi-local/${stack}`,
             dbPassword: r.secret("dbPassword", "", false),
+            gitlab: validateSandbox(r),
         };
         if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(config.composeProject)) {
             r.problem("composeProject", `must be a Compose project name: lowercase letters, digits, "-" and "_", starting with a letter or digit (got "${config.composeProject}")`);
@@ -525,15 +595,7 @@ export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOpti
                 r.problem("imageRef", `must be an image of imageRepository ${remote.imageRepository}`);
             }
         }
-        const namespace = r.string("gitlabNamespaceId");
-        let gitlabNamespaceId: number | undefined;
-        if (namespace !== undefined) {
-            gitlabNamespaceId = Number(namespace);
-            if (!Number.isInteger(gitlabNamespaceId) || gitlabNamespaceId <= 0) {
-                r.problem("gitlabNamespaceId", `must be the numeric id of the GitLab group (got "${namespace}")`);
-                gitlabNamespaceId = undefined;
-            }
-        }
+        const gitlabNamespaceId = validateGitlabNamespaceId(r);
         const runnerInstanceType = r.string("runnerInstanceType") ?? "t3.small";
         if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(runnerInstanceType)) r.problem("runnerInstanceType", `"${runnerInstanceType}" is not an EC2 instance type`);
         config = {

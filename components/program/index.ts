@@ -2,7 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as gitlab from "@cicd/pulumi-gitlab";
-import { LocalConfig, PROJECT, ProductionConfig, ProgramConfig, StagingConfig, isArmInstanceType, loadConfig } from "../config";
+import { GitLabConfig, LocalConfig, PROJECT, ProductionConfig, ProgramConfig, SandboxGitLabConfig, StagingConfig, isArmInstanceType, loadConfig } from "../config";
 import { EnvironmentVariables, Project } from "../gitlab";
 import { ComposeHost, LocalTarget } from "../host";
 import { Runner } from "../runner";
@@ -42,7 +42,10 @@ export function createStack(config: ProgramConfig, repoRoot: string): ProgramOut
 const appDir = (repoRoot: string) => path.join(repoRoot, "app");
 const bundleDir = (repoRoot: string) => path.join(repoRoot, "app", "deploy");
 
-/** `local`: the image built and the stack run on this machine's Docker engine; no cloud, no GitLab. */
+/**
+ * `local`: the image built and the stack run on this machine's Docker engine; no cloud, no push. GitLab only when
+ * `gitlabToken` is set: then a personal sandbox project as well, to try the project setup against.
+ */
 function localProgram(config: LocalConfig, repoRoot: string): ProgramOutputs {
     const image = new LocalImage("app-image", {
         contextDir: appDir(repoRoot),
@@ -65,7 +68,7 @@ function localProgram(config: LocalConfig, repoRoot: string): ProgramOutputs {
         dbPassword: config.dbPassword === undefined ? undefined : pulumi.secret(config.dbPassword),
         composeImages: { postgres: config.baseImages.postgres, nginx: config.baseImages.nginx },
     });
-    return {
+    const outputs: ProgramOutputs = {
         environment: "local",
         url: target.url,
         imageRef: image.ref,
@@ -73,14 +76,42 @@ function localProgram(config: LocalConfig, repoRoot: string): ProgramOutputs {
         composeProject: target.project,
         envFile: target.envFile,
     };
+    if (config.gitlab !== undefined) {
+        const sandbox = sandboxProject(config.gitlab);
+        outputs.projectId = sandbox.projectId;
+        outputs.projectUrl = sandbox.webUrl;
+    }
+    return outputs;
+}
+
+/** The GitLab provider every stack that talks to GitLab uses: explicit, with the stack's token kept secret. */
+function gitlabProvider(settings: GitLabConfig): gitlab.Provider {
+    return new gitlab.Provider("gitlab", { baseUrl: settings.baseUrl, token: pulumi.secret(settings.token) });
+}
+
+/**
+ * The local stack's sandbox: the same `Project` prod owns, under its own name, so the project setup can be tried
+ * without touching the real one. Nothing is pushed to its registry and no runner serves it.
+ */
+function sandboxProject(settings: SandboxGitLabConfig): Project {
+    return new Project(
+        "sandbox",
+        {
+            project: {
+                name: settings.projectName,
+                namespaceId: settings.namespaceId,
+                description: `Personal sandbox of ${PROJECT}, provisioned by its local stack.`,
+            },
+        },
+        { providers: { gitlab: gitlabProvider(settings) } },
+    );
 }
 
 /** Providers of a remote stack: AWS with the tags every resource carries, GitLab with the stack's token. */
 function remoteProviders(config: StagingConfig | ProductionConfig) {
     const tags = { Project: PROJECT, Stack: config.stack, ManagedBy: "pulumi" };
     const awsProvider = new aws.Provider("aws", { region: config.awsRegion as aws.Region, defaultTags: { tags } });
-    const gitlabProvider = new gitlab.Provider("gitlab", { baseUrl: config.gitlab.baseUrl, token: pulumi.secret(config.gitlab.token) });
-    return { tags, awsProvider, gitlabProvider };
+    return { tags, awsProvider, gitlabProvider: gitlabProvider(config.gitlab) };
 }
 
 /** `https://gitlab.example.com/api/v4` → `https://gitlab.example.com` (what the runner registers against). */
