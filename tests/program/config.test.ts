@@ -1,9 +1,11 @@
 import { strict as assert } from "assert";
 import {
     ConfigError,
+    KNOWN_KEYS,
     ProductionConfig,
     StagingConfig,
     LocalConfig,
+    gitlabProjectNameProblem,
     imageRefProblem,
     isArmInstanceType,
     isWorldCidr,
@@ -187,6 +189,75 @@ describe("config validation", () => {
     });
 });
 
+describe("config validation: the local stack's optional sandbox GitLab project", () => {
+    it("has no GitLab settings without a token, whatever GITLAB_TOKEN the shell exports", () => {
+        assert.equal((validate("local") as LocalConfig).gitlab, undefined);
+        const withEnv = validateConfig("local", { ...STACK_CONFIG.local }, { secretKeys: SECRETS, env: { GITLAB_TOKEN: "glpat-from-the-shell" } }) as LocalConfig;
+        assert.equal(withEnv.gitlab, undefined, "only a token in the stack's config turns the sandbox on");
+    });
+
+    it("knows the sandbox keys on local, under the names the remote stacks use", () => {
+        for (const k of ["gitlabToken", "gitlabBaseUrl", "gitlabNamespaceId"]) {
+            assert.ok(KNOWN_KEYS.local.includes(k), `local lacks ${k}`);
+            assert.ok(KNOWN_KEYS.production.includes(k), `the name ${k} is not the production one`);
+        }
+        assert.ok(KNOWN_KEYS.local.includes("gitlabProjectName"));
+        assert.ok(!KNOWN_KEYS.staging.includes("gitlabProjectName"), "remote stacks keep refusing it as unknown");
+    });
+
+    it("with a secret token: defaults like the remote stacks and the sandbox name", () => {
+        const local = validate("local", { gitlabToken: FAKE_SECRETS.gitlabToken }) as LocalConfig;
+        assert.deepEqual(local.gitlab, {
+            baseUrl: "https://gitlab.com/api/v4",
+            token: FAKE_SECRETS.gitlabToken,
+            projectName: "gitlab-docker-delivery-sandbox",
+            namespaceId: undefined,
+        });
+        const custom = validate("local", {
+            gitlabToken: FAKE_SECRETS.gitlabToken,
+            gitlabBaseUrl: "https://gitlab.example.com/api/v4",
+            gitlabProjectName: "my-sandbox_2",
+            gitlabNamespaceId: "77",
+        }) as LocalConfig;
+        assert.equal(custom.gitlab?.baseUrl, "https://gitlab.example.com/api/v4");
+        assert.equal(custom.gitlab?.projectName, "my-sandbox_2");
+        assert.equal(custom.gitlab?.namespaceId, 77);
+    });
+
+    it("refuses gitlabProjectName without a token with one problem that says why", () => {
+        const problems = problemsOf(() => validate("local", { gitlabProjectName: "my-sandbox" }));
+        assert.equal(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0], /^gitlab-docker-delivery:gitlabProjectName is only used when gitlabToken is set/);
+        assert.match(problems[0], /pulumi config set --secret gitlab-docker-delivery:gitlabToken/);
+    });
+
+    it("refuses the other sandbox keys without a token too, each named", () => {
+        const problems = problemsOf(() => validate("local", { gitlabBaseUrl: "https://gitlab.example.com/api/v4", gitlabNamespaceId: "77" }));
+        assert.equal(problems.length, 2, problems.join("\n"));
+        assert.match(problems.join("\n"), /gitlabBaseUrl is only used when gitlabToken is set/);
+        assert.match(problems.join("\n"), /gitlabNamespaceId is only used when gitlabToken is set/);
+    });
+
+    it("checks the sandbox keys with a token: name, base URL, namespace id, token stored as a secret", () => {
+        const problems = problemsOf(() =>
+            validateConfig("local", {
+                ...STACK_CONFIG.local,
+                gitlabToken: FAKE_SECRETS.gitlabToken,
+                gitlabProjectName: "My Sandbox",
+                gitlabBaseUrl: "http://gitlab.example.com/api/v4",
+                gitlabNamespaceId: "group-7",
+            }, { secretKeys: new Set(), env: {} }),
+        );
+        const text = problems.join("\n");
+        assert.match(text, /gitlabToken holds a secret but is stored in plain text/);
+        assert.match(text, /gitlabProjectName "My Sandbox" is not a GitLab project path/);
+        assert.match(text, /gitlabBaseUrl must be an https URL of the GitLab API/);
+        assert.match(text, /gitlabNamespaceId must be the numeric id of the GitLab group \(got "group-7"\)/);
+        assert.equal(problems.length, 4, text);
+        assert.ok(!text.includes(FAKE_SECRETS.gitlabToken), "the token is never echoed");
+    });
+});
+
 describe("config helpers", () => {
     it("parses CIDRs and spots the world", () => {
         assert.deepEqual(parseCidr("203.0.113.4/32"), { version: 4, prefix: 32 });
@@ -207,6 +278,13 @@ describe("config helpers", () => {
         assert.match(imageRefProblem("localhost:5000/app:v1", true) ?? "", /pinned by digest/);
         assert.equal(imageRefProblem("localhost:5000/app:v1"), undefined);
         assert.match(imageRefProblem("UPPER/case:v1") ?? "", /not a valid image reference/);
+    });
+
+    it("judges GitLab project names that double as paths", () => {
+        for (const ok of ["gitlab-docker-delivery-sandbox", "a", "Sandbox.2", "my_sandbox"]) assert.equal(gitlabProjectNameProblem(ok), undefined, ok);
+        for (const bad of ["", "-sandbox", "sandbox-", "my sandbox", "sandbox.git", "sandbox.atom", "sand/box", "x".repeat(256)]) {
+            assert.match(gitlabProjectNameProblem(bad) ?? "", /is not a GitLab project path/, bad);
+        }
     });
 
     it("recognises Graviton instance types", () => {

@@ -1,6 +1,8 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, installMocks } from "../support/mocks";
+import { runPack } from "../policy/harness";
+import { toPolicyResources } from "../policy/stacks";
 import { CapturedStack, FAKE_SECRETS, STACK_CONFIG, STAGING_DIGEST, captureStack, pulumiConfig } from "./stacks";
 
 const PROJECT_LEVEL_GITLAB = [
@@ -160,6 +162,133 @@ describe("program: local stack", () => {
         assert.match(String(values.imageRef), /^gitlab-docker-delivery-local\/app:src-[0-9a-f]{16}$/);
         assert.equal(values.composeProject, "gitlab-docker-delivery-local");
     });
+});
+
+describe("program: local stack with a GitLab token (sandbox project)", () => {
+    const SANDBOX_STATE = {
+        "gitlab:index/project:Project": (inputs: Record<string, any>) => ({
+            pathWithNamespace: `jdoe/${inputs.path}`,
+            webUrl: `https://gitlab.com/jdoe/${inputs.path}`,
+        }),
+    };
+    let captured: CapturedStack;
+    before(async () => {
+        captured = await captureStack("local", { config: { gitlabToken: FAKE_SECRETS.gitlabToken }, state: SANDBOX_STATE });
+    });
+
+    it("without a token registers no gitlab: resource and no gitlab provider", async () => {
+        const plain = await captureStack("local");
+        assert.equal(plain.error, undefined);
+        assert.deepEqual(plain.resources.filter((r) => r.type.startsWith("gitlab:") || r.type === "pulumi:providers:gitlab" || r.type.startsWith("cicd:gitlab:")).map((r) => r.name), []);
+        assert.ok(!("projectUrl" in (plain.outputs ?? {})) && !("projectId" in (plain.outputs ?? {})), "no sandbox outputs without a token");
+    });
+
+    it("creates the Project component's resources, all through one explicit gitlab provider", () => {
+        assert.equal(captured.error, undefined);
+        assert.deepEqual(captured.asyncErrors.map(String), []);
+        const provider = only(captured, "pulumi:providers:gitlab");
+        assert.equal(provider.name, "gitlab");
+        assert.equal(provider.inputs.baseUrl, "https://gitlab.com/api/v4");
+        const component = only(captured, "cicd:gitlab:Project");
+        assert.equal(component.name, "sandbox");
+        const gitlabResources = captured.resources.filter((r) => r.type.startsWith("gitlab:"));
+        assert.deepEqual(gitlabResources.map((r) => `${r.type}::${r.name}`).sort(), [
+            "gitlab:index/branchProtection:BranchProtection::sandbox-main",
+            "gitlab:index/project:Project::sandbox-project",
+            "gitlab:index/projectDeployToken:ProjectDeployToken::sandbox-pull",
+            "gitlab:index/projectEnvironment:ProjectEnvironment::sandbox-production",
+            "gitlab:index/projectEnvironment:ProjectEnvironment::sandbox-staging",
+            "gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment::sandbox-production-protection",
+            "gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment::sandbox-staging-protection",
+        ]);
+        for (const r of gitlabResources) {
+            assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} must use the explicit provider, got "${r.provider}"`);
+            assert.equal(captured.recorder.parentOf(r)?.name, "sandbox", `${r.name} is a child of the sandbox component`);
+        }
+        const project = only(captured, "gitlab:index/project:Project");
+        assert.equal(project.inputs.name, "gitlab-docker-delivery-sandbox");
+        assert.equal(project.inputs.path, "gitlab-docker-delivery-sandbox");
+        assert.equal(project.inputs.visibilityLevel, "private");
+        assert.equal(project.inputs.namespaceId, undefined, "the token owner's namespace unless gitlabNamespaceId is set");
+    });
+
+    it("adds nothing else: same local commands, no push, no runner, no AWS, no lookups", () => {
+        const others = custom(captured).filter((r) => !r.type.startsWith("gitlab:") && r.type !== "pulumi:providers:gitlab");
+        assert.deepEqual(others.map((r) => `${r.type}::${r.name}`).sort(), [
+            "command:local:Command::app-image-build",
+            "command:local:Command::local-db-password",
+            "command:local:Command::local-deploy",
+            "command:local:Command::local-env",
+        ]);
+        assert.equal(ofType(captured, "gitlab:index/userRunner:UserRunner").length, 0);
+        assert.equal(ofType(captured, "gitlab:index/projectVariable:ProjectVariable").length, 0, "no CI variables: no AWS roles, no hosts");
+        assert.equal(captured.recorder.calls.length, 0);
+        const build = captured.recorder.find("command:local:Command", "app-image-build");
+        assert.doesNotMatch(build.inputs.create, /\bpush\b/, "the local image is never pushed");
+    });
+
+    it("keeps the production protected environment at one approval or more", () => {
+        const production = captured.recorder.find("gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment", "sandbox-production-protection");
+        assert.equal(production.inputs.environment, "production");
+        assert.ok(production.inputs.approvalRules.length >= 1);
+        assert.ok(production.inputs.approvalRules.every((rule: any) => rule.requiredApprovals >= 1));
+    });
+
+    it("hands the token to the provider only as a secret, and never exports it", async () => {
+        const provider = only(captured, "pulumi:providers:gitlab");
+        assert.equal(provider.inputs.token, FAKE_SECRETS.gitlabToken, "the provider does receive the token");
+        assert.ok(provider.secretInputs.includes("token"), "the token is registered as a secret");
+        assert.equal(provider.plainInputs.token, "[secret]");
+        assertSecretsOnlyInSecretInputs(captured);
+        const { values, secret } = await resolveOutputs(captured);
+        assertNoSecretInPlainOutputs(values, secret);
+        for (const [key, value] of Object.entries(values)) {
+            assert.ok(!(JSON.stringify(value) ?? "").includes(FAKE_SECRETS.gitlabToken), `output ${key} carries the token, even if secret`);
+        }
+    });
+
+    it("exports the sandbox project's URL and id", async () => {
+        const { values, secret } = await resolveOutputs(captured);
+        assert.equal(values.projectUrl, "https://gitlab.com/jdoe/gitlab-docker-delivery-sandbox");
+        assert.match(String(values.projectId), /^\d+$/);
+        assert.ok(!secret.has("projectUrl") && !secret.has("projectId"), "the URL and id are not secrets");
+        assert.equal(values.url, "http://127.0.0.1:8080", "the local app is still served as before");
+    });
+
+    it("takes gitlabBaseUrl, gitlabProjectName and gitlabNamespaceId from config", async () => {
+        const configured = await captureStack("local", {
+            config: {
+                gitlabToken: FAKE_SECRETS.gitlabToken,
+                gitlabBaseUrl: "https://gitlab.example.com/api/v4",
+                gitlabProjectName: "jdoe-delivery-try",
+                gitlabNamespaceId: "77",
+            },
+            state: SANDBOX_STATE,
+        });
+        assert.equal(configured.error, undefined);
+        assert.equal(only(configured, "pulumi:providers:gitlab").inputs.baseUrl, "https://gitlab.example.com/api/v4");
+        const project = only(configured, "gitlab:index/project:Project");
+        assert.equal(project.inputs.name, "jdoe-delivery-try");
+        assert.equal(project.inputs.path, "jdoe-delivery-try");
+        assert.equal(project.inputs.namespaceId, 77);
+    });
+});
+
+describe("program: local stack passes the policy pack with and without a GitLab token", () => {
+    for (const [label, extra] of [["without a token", {}], ["with a token", { gitlabToken: FAKE_SECRETS.gitlabToken }]] as const) {
+        it(`${label}: every registered resource passes every policy`, async () => {
+            const values = { ...STACK_CONFIG.local, ...extra };
+            const captured = await captureStack("local", { config: extra });
+            assert.equal(captured.error, undefined);
+            const resources = toPolicyResources("local", captured.resources, pulumiConfig(values).config);
+            assert.equal(resources.some((r) => r.type.startsWith("gitlab:")), "gitlabToken" in extra, "the pack judged the stack it was meant to");
+            const violations: string[] = [];
+            for (const resource of resources) {
+                for (const v of await runPack(resource)) violations.push(`${v.level} ${v.policy}: ${resource.type} ${resource.name}: ${v.message}`);
+            }
+            assert.deepEqual(violations, []);
+        });
+    }
 });
 
 describe("program: staging stack", () => {
@@ -424,8 +553,11 @@ describe("program: bad config", () => {
         ["prod", { imageRef: "registry.gitlab.com/acme/gitlab-docker-delivery:latest" }, /imageRef .*latest/],
         ["local", { httpPort: "eighty" }, /httpPort must be a whole number/],
         ["staging", { environment: "qa" }, /environment "qa" is unknown/],
+        ["local", { gitlabProjectName: "my-sandbox" }, /gitlabProjectName is only used when gitlabToken is set/],
+        ["local", { gitlabToken: FAKE_SECRETS.gitlabToken, gitlabProjectName: "my sandbox.git" }, /gitlabProjectName "my sandbox\.git" is not a GitLab project path/],
     ] as const) {
-        it(`${stack}: ${JSON.stringify(config)} fails with one clear error and creates nothing`, async () => {
+        // Titles are printed: a (fake) token in the config shows as [secret], as a real one would have to.
+        it(`${stack}: ${JSON.stringify(config, (k, v) => (k === "gitlabToken" ? "[secret]" : v))} fails with one clear error and creates nothing`, async () => {
             const result = await captureStack(stack, { config });
             assert.ok(result.error, "expected an error");
             assert.match(result.error.message, /^Invalid configuration for stack/);
@@ -442,6 +574,8 @@ describe("program: index.ts", () => {
         pulumi.runtime.setAllConfig(config, secretKeys);
         const entry = require.resolve("../../index");
         delete require.cache[entry];
+        // A fresh evaluation of index.ts needs require: a cached ES import would not run the program again.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const exported = require(entry) as Record<string, unknown>;
         await recorder.settle();
         assert.deepEqual(Object.keys(exported).sort(), ["composeProject", "envFile", "environment", "imageId", "imageRef", "url"]);

@@ -3,7 +3,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { createProgram, ProgramOutputs } from "../../components/program";
-import { MockRecorder, RecordedResource, installMocks } from "../support/mocks";
+import { MockRecorder, RecordedResource, RecorderOptions, installMocks } from "../support/mocks";
 
 export type StackName = "local" | "staging" | "prod";
 
@@ -84,6 +84,8 @@ export interface CaptureOptions {
     readonly env?: Readonly<Record<string, string | undefined>>;
     /** Registry digest returned by the docker registry lookup (prod verification). */
     readonly registryDigest?: string;
+    /** Provider-computed state per resource type (e.g. a GitLab project's `webUrl`), merged over the inputs. */
+    readonly state?: RecorderOptions["state"];
 }
 
 export interface CapturedStack {
@@ -117,6 +119,7 @@ export async function captureStack(stack: StackName, options: CaptureOptions = {
         stack,
         organization: ORGANIZATION,
         stackOutputs: STACK_OUTPUTS,
+        state: options.state,
         calls: {
             "docker:index/getRegistryImage:getRegistryImage": (inputs) => ({
                 id: inputs.name,
