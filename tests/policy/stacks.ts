@@ -42,9 +42,15 @@ export function secretNeedles(): Array<{ name: string; needle: string }> {
     return needles;
 }
 
-/** Runs `stack`'s program under mocks, recording raw inputs (secret markers kept) and resource options. */
-export function runProjectStack(stack: StackName, preview = false): Promise<StackRun> {
-    const { config, secretKeys } = pulumiConfig(stackConfig(stack));
+/** Config added to the local stack to give it its optional sandbox GitLab project. */
+export const LOCAL_GITLAB_CONFIG: Readonly<Record<string, string>> = { gitlabToken: FAKE_SECRETS.gitlabToken };
+
+/**
+ * Runs `stack`'s program under mocks, recording raw inputs (secret markers kept) and resource options.
+ * `extraConfig` adds or replaces keys (e.g. {@link LOCAL_GITLAB_CONFIG}).
+ */
+export function runProjectStack(stack: StackName, preview = false, extraConfig: Readonly<Record<string, string>> = {}): Promise<StackRun> {
+    const { config, secretKeys } = pulumiConfig({ ...stackConfig(stack), ...extraConfig });
     const mocks = new MockRecorder({
         stack,
         organization: ORGANIZATION,
@@ -56,6 +62,7 @@ export function runProjectStack(stack: StackName, preview = false): Promise<Stac
             "random:index/randomPassword:RandomPassword": { result: FAKE_SECRETS.generatedPassword },
             "gitlab:index/projectDeployToken:ProjectDeployToken": { token: FAKE_SECRETS.deployTokenPassword, username: "gitlab+deploy-token-1" },
             "gitlab:index/userRunner:UserRunner": { token: FAKE_SECRETS.runnerToken },
+            "gitlab:index/project:Project": (inputs) => ({ pathWithNamespace: `jdoe/${inputs.path}`, webUrl: `https://gitlab.example.com/jdoe/${inputs.path}` }),
         },
     });
     return runStack({

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as path from "path";
 import { PROJECT, StackRun, resolveOutput, runStack } from "../policy/capture";
-import { FAKE_SECRETS, STACKS, runProjectStack, secretNeedles } from "../policy/stacks";
+import { FAKE_SECRETS, LOCAL_GITLAB_CONFIG, STACKS, runProjectStack, secretNeedles } from "../policy/stacks";
 import { StackName } from "../program/stacks";
 import { captureConsole, leakingOutputs, occurrences } from "./hygiene";
 
@@ -17,15 +17,21 @@ const EXPECTED_SECRETS: Readonly<Record<StackName, ReadonlyArray<keyof typeof FA
     prod: ["gitlabToken", "registryPassword", "sshPrivateKey", "generatedPassword", "deployTokenPassword", "runnerToken"],
 };
 
+/** The variants checked: each stack, and the local stack with its optional sandbox GitLab project. */
+const VARIANTS: ReadonlyArray<{ label: string; stack: StackName; extra: Readonly<Record<string, string>>; expected: ReadonlyArray<keyof typeof FAKE_SECRETS> }> = [
+    ...STACKS.map((stack) => ({ label: stack, stack, extra: {}, expected: EXPECTED_SECRETS[stack] })),
+    { label: "local with a GitLab token", stack: "local", extra: LOCAL_GITLAB_CONFIG, expected: ["dbPassword", "gitlabToken"] },
+];
+
 const COMMAND_TYPES = ["command:local:Command", "command:remote:Command"];
 
 describe("secret hygiene of every stack", () => {
-    for (const stack of STACKS) {
-        describe(stack, () => {
+    for (const { label, stack, extra, expected } of VARIANTS) {
+        describe(label, () => {
             let run: StackRun;
             let consoleText = "";
             before(async () => {
-                const captured = await captureConsole(() => runProjectStack(stack));
+                const captured = await captureConsole(() => runProjectStack(stack, false, extra));
                 run = captured.result;
                 consoleText = captured.text;
             });
@@ -41,7 +47,7 @@ describe("secret hygiene of every stack", () => {
                 }
                 assert.deepEqual(plain, []);
                 // Positive control: the search does see the secrets, where they are supposed to be.
-                for (const name of EXPECTED_SECRETS[stack]) assert.ok(wrapped.has(name), `${name} never reached a resource of ${stack}`);
+                for (const name of expected) assert.ok(wrapped.has(name), `${name} never reached a resource of ${label}`);
             });
 
             it("never puts a secret into instance user data, not even a wrapped one", () => {
@@ -72,7 +78,7 @@ describe("secret hygiene of every stack", () => {
             });
 
             it("keeps every secret wrapped during preview too", async () => {
-                const previewed = await runProjectStack(stack, true);
+                const previewed = await runProjectStack(stack, true, extra);
                 const plain = previewed.resources.flatMap((resource) =>
                     occurrences(resource.props, needles).filter((o) => !o.wrapped).map((o) => `${resource.type} ${resource.name}: ${o.path} holds ${o.secret}`));
                 assert.deepEqual(plain, []);
