@@ -18,9 +18,9 @@ const { Struct } = require(require.resolve("google-protobuf/google/protobuf/stru
 const { Empty } = require(require.resolve("google-protobuf/google/protobuf/empty_pb", { paths: [protoDir] }));
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-type Call = (request: unknown, callback: (err: Error | null, response: any) => void) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Call = (request: unknown, callback: (err: Error | null, response: any) => void) => void;
 
-function call(client: Record<string, Call>, method: string, request: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function call(client: Record<string, Call>, method: string, request: unknown): Promise<any> {
     return new Promise((resolve, reject) => client[method].call(client, request, (err, response) => (err ? reject(err) : resolve(response))));
 }
 
@@ -55,7 +55,7 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
 
     it("loads, and announces every policy with its enforcement level", async () => {
         const info = await call(client, "getAnalyzerInfo", new Empty());
-        const announced = Object.fromEntries(info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()])); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const announced = Object.fromEntries(info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]));
         const { ADVISORY, MANDATORY } = analyzerProto.EnforcementLevel;
         assert.deepEqual(announced, Object.fromEntries(policies.map((p) => [p.name, p.enforcementLevel === "mandatory" ? MANDATORY : ADVISORY])));
         assert.equal(info.getName(), "gitlab-docker-delivery-guardrails");
@@ -78,7 +78,7 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
             ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
             tags: { Project: "p", Stack: "prod", ManagedBy: "pulumi" },
         }));
-        const diagnostics = response.getDiagnosticsList().map((d: any) => [d.getPolicyname(), d.getEnforcementlevel(), d.getMessage()]); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const diagnostics = response.getDiagnosticsList().map((d: any) => [d.getPolicyname(), d.getEnforcementlevel(), d.getMessage()]);
         assert.equal(diagnostics.length, 1, JSON.stringify(diagnostics));
         assert.equal(diagnostics[0][0], "no-world-ingress-except-web");
         assert.equal(diagnostics[0][1], analyzerProto.EnforcementLevel.MANDATORY);
@@ -91,7 +91,7 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
             ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
             tags: UNKNOWN_SENTINELS[6],
         }));
-        const diagnostics = response.getDiagnosticsList().map((d: any) => `${d.getPolicyname()}: ${d.getMessage()}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const diagnostics = response.getDiagnosticsList().map((d: any) => `${d.getPolicyname()}: ${d.getMessage()}`);
         assert.equal(diagnostics.length, 1, diagnostics.join("\n"));
         assert.match(diagnostics[0], /^no-world-ingress-except-web: .*SSH/);
     });
@@ -103,6 +103,6 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
             rootBlockDevice: { encrypted: true, volumeType: "gp3" },
             tags: { Project: "p", Stack: "prod", ManagedBy: "pulumi" },
         }, "prod", true));
-        assert.deepEqual(response.getDiagnosticsList().map((d: any) => d.getMessage()), []); // eslint-disable-line @typescript-eslint/no-explicit-any
+        assert.deepEqual(response.getDiagnosticsList().map((d: any) => d.getMessage()), []);
     });
 });
