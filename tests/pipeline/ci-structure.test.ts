@@ -377,21 +377,20 @@ describe("pipeline: .gitlab-ci.yml structure", () => {
         });
     });
 
-    describe("GitLab CI JSON schema (check-jsonschema --builtin-schema vendor.gitlab-ci)", function () {
+    const schemaValidatorInstalled = spawnSync("check-jsonschema", ["--version"], { encoding: "utf8" }).status === 0;
+    // Without the validator no schema test is registered (a skipped test would read as proof); .ci/run installs it.
+    if (!schemaValidatorInstalled) {
+        describe("GitLab CI JSON schema: check-jsonschema is not installed (pip install check-jsonschema); no schema test registered", () => {
+            console.log("GitLab CI schema check not run: check-jsonschema is not installed (pip install check-jsonschema)");
+        });
+    } else describe("GitLab CI JSON schema (check-jsonschema --builtin-schema vendor.gitlab-ci)", function () {
         this.timeout(30_000); // a Python process per test; slow on a busy machine
-        const available = spawnSync("check-jsonschema", ["--version"], { encoding: "utf8" }).status === 0;
 
         it("accepts .gitlab-ci.yml", function () {
-            if (!available) {
-                this.skip(); // not installed: `pip install check-jsonschema` (see docs/pipeline.md)
-            }
             const result = spawnSync("check-jsonschema", ["--builtin-schema", "vendor.gitlab-ci", CI_FILE], { encoding: "utf8" });
             assert.strictEqual(result.status, 0, result.stdout + result.stderr);
         });
         it("rejects a copy with an unknown job keyword (the validator really validates)", function () {
-            if (!available) {
-                this.skip();
-            }
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-schema-"));
             try {
                 const broken = readCiFile();
