@@ -1,3 +1,4 @@
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { remote, types } from "@pulumi/command";
@@ -72,6 +73,14 @@ export function checkComposeHostArgs(args: ComposeHostArgs): Record<string, neve
         throw new Error(`[dataVolume.sizeGb] must be a whole number of GiB, at least 1 (got ${args.dataVolume.sizeGb})`);
     }
     return {};
+}
+
+/**
+ * Where `CopyToRemote` puts a local directory: the official command provider copies it INTO `remotePath`
+ * (`remotePath/<dirname>/...`), also when `remotePath` does not exist yet (measured with 1.2.1 over real SSH).
+ */
+export function copiedDirectoryPath(remotePath: string, localDir: string): string {
+    return `${remotePath.replace(/\/+$/, "")}/${path.basename(path.resolve(localDir))}`;
 }
 
 /** cloud-init for Ubuntu LTS: Docker Engine and the Compose v2 plugin from Ubuntu's archive. No secrets. */
@@ -254,10 +263,11 @@ export class ComposeHost extends pulumi.ComponentResource {
             this.dataVolumeId = volume.id;
         }
 
-        const bundleDir = `${REMOTE_HOME}/bundles/${bundleHash.slice(0, 16)}`;
+        const bundlePath = `${REMOTE_HOME}/bundles/${bundleHash.slice(0, 16)}`;
+        const bundleDir = copiedDirectoryPath(bundlePath, args.deploy.bundleDir);
         const bundle = new remote.CopyToRemote(
             `${name}-bundle`,
-            { connection, source: new pulumi.asset.FileArchive(args.deploy.bundleDir), remotePath: bundleDir, triggers: [bundleHash, instance.id] },
+            { connection, source: new pulumi.asset.FileArchive(args.deploy.bundleDir), remotePath: bundlePath, triggers: [bundleHash, instance.id] },
             { parent: this, dependsOn: [ready] },
         );
 

@@ -97,6 +97,16 @@ describe("host: ComposeHost", () => {
         assert.equal(await valueOf(host.url), "http://203.0.113.10");
     });
 
+    it("#12 item 1: runs deploy.sh where CopyToRemote puts the bundle (a directory lands in remotePath/<dirname>/)", async () => {
+        const { recorder } = await build(args());
+        const copy = recorder.find("command:remote:CopyToRemote", "web-bundle");
+        // The official provider's rule, written out here so that the test does not trust the code under test.
+        const landed = `${copy.inputs.remotePath}/${path.basename(BUNDLE)}`;
+        const deploy = recorder.find("command:remote:Command", "web-deploy");
+        assert.ok(deploy.inputs.create.includes(` bash ${landed}/deploy.sh deploy `), `runs ${landed}/deploy.sh: ${deploy.inputs.create}`);
+        assert.ok(deploy.inputs.create.includes(` --dir ${landed} `), `hands deploy.sh the bundle folder ${landed}`);
+    });
+
     it("puts nothing secret in user data: cloud-init only installs Docker and Compose", () => {
         const userData = cloudInit();
         assert.match(userData, /^#cloud-config/);
