@@ -4,13 +4,18 @@ import {
     DEFAULT_ALLOWED_RUNNER_INSTANCE_TYPES,
     DEFAULT_PRODUCTION_ENVIRONMENTS,
     DEFAULT_PRODUCTION_STACKS,
+    DEFAULT_PRODUCTION_TAG_VALUES,
+    DEFAULT_DEPLOY_RUNNER_PATTERN,
+    DEFAULT_PREVIEW_ROLE_PURPOSES,
     PolicyResource,
     REQUIRED_TAGS,
+    checkDeployRunner,
     checkEbsEncryption,
     checkImdsV2,
     checkImmutableImages,
     checkInstanceType,
     checkNoSecretLiterals,
+    checkOidcTrust,
     checkProductionApprovals,
     checkProductionProtection,
     checkRequiredTags,
@@ -52,17 +57,19 @@ function judge<C extends object>(rule: (resource: PolicyResource, config: C) => 
     };
 }
 
-interface ProductionStacksConfig { productionStacks?: string[] }
+interface ProductionStacksConfig { productionStacks?: string[]; productionEnvironmentTags?: string[] }
 interface ApprovalsConfig { productionEnvironments?: string[]; minimumApprovals?: number }
 interface InstanceTypesConfig { allowedInstanceTypes?: Record<string, string[]>; allowedRunnerInstanceTypes?: string[] }
 interface TagsConfig { requiredTags?: string[] }
+interface OidcTrustConfig { previewRolePurposes?: string[] }
+interface DeployRunnerConfig { deployRunnerPattern?: string }
 
 const stringList = { type: "array" as const, items: { type: "string" as const } };
 
 export const policies: ResourceValidationPolicy[] = [
     {
         name: "no-world-ingress-except-web",
-        description: "No security-group ingress from 0.0.0.0/0 or ::/0 except TCP 80 and 443; SSH (22) never.",
+        description: "No security-group ingress from the world (any prefix shorter than /8) except TCP 80 and 443; SSH (22) never; no prefix list on every port.",
         enforcementLevel: "mandatory",
         validateResource: judge(checkWorldIngress),
     },
@@ -112,11 +119,33 @@ export const policies: ResourceValidationPolicy[] = [
     },
     {
         name: "production-data-protected",
-        description: "In production stacks, EBS data volumes and Compose host instances carry protect: true.",
+        description: "In production (Environment tag, or a production stack name), EBS data volumes and Compose host instances carry protect: true.",
         enforcementLevel: "mandatory",
-        configSchema: { properties: { productionStacks: { ...stringList, default: [...DEFAULT_PRODUCTION_STACKS] } } },
+        configSchema: {
+            properties: {
+                productionStacks: { ...stringList, default: [...DEFAULT_PRODUCTION_STACKS] },
+                productionEnvironmentTags: { ...stringList, default: [...DEFAULT_PRODUCTION_TAG_VALUES] },
+            },
+        },
         validateResource: judge<ProductionStacksConfig>((resource, config) =>
-            checkProductionProtection(resource, config.productionStacks ?? DEFAULT_PRODUCTION_STACKS)),
+            checkProductionProtection(resource, config.productionStacks ?? DEFAULT_PRODUCTION_STACKS,
+                config.productionEnvironmentTags ?? DEFAULT_PRODUCTION_TAG_VALUES)),
+    },
+    {
+        name: "oidc-role-exact-subjects",
+        description: "IAM roles assumed through OIDC check aud and sub; deploy roles name exact subjects (no ref:* or other wildcard).",
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { previewRolePurposes: { ...stringList, default: [...DEFAULT_PREVIEW_ROLE_PURPOSES] } } },
+        validateResource: judge<OidcTrustConfig>((resource, config) =>
+            checkOidcTrust(resource, config.previewRolePurposes ?? DEFAULT_PREVIEW_ROLE_PURPOSES)),
+    },
+    {
+        name: "deploy-runner-protected-unprivileged",
+        description: "The deploy runner takes protected refs only (ref_protected) and its host runs no privileged job containers.",
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { deployRunnerPattern: { type: "string", default: DEFAULT_DEPLOY_RUNNER_PATTERN } } },
+        validateResource: judge<DeployRunnerConfig>((resource, config) =>
+            checkDeployRunner(resource, config.deployRunnerPattern ?? DEFAULT_DEPLOY_RUNNER_PATTERN)),
     },
     {
         name: "allowed-instance-types",

@@ -1,5 +1,6 @@
 import { ALLOWED_INSTANCE_TYPES, STACK_ENVIRONMENTS } from "../../components/config/validate";
 import { PolicyResource, ancestorTypes, anyUnknown, asArray, asRecord, asString, isUnknown, stackOf } from "./resource";
+import { providerDefaultTags } from "./tags";
 
 export const INSTANCE = "aws:ec2/instance:Instance";
 export const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
@@ -79,23 +80,45 @@ export function checkInstanceType(
     return [`instanceType "${instanceType}" is not allowed ${scope}; allowed: ${allowed.join(", ")}`];
 }
 
-/** Stacks whose data must survive a mistaken `pulumi destroy` or replacement. */
+/** Stacks whose data must survive a mistaken `pulumi destroy` or replacement, whatever environment they name. */
 export const DEFAULT_PRODUCTION_STACKS: readonly string[] = ["prod", "production"];
 
+/** Values of the `Environment` tag (the host components set it from the configured environment) that are production. */
+export const DEFAULT_PRODUCTION_TAG_VALUES: readonly string[] = ["production"];
+
 /**
- * Mandatory: in a production stack every EBS volume (the database lives on one) and every instance that
- * belongs to a Compose host component (`cicd:host:*`) carries the `protect` resource option.
+ * Why a resource counts as production, or undefined. The configured environment decides, not the stack's name:
+ * a stack called `acme-live` with `environment: production` tags its resources `Environment=production` (its
+ * own tags or the provider's default tags). A stack listed by name counts as well.
+ */
+export function productionReason(
+    resource: PolicyResource,
+    productionStacks: readonly string[] = DEFAULT_PRODUCTION_STACKS,
+    productionTagValues: readonly string[] = DEFAULT_PRODUCTION_TAG_VALUES,
+): string | undefined {
+    const own = asRecord(resource.props.tags) ?? {};
+    const environment = asString(own.Environment) ?? asString(providerDefaultTags(resource).Environment);
+    if (environment !== undefined && !isUnknown(environment) && productionTagValues.includes(environment)) {
+        return `environment "${environment}"`;
+    }
+    const stack = stackOf(resource);
+    return stack !== undefined && productionStacks.includes(stack) ? `production stack "${stack}"` : undefined;
+}
+
+/**
+ * Mandatory: in production every EBS volume (the database lives on one) and every instance that belongs to a
+ * Compose host component (`cicd:host:*`) carries the `protect` resource option.
  */
 export function checkProductionProtection(
     resource: PolicyResource,
     productionStacks: readonly string[] = DEFAULT_PRODUCTION_STACKS,
+    productionTagValues: readonly string[] = DEFAULT_PRODUCTION_TAG_VALUES,
 ): string[] {
-    const stack = stackOf(resource);
-    if (stack === undefined || !productionStacks.includes(stack)) return [];
     const isDataVolume = resource.type === VOLUME;
     const isHost = resource.type === INSTANCE && ancestorTypes(resource).some((type) => type.startsWith("cicd:host:"));
     if (!isDataVolume && !isHost) return [];
-    if (resource.options?.protect === true) return [];
-    return [`${isDataVolume ? "the data volume" : "the host"} in production stack "${stack}" must be created with ` +
+    const reason = productionReason(resource, productionStacks, productionTagValues);
+    if (reason === undefined || resource.options?.protect === true) return [];
+    return [`${isDataVolume ? "the data volume" : "the host"} in ${reason} must be created with ` +
         `the resource option protect: true, so that destroy or a replacement cannot delete it by accident`];
 }

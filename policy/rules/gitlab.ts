@@ -10,6 +10,14 @@ export const GROUP_PROTECTED_ENVIRONMENT = "gitlab:index/groupProtectedEnvironme
 const VARIABLE_TYPES = [PROJECT_VARIABLE, GROUP_VARIABLE, INSTANCE_VARIABLE];
 
 /**
+ * CI variable keys that name a credential by one of their words, wherever it sits: `DB_CREDS`, `REGISTRY_AUTH`,
+ * `SMTP_PASS`, `SENTRY_DSN`. Broader than {@link SECRET_NAME} (which judges every resource input by its last
+ * word): a CI variable's whole purpose is to hand a job a value, so a credential word anywhere in the key counts.
+ */
+export const SECRET_VARIABLE_KEY =
+    /(?:^|_)(?:CREDS?|CREDENTIALS?|AUTH|PASS|PASSWD|PWD|PASSWORD|PASSPHRASE|SECRETS?|TOKENS?|DSN|KUBECONFIG|PRIVATE_KEY|API_KEY)(?:_|$)/i;
+
+/**
  * Why a CI variable counts as secret, or undefined when it does not. A policy pack cannot see whether a
  * value was wrapped with `pulumi.secret()` (`@pulumi/policy` unwraps secrets before validation), so the
  * signals it can see are: the key's name, the value's shape, and `additionalSecretOutputs: ["value"]`.
@@ -18,7 +26,7 @@ const VARIABLE_TYPES = [PROJECT_VARIABLE, GROUP_VARIABLE, INSTANCE_VARIABLE];
 export function secretVariableReason(resource: PolicyResource): string | undefined {
     const key = asString(resource.props.key) ?? "";
     const value = resource.props.value;
-    if (SECRET_NAME.test(key)) return `its key "${key}" names a credential`;
+    if (SECRET_NAME.test(key) || SECRET_VARIABLE_KEY.test(key)) return `its key "${key}" names a credential`;
     if (resource.options?.additionalSecretOutputs?.includes("value")) return "its value is declared in additionalSecretOutputs";
     if (isSecretWrapped(value)) return "its value is a Pulumi secret";
     if (typeof value === "string" && secretLiteralKinds(value).length > 0) return "its value looks like a credential";

@@ -5,3 +5,5 @@ export * from "./secrets";
 export * from "./gitlab";
 export * from "./images";
 export * from "./tags";
+export * from "./iam";
+export * from "./runners";

@@ -14,11 +14,20 @@ export interface IngressPermission {
     readonly fromPort: number;
     readonly toPort: number;
     readonly cidrs: readonly string[];
+    /** Managed prefix lists it admits: their entries live outside this program and can change at any time. */
+    readonly prefixLists: readonly string[];
 }
 
-/** True for any CIDR with a /0 prefix: 0.0.0.0/0, ::/0 and their spellings. */
+/**
+ * Prefixes shorter than this count as the whole Internet. Nobody owns a /7: `0.0.0.0/1` plus `128.0.0.0/1` is
+ * 0.0.0.0/0 written in two halves, so the check cannot stop at /0.
+ */
+export const WORLD_PREFIX_BELOW = 8;
+
+/** True for any CIDR whose prefix is shorter than /8 (0.0.0.0/0, ::/0, 0.0.0.0/1, 128.0.0.0/1, ...). */
 export function isWorldCidr(cidr: string): boolean {
-    return /\/0+$/.test(cidr.trim());
+    const match = /\/(\d+)$/.exec(cidr.trim());
+    return match !== null && Number(match[1]) < WORLD_PREFIX_BELOW;
 }
 
 function allProtocols(protocol: string): boolean {
@@ -43,7 +52,9 @@ function strings(...values: unknown[]): string[] {
     return out;
 }
 
-function permission(where: string, protocol: unknown, fromPort: unknown, toPort: unknown, cidrs: string[]): IngressPermission | undefined {
+function permission(
+    where: string, protocol: unknown, fromPort: unknown, toPort: unknown, cidrs: string[], prefixLists: string[] = [],
+): IngressPermission | undefined {
     if (anyUnknown(protocol, fromPort, toPort)) return undefined;
     const proto = String(protocol ?? "-1");
     const everyPort = allProtocols(proto);
@@ -53,6 +64,7 @@ function permission(where: string, protocol: unknown, fromPort: unknown, toPort:
         fromPort: everyPort ? 0 : num(fromPort, 0),
         toPort: everyPort ? 65535 : num(toPort, 65535),
         cidrs,
+        prefixLists,
     };
 }
 
@@ -64,15 +76,15 @@ export function ingressPermissions(resource: PolicyResource): IngressPermission[
             return asArray(props.ingress).flatMap((raw, index) => {
                 const rule = asRecord(raw) ?? {};
                 return permission(`ingress[${index}]`, rule.protocol, rule.fromPort, rule.toPort,
-                    strings(rule.cidrBlocks, rule.ipv6CidrBlocks)) ?? [];
+                    strings(rule.cidrBlocks, rule.ipv6CidrBlocks), strings(rule.prefixListIds)) ?? [];
             });
         case SECURITY_GROUP_RULE:
             if (asString(props.type) !== "ingress") return [];
             return [permission("rule", props.protocol, props.fromPort, props.toPort,
-                strings(props.cidrBlocks, props.ipv6CidrBlocks))].flatMap((p) => p ?? []);
+                strings(props.cidrBlocks, props.ipv6CidrBlocks), strings(props.prefixListIds))].flatMap((p) => p ?? []);
         case SECURITY_GROUP_INGRESS_RULE:
             return [permission("rule", props.ipProtocol, props.fromPort, props.toPort,
-                strings(props.cidrIpv4, props.cidrIpv6))].flatMap((p) => p ?? []);
+                strings(props.cidrIpv4, props.cidrIpv6), strings(props.prefixListId))].flatMap((p) => p ?? []);
         default:
             return [];
     }
@@ -83,13 +95,23 @@ function describePorts(p: IngressPermission): string {
     return p.fromPort === p.toPort ? `${p.protocol} port ${p.fromPort}` : `${p.protocol} ports ${p.fromPort}-${p.toPort}`;
 }
 
+function opensEveryPort(p: IngressPermission): boolean {
+    return allProtocols(p.protocol) || (p.fromPort <= 0 && p.toPort >= 65535);
+}
+
 /**
- * Mandatory: nothing but TCP 80 and 443 may be reachable from 0.0.0.0/0 or ::/0, and SSH (22) never.
+ * Mandatory: nothing but TCP 80 and 443 may be reachable from the world (any prefix shorter than /8), and SSH (22)
+ * never; a managed prefix list, whose entries can change outside this program, never opens every port.
  * Returns one message per offending permission; an empty list means compliant.
  */
 export function checkWorldIngress(resource: PolicyResource): string[] {
     const violations: string[] = [];
     for (const p of ingressPermissions(resource)) {
+        const lists = p.prefixLists.filter((id) => !isUnknown(id));
+        if (lists.length > 0 && opensEveryPort(p)) {
+            violations.push(`${p.where} opens ${describePorts(p)} to prefix list ${lists.join(", ")}; a prefix list can hold ` +
+                "0.0.0.0/0 and changes outside this program, so name the ports it may reach");
+        }
         const world = p.cidrs.filter((cidr) => !isUnknown(cidr) && isWorldCidr(cidr));
         if (world.length === 0) continue;
         const webOnly = isTcp(p.protocol) && p.fromPort === p.toPort && WORLD_OPEN_TCP_PORTS.includes(p.fromPort);

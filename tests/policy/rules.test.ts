@@ -39,6 +39,8 @@ describe("policy pack", () => {
             "production-environment-approvals": "mandatory",
             "immutable-image-references": "mandatory",
             "production-data-protected": "mandatory",
+            "oidc-role-exact-subjects": "mandatory",
+            "deploy-runner-protected-unprivileged": "mandatory",
             "allowed-instance-types": "advisory",
             "required-tags": "advisory",
         });
@@ -80,6 +82,28 @@ describe("no-world-ingress-except-web", () => {
             { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", securityGroupId: "sg-1" }));
         await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
             { ipProtocol: "tcp", fromPort: 22, toPort: 22, referencedSecurityGroupId: "sg-runner", securityGroupId: "sg-1" }));
+    });
+    // Issue 18: these got through when only a /0 counted as the world and prefix lists were not read.
+    it("counts any prefix shorter than /8 as the world: 0.0.0.0/1 plus 128.0.0.0/1 on port 22", async () => {
+        await verdict(policy, check, sg([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/1", "128.0.0.0/1"] }]),
+            /0\.0\.0\.0\/1, 128\.0\.0\.0\/1: SSH \(port 22\)/);
+        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+            { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "10.0.0.0/7", securityGroupId: "sg-1" }), /SSH/);
+        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+            { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv6: "2000::/3", securityGroupId: "sg-1" }), /SSH/);
+        assert.equal(rules.isWorldCidr("10.0.0.0/8"), false, "a /8 is a network someone owns");
+        assert.equal(rules.isWorldCidr("0.0.0.0/7"), true);
+    });
+    it("must not open every port to a managed prefix list, in any of the three rule shapes", async () => {
+        await verdict(policy, check, sg([{ protocol: "-1", fromPort: 0, toPort: 0, prefixListIds: ["pl-0123456789abcdef0"] }]),
+            /all protocols and ports to prefix list pl-0123456789abcdef0/);
+        await verdict(policy, check, resource(rules.SECURITY_GROUP_RULE,
+            { type: "ingress", protocol: "tcp", fromPort: 0, toPort: 65535, prefixListIds: ["pl-1"], securityGroupId: "sg-1" }), /prefix list pl-1/);
+        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+            { ipProtocol: "-1", prefixListId: "pl-2", securityGroupId: "sg-1" }), /prefix list pl-2/);
+    });
+    it("allows a prefix list on named ports", async () => {
+        await verdict(policy, check, sg([{ protocol: "tcp", fromPort: 443, toPort: 443, prefixListIds: ["pl-1"] }]));
     });
     it("must not open SSH to the world through a vpc rule with all protocols", async () => {
         await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
@@ -131,6 +155,12 @@ describe("gitlab-secret-variables-masked-protected", () => {
     it("must mask and protect a variable declared secret through additionalSecretOutputs", async () => {
         await verdict(policy, rules.checkSecretVariables,
             variable({ key: "SSH_CONFIG", value: "x" }, { options: { additionalSecretOutputs: ["value"] } }), /additionalSecretOutputs/);
+    });
+    it("must mask and protect a variable whose key names a credential anywhere, such as DB_CREDS (issue 18)", async () => {
+        await verdict(policy, rules.checkSecretVariables, variable({ key: "DB_CREDS", value: "app:hunter2" }), /"DB_CREDS".*masked: true and protected: true/);
+        await verdict(policy, rules.checkSecretVariables, variable({ key: "REGISTRY_AUTH_JSON", value: "x", masked: true }), /protected: true/);
+        await verdict(policy, rules.checkSecretVariables, variable({ key: "SENTRY_DSN", value: "x" }), /names a credential/);
+        await verdict(policy, rules.checkSecretVariables, variable({ key: "AWS_DEPLOY_ROLE_ARN", value: "arn:aws:iam::123456789012:role/deploy" }));
     });
     it("accepts masked and protected secrets, and plain settings left unmasked", async () => {
         await verdict(policy, rules.checkSecretVariables, variable({ key: "DB_PASSWORD", value: "x", masked: true, protected: true }));
@@ -251,6 +281,21 @@ describe("production-data-protected", () => {
         // The real engine parents top-level components to the stack resource.
         await verdict(policy, check, resource(rules.INSTANCE, {}, { urn: urn("prod", rules.INSTANCE, "web", ["pulumi:pulumi:Stack", "cicd:host:ComposeHost"]) }), /the host/);
     });
+    it("judges the configured environment, not the stack name: an unprotected volume tagged production (issue 18)", async () => {
+        const tagged = (stack: string, environment: string, protect: boolean, provider = false) => resource(rules.VOLUME,
+            provider ? { encrypted: true } : { encrypted: true, tags: { Environment: environment, Purpose: "database" } },
+            {
+                urn: urn(stack, rules.VOLUME, "db", ["cicd:host:ComposeHost"]),
+                options: { protect },
+                provider: provider ? { type: "pulumi:providers:aws", props: { defaultTags: { tags: { Environment: environment } } } } : undefined,
+            });
+        await verdict(policy, check, tagged("acme-live", "production", false), /environment "production".*protect: true/);
+        await verdict(policy, check, tagged("acme-live", "production", false, true), /environment "production"/);
+        await verdict(policy, check, resource(rules.INSTANCE, { tags: { Environment: "production" } },
+            { urn: urn("eu-1", rules.INSTANCE, "web", ["cicd:host:ComposeHost"]) }), /the host in environment "production"/);
+        await verdict(policy, check, tagged("acme-live", "production", true));
+        await verdict(policy, check, tagged("acme-test", "staging", false));
+    });
     it("accepts protected production data and unprotected staging data", async () => {
         await verdict(policy, check, volume("prod", true));
         await verdict(policy, check, volume("staging", false));
@@ -326,5 +371,78 @@ describe("values unknown during preview", () => {
         const subject = resource(rules.INSTANCE, { ami: unknownString, metadataOptions: { httpTokens: "optional" }, userData: "AKIAABCDEFGHIJKLMNOP" });
         assert.equal((await runPolicy("ec2-imdsv2-required", subject)).length, 1);
         assert.equal((await runPolicy("no-secret-literals", subject)).length, 1);
+    });
+});
+
+describe("oidc-role-exact-subjects (issue 18)", () => {
+    const policy = "oidc-role-exact-subjects";
+    const check = (r: PolicyResource) => rules.checkOidcTrust(r);
+    const ISSUER = "gitlab.example.com";
+    const role = (condition: Record<string, unknown>, tags: Record<string, string> = {}, asObject = false) => {
+        const document = {
+            Version: "2012-10-17",
+            Statement: [{
+                Effect: "Allow",
+                Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/${ISSUER}` },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: condition,
+            }],
+        };
+        return resource(rules.IAM_ROLE, { assumeRolePolicy: asObject ? document : JSON.stringify(document), tags }, { urn: urn("prod", rules.IAM_ROLE, "deploy") });
+    };
+    const aud = { [`${ISSUER}:aud`]: `https://${ISSUER}` };
+
+    it("must not trust ref:* (any branch, so any merge request) on a deploy role", async () => {
+        await verdict(policy, check, role({ StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: "project_path:group/app:ref_type:branch:ref:*" } }),
+            /"project_path:group\/app:ref_type:branch:ref:\*" \(any branch/);
+    });
+    it("must not trust any other wildcard subject, nor leave sub or aud unchecked", async () => {
+        await verdict(policy, check, role({ StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: ["project_path:group/*:ref_type:branch:ref:main"] } }),
+            /subject pattern "project_path:group\/\*/);
+        await verdict(policy, check, role({ StringEquals: aud }), /does not check the token's sub claim/);
+        await verdict(policy, check, role({ StringEquals: aud, StringNotEquals: { [`${ISSUER}:sub`]: "project_path:evil/x:ref_type:branch:ref:main" } }),
+            /does not check the token's sub claim/);
+        await verdict(policy, check, role({ StringEquals: { [`${ISSUER}:sub`]: "project_path:group/app:ref_type:branch:ref:main" } }), /aud claim/);
+    });
+    it("accepts exact subjects (string or object policy), services' roles, and an open ref on a preview role", async () => {
+        const exact = { StringEquals: { ...aud, [`${ISSUER}:sub`]: "project_path:group/app:ref_type:branch:ref:main" } };
+        await verdict(policy, check, role(exact));
+        await verdict(policy, check, role(exact, {}, true));
+        await verdict(policy, check, resource(rules.IAM_ROLE, { assumeRolePolicy: JSON.stringify({
+            Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }) }));
+        const openRef = { StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: "project_path:group/app:ref_type:branch:ref:*" } };
+        await verdict(policy, check, role(openRef, { Purpose: "preview" }));
+        await verdict(policy, check, role({ StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: "project_path:*:ref_type:branch:ref:*" } }, { Purpose: "preview" }),
+            /must name the project exactly/);
+    });
+    it("waits for a trust policy not known during preview", async () => {
+        await verdict(policy, check, resource(rules.IAM_ROLE, { assumeRolePolicy: UNKNOWN_VALUE }));
+    });
+});
+
+describe("deploy-runner-protected-unprivileged (issue 18)", () => {
+    const policy = "deploy-runner-protected-unprivileged";
+    const check = (r: PolicyResource) => rules.checkDeployRunner(r);
+    const runner = (props: Record<string, unknown>) => resource(rules.USER_RUNNER,
+        { runnerType: "project_type", projectId: 42, locked: true, untagged: false, ...props });
+    const host = (name: string, privileged: boolean) => resource(rules.INSTANCE, {
+        instanceType: "t3.small",
+        userData: `#!/bin/bash\nreadonly PRIVILEGED='${privileged}'\ngitlab-runner register --docker-privileged="$PRIVILEGED"\n`,
+        tags: { Name: `${name}-runner` },
+    }, { name: `${name}-host`, urn: urn("prod", rules.INSTANCE, `${name}-host`, ["cicd:runner:Runner"]) });
+
+    it("must run protected refs only on the deploy runner", async () => {
+        await verdict(policy, check, runner({ tagLists: ["cicd-deploy"], accessLevel: "not_protected" }), /accessLevel "not_protected".*"ref_protected"/);
+        await verdict(policy, check, runner({ tagLists: ["cicd-docker"], description: "deploy runner" }), /accessLevel "unset"/);
+    });
+    it("must not run privileged job containers on the deploy runner's host", async () => {
+        await verdict(policy, check, host("deploy", true), /runs privileged job containers/);
+    });
+    it("accepts a protected deploy runner, an unprivileged deploy host, and a privileged merge-request runner", async () => {
+        await verdict(policy, check, runner({ tagLists: ["cicd-deploy"], accessLevel: "ref_protected" }));
+        await verdict(policy, check, runner({ tagLists: ["cicd-mr"], accessLevel: "not_protected" }));
+        await verdict(policy, check, host("deploy", false));
+        await verdict(policy, check, host("merge-requests", true));
     });
 });

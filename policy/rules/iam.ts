@@ -1,0 +1,93 @@
+import { PolicyResource, asRecord, asString, isUnknown } from "./resource";
+
+export const IAM_ROLE = "aws:iam/role:Role";
+
+/** Roles tagged `Purpose=<one of these>` only ever read (a merge request's preview): their subject may name any ref. */
+export const DEFAULT_PREVIEW_ROLE_PURPOSES: readonly string[] = ["preview"];
+
+type Statement = Record<string, unknown>;
+
+/** The trust policy's statements, or undefined when it is not known yet (preview) or not JSON. */
+export function trustStatements(resource: PolicyResource): Statement[] | undefined {
+    let document: unknown = resource.props.assumeRolePolicy;
+    if (isUnknown(document)) return undefined;
+    if (typeof document === "string") {
+        try {
+            document = JSON.parse(document);
+        } catch {
+            return undefined;
+        }
+    }
+    const statement = asRecord(document)?.Statement;
+    const list = Array.isArray(statement) ? statement : [statement];
+    return list.map(asRecord).filter((s): s is Statement => s !== undefined);
+}
+
+function listOf(value: unknown): string[] {
+    return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string");
+}
+
+/** The OIDC providers a statement lets a web identity come from (`arn:aws:iam::<acct>:oidc-provider/<issuer>`). */
+function oidcIssuers(statement: Statement): string[] {
+    if (asString(statement.Effect) !== "Allow") return [];
+    const actions = listOf(statement.Action);
+    if (!actions.some((action) => action === "sts:AssumeRoleWithWebIdentity" || action === "sts:*" || action === "*")) return [];
+    return listOf(asRecord(statement.Principal)?.Federated)
+        .map((arn) => /:oidc-provider\/(.+)$/.exec(arn)?.[1])
+        .filter((issuer): issuer is string => issuer !== undefined);
+}
+
+/** Condition values of `<issuer>:<claim>` under operators that restrict (negated operators restrict nothing). */
+function claimConditions(statement: Statement, claim: string): Array<{ operator: string; values: string[] }> {
+    const found: Array<{ operator: string; values: string[] }> = [];
+    for (const [operator, block] of Object.entries(asRecord(statement.Condition) ?? {})) {
+        if (/Not/.test(operator) || /IfExists$/.test(operator)) continue;
+        for (const [key, value] of Object.entries(asRecord(block) ?? {})) {
+            if (key.toLowerCase().endsWith(`:${claim}`)) found.push({ operator, values: listOf(value) });
+        }
+    }
+    return found;
+}
+
+const WILDCARD = /[*?]/;
+
+/**
+ * Mandatory: a role that a GitLab job assumes through OIDC is bound to exact subjects. Its trust must check the
+ * token's `aud` and `sub` claims, and a deploy role's `sub` must name exact refs: no `ref:*`, no wildcard at all,
+ * or any branch (and so any merge request's job) could take the role. Roles tagged `Purpose=preview` may leave the
+ * ref open but must still name the project exactly.
+ */
+export function checkOidcTrust(resource: PolicyResource, previewPurposes: readonly string[] = DEFAULT_PREVIEW_ROLE_PURPOSES): string[] {
+    if (resource.type !== IAM_ROLE) return [];
+    const statements = trustStatements(resource);
+    if (!statements) return [];
+    const purpose = asString(asRecord(resource.props.tags)?.Purpose)?.toLowerCase();
+    const isPreviewRole = purpose !== undefined && previewPurposes.includes(purpose);
+    const violations: string[] = [];
+    statements.forEach((statement, index) => {
+        const issuers = oidcIssuers(statement);
+        if (issuers.length === 0) return;
+        const where = `assumeRolePolicy Statement[${index}] (web identity from ${issuers.join(", ")})`;
+        if (claimConditions(statement, "aud").length === 0) {
+            violations.push(`${where} does not check the token's aud claim; require StringEquals on "<issuer>:aud"`);
+        }
+        const subjects = claimConditions(statement, "sub");
+        if (subjects.length === 0) {
+            violations.push(`${where} does not check the token's sub claim, so every project on that GitLab can assume the role; ` +
+                `require StringEquals on "<issuer>:sub" with "project_path:<group>/<project>:ref_type:branch:ref:main"`);
+            return;
+        }
+        for (const { operator, values } of subjects) {
+            for (const subject of values.filter((value) => !isUnknown(value))) {
+                if (!/Like/.test(operator) || !WILDCARD.test(subject)) continue;
+                const [projectPart] = subject.split(":ref_type:");
+                if (isPreviewRole && !WILDCARD.test(projectPart)) continue;
+                const openRef = /:ref:[^:]*[*?]/.test(subject) ? " (any branch, so any merge request's job)" : "";
+                violations.push(`${where} trusts the subject pattern "${subject}"${openRef}; a deploy role names exact ` +
+                    `subjects with StringEquals (e.g. "project_path:group/app:ref_type:branch:ref:main")` +
+                    (isPreviewRole ? "; a preview role may leave the ref open but must name the project exactly" : ""));
+            }
+        }
+    });
+    return violations;
+}
