@@ -2,9 +2,11 @@
 # Builds offline stand-ins for the official base images (node, postgres, nginx) from Debian packages,
 # because no image registry is reachable from these machines. Production files keep official defaults;
 # builds and tests here pass these tags as BUILD_IMAGE / RUNTIME_IMAGE / POSTGRES_IMAGE / NGINX_IMAGE.
+# Two test-only images are built on request: sim-host (a simulated deploy host: sshd, dockerd, Compose v2,
+# cloud-init) and registry (Debian's docker-registry with htpasswd auth); tests/support/simHosts.ts runs them.
 #
 # Usage: scripts/stand-in-images.sh [--rebuild] [--refresh-base] [--print-env] [IMAGE...]
-#   IMAGE           any of: node-build node-runtime postgres nginx (default: all)
+#   IMAGE           any of: node-build node-runtime postgres nginx (default: these four), sim-host, registry
 #   --rebuild       rebuild the named images even if they exist
 #   --refresh-base  debootstrap the shared base rootfs again (it is cached under STANDIN_CACHE)
 #   --print-env  after building what is missing, print KEY=value lines for the image variables on stdout
@@ -12,13 +14,15 @@
 #              STANDIN_SUITE (default trixie), STANDIN_CACHE (default /var/cache/cicd-standin).
 set -euo pipefail
 
-readonly USAGE="Usage: $0 [--rebuild] [--refresh-base] [--print-env] [node-build|node-runtime|postgres|nginx ...]"
+readonly USAGE="Usage: $0 [--rebuild] [--refresh-base] [--print-env] [node-build|node-runtime|postgres|nginx|sim-host|registry ...]"
 readonly SUITE="${STANDIN_SUITE:-trixie}"
 readonly CACHE_DIR="${STANDIN_CACHE:-/var/cache/cicd-standin}"
 readonly BASE_ROOTFS="$CACHE_DIR/rootfs/$SUITE-minbase"
 readonly APT_ARCHIVES="$CACHE_DIR/apt-archives/$SUITE"
 readonly DOCKER=/usr/bin/docker
 readonly ALL_IMAGES=(node-build node-runtime postgres nginx)
+# Built only when named: only the host-path tests need them.
+readonly ON_REQUEST_IMAGES=(sim-host registry)
 # PostgreSQL major version shipped by each suite; the entrypoint and PATH depend on it.
 declare -A PG_MAJOR_BY_SUITE=([bookworm]=15 [trixie]=17)
 
@@ -41,8 +45,8 @@ parse_args() {
       --refresh-base) REFRESH_BASE=true ;;
       --print-env) PRINT_ENV=true ;;
       -h|--help) echo "$USAGE"; exit 0 ;;
-      node-build|node-runtime|postgres|nginx) REQUESTED_IMAGES+=("$1") ;;
-      *) echo "$USAGE" >&2; fail "unknown argument '$1' (allowed: --rebuild, --refresh-base, --print-env, ${ALL_IMAGES[*]})" ;;
+      node-build|node-runtime|postgres|nginx|sim-host|registry) REQUESTED_IMAGES+=("$1") ;;
+      *) echo "$USAGE" >&2; fail "unknown argument '$1' (allowed: --rebuild, --refresh-base, --print-env, ${ON_REQUEST_IMAGES[*]}, ${ALL_IMAGES[*]})" ;;
     esac
     shift
   done
@@ -383,6 +387,124 @@ configure_nginx() {
   in_chroot "$1" nginx -t -c /etc/nginx/nginx.conf >&2 || fail "nginx -t rejected the stand-in configuration"
 }
 
+write_sim_host_init() {
+  cat >"$1/usr/local/sbin/sim-host-init" <<'INIT'
+#!/bin/bash
+# Brings a simulated deploy host up the way systemd would on a real machine: dockerd first, then sshd in the
+# foreground. Runs under tini (PID 1), so the processes that docker and sshd leave behind are reaped.
+# Environment: SIM_AUTHORIZED_KEY (the deploy user's public key, required), SIM_INSECURE_REGISTRIES (comma-separated
+# host:port list that dockerd may reach over plain HTTP; the test registry has no TLS).
+set -euo pipefail
+
+fail() { printf 'ERROR: sim-host: %s\n' "$*" >&2; exit 1; }
+
+install_authorized_key() {
+  [ -n "${SIM_AUTHORIZED_KEY:-}" ] || fail "SIM_AUTHORIZED_KEY (the deploy user's public key) is not set"
+  install -d -m 0700 -o deploy -g deploy /home/deploy/.ssh
+  printf '%s\n' "$SIM_AUTHORIZED_KEY" >/home/deploy/.ssh/authorized_keys
+  chown deploy:deploy /home/deploy/.ssh/authorized_keys
+  chmod 0600 /home/deploy/.ssh/authorized_keys
+}
+
+# One key per container, made at first start, so that each host has its own identity to verify.
+generate_host_key() {
+  [ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -C "$(hostname)" -f /etc/ssh/ssh_host_ed25519_key
+}
+
+write_daemon_config() {
+  local registries="" entry
+  IFS=',' read -r -a entries <<<"${SIM_INSECURE_REGISTRIES:-}"
+  for entry in "${entries[@]}"; do
+    [ -n "$entry" ] && registries+="${registries:+, }\"$entry\""
+  done
+  mkdir -p /etc/docker
+  # A cgroup parent of its own keeps this engine's containers apart from the outer engine's in the shared hierarchy.
+  printf '{\n  "insecure-registries": [%s],\n  "cgroup-parent": "/sim-host-%s",\n  "log-driver": "json-file"\n}\n' \
+    "$registries" "$(hostname)" >/etc/docker/daemon.json
+}
+
+start_dockerd() {
+  dockerd >/var/log/dockerd.log 2>&1 &
+  local _
+  for _ in $(seq 1 120); do
+    docker info >/dev/null 2>&1 && return
+    sleep 0.5
+  done
+  tail -n 30 /var/log/dockerd.log >&2 || true
+  fail "dockerd did not answer within 60 s (see /var/log/dockerd.log)"
+}
+
+main() {
+  install_authorized_key
+  generate_host_key
+  write_daemon_config
+  start_dockerd
+  mkdir -p /run/sshd
+  exec /usr/sbin/sshd -D -e
+}
+
+main "$@"
+INIT
+  chmod 0755 "$1/usr/local/sbin/sim-host-init"
+}
+
+configure_sim_host() {
+  local root="$1"
+  install_packages "$root" openssh-server docker.io docker-cli docker-compose cloud-init tini iproute2 iptables \
+    ca-certificates curl procps
+  rm -f "$root"/etc/ssh/ssh_host_*
+  cat >"$root/etc/ssh/sshd_config.d/10-sim-host.conf" <<'CONF'
+# A deploy host as we recommend one: key-only logins, no root, one host key type.
+HostKey /etc/ssh/ssh_host_ed25519_key
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+CONF
+  # Containers cannot set the audit login uid; a required pam_loginuid would refuse every session.
+  sed -i 's/^session\s\+required\s\+pam_loginuid.so/session optional pam_loginuid.so/' "$root/etc/pam.d/sshd"
+  in_chroot "$root" useradd --create-home --shell /bin/bash --groups docker deploy
+  # '*' (not '!'): no password, but not a locked account, so key logins work.
+  in_chroot "$root" usermod --password '*' deploy
+  write_sim_host_init "$root"
+  in_chroot "$root" docker compose version >&2 || fail "the sim-host rootfs has no 'docker compose' (Compose v2)"
+}
+
+configure_registry() {
+  local root="$1"
+  install_packages "$root" docker-registry apache2-utils
+  mkdir -p "$root/etc/docker/registry" "$root/var/lib/docker-registry"
+  cat >"$root/etc/docker/registry/config.yml" <<'CONF'
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+http:
+  addr: :5000
+auth:
+  htpasswd:
+    realm: cicd-test-registry
+    path: /etc/docker/registry/htpasswd
+CONF
+  rm -f "$root/etc/docker/registry/htpasswd"
+  cat >"$root/usr/local/bin/registry-entrypoint" <<'ENTRYPOINT'
+#!/bin/sh
+# The password reaches the registry only through `docker exec -i <container> htpasswd -iBc ...` (stdin, bcrypt);
+# the registry starts once that file exists, because it reads it at start.
+set -eu
+htpasswd_file=/etc/docker/registry/htpasswd
+i=0
+while [ ! -s "$htpasswd_file" ]; do
+  i=$((i + 1))
+  [ "$i" -le 600 ] || { echo "ERROR: registry: no $htpasswd_file after 60 s" >&2; exit 1; }
+  sleep 0.1
+done
+exec docker-registry serve /etc/docker/registry/config.yml
+ENTRYPOINT
+  chmod 0755 "$root/usr/local/bin/registry-entrypoint"
+}
+
 docker_changes_for() {
   local pg_major="${PG_MAJOR_BY_SUITE[$SUITE]}"
   case "$1" in
@@ -394,6 +516,10 @@ docker_changes_for() {
       'ENTRYPOINT ["docker-entrypoint.sh"]' 'CMD ["postgres"]' ;;
     nginx) printf '%s\n' 'EXPOSE 80' 'STOPSIGNAL SIGQUIT' \
       'ENTRYPOINT ["/docker-entrypoint.sh"]' "CMD [\"nginx\", \"-g\", \"daemon off;\"]" ;;
+    sim-host) printf '%s\n' 'ENV LANG=C.UTF-8' 'EXPOSE 22' 'VOLUME /var/lib/docker' \
+      'ENTRYPOINT ["/usr/bin/tini", "--"]' 'CMD ["/usr/local/sbin/sim-host-init"]' ;;
+    registry) printf '%s\n' 'EXPOSE 5000' 'VOLUME /var/lib/docker-registry' \
+      'CMD ["/usr/local/bin/registry-entrypoint"]' ;;
   esac
 }
 
@@ -418,6 +544,13 @@ print_env() {
   printf 'RUNTIME_IMAGE=%s\n' "$(tag_for node-runtime)"
   printf 'POSTGRES_IMAGE=%s\n' "$(tag_for postgres)"
   printf 'NGINX_IMAGE=%s\n' "$(tag_for nginx)"
+  local name
+  for name in "${REQUESTED_IMAGES[@]}"; do
+    case "$name" in
+      sim-host) printf 'SIM_HOST_IMAGE=%s\n' "$(tag_for sim-host)" ;;
+      registry) printf 'REGISTRY_IMAGE=%s\n' "$(tag_for registry)" ;;
+    esac
+  done
 }
 
 main() {
