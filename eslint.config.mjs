@@ -11,6 +11,8 @@ export default tseslint.config(
       "reports/**",
       "packages/gitlab/lib/**",
       "tests/pipeline/fixtures/**",
+      // gitlab-ci-local's state folder: copies of the repository and job output, not our code.
+      "**/.gitlab-ci-local/**",
     ],
   },
   ...tseslint.configs.recommended,
