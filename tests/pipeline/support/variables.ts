@@ -29,11 +29,11 @@ function assignedInScripts(lines: readonly string[]): Set<string> {
     return names;
 }
 
-/** Variables a job gets from the dotenv report of a job it needs (`echo "NAME=..." >> deploy.env`). */
+/** Variables a job gets from the dotenv report of a job it needs (`echo "NAME=..." >> deploy.env`, `> scan.env`). */
 function dotenvExports(job: Hash): Set<string> {
     const names = new Set<string>();
     for (const line of scriptLines(job)) {
-        const m = /echo\s+"([A-Za-z_][A-Za-z0-9_]*)=.*"\s*>>?\s*deploy\.env/.exec(line);
+        const m = /echo\s+"([A-Za-z_][A-Za-z0-9_]*)=.*"\s*>>?\s*[\w.-]+\.env\b/.exec(line);
         if (m) names.add(m[1]);
     }
     return names;
