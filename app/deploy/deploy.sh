@@ -13,12 +13,17 @@
 #              DEPLOY_DRY_RUN=1         print the commands instead of running them (no engine needed)
 #              DEPLOY_READY_TIMEOUT     seconds the new replicas have to become ready (default 120)
 #              DEPLOY_LOCK_TIMEOUT      seconds to wait for another deploy's lock (default 300)
-#              DEPLOY_STATE_DIR         lock, releases file and route folder (default BUNDLE_DIR/.state/PROJECT)
+#              DEPLOY_HOME              the host's deploy folder (default $HOME/gitlab-docker-delivery): the Pulumi
+#                                       host components put bundles, env files and state there
+#              DEPLOY_STATE_DIR         lock, releases file and route folder (default DEPLOY_HOME/state)
+#              DEPLOY_HOST              a name for this host in every ERROR line (several hosts deploy at once)
 #              DEPLOY_COMPOSE           Compose command to use, e.g. "docker-compose" (default: detected)
 #              APP_REPLICAS             app replicas (default: the env file's value, else 2 in production, 1 elsewhere)
 set -Eeuo pipefail
 
 readonly USAGE="Usage: deploy.sh deploy --image REF --env local|staging|production [--dir BUNDLE_DIR] [--env-file FILE] [--project NAME]
+       deploy.sh prepare --image REF --env ENV [...]   (start and gate the new version beside the live one, no switch)
+       deploy.sh switch --image REF --env ENV [...]    (switch to what prepare started, stop the old version)
        deploy.sh rollback [REF] --env ENV [--dir ...] [--env-file ...] [--project ...]
        deploy.sh status --env ENV [--dir ...] [--env-file ...] [--project ...]
        deploy.sh down --env ENV [--volumes] [--dir ...] [--env-file ...] [--project ...]"
@@ -30,6 +35,7 @@ readonly RELEASES_KEPT=5
 # Requests that nginx routed just before the switch still connect to the old slot; give them a moment.
 readonly SWITCH_SETTLE_SECONDS="${DEPLOY_SWITCH_SETTLE:-1}"
 readonly STOP_TIMEOUT_SECONDS=15
+readonly DEPLOY_HOME="${DEPLOY_HOME:-${HOME:-/root}/gitlab-docker-delivery}"
 
 ACTION=""
 IMAGE=""
@@ -37,6 +43,8 @@ ENV_NAME=""
 BUNDLE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ENV_FILE=""
 PROJECT=""
+PREPARED_FILE=""
+PREPARED=false
 REMOVE_VOLUMES=false
 DRY_RUN=false
 [ "${DEPLOY_DRY_RUN:-0}" = 1 ] && DRY_RUN=true
@@ -65,7 +73,7 @@ progress() { printf -- '--> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
 
 fail() {
-  printf 'ERROR: %s\n' "$*" >&2
+  printf 'ERROR: %s%s\n' "${DEPLOY_HOST:+on $DEPLOY_HOST: }" "$*" >&2
   exit 1
 }
 
@@ -106,7 +114,7 @@ on_unexpected_error() {
 on_exit() {
   local status=$? id
   # Interrupted (or failed) between boot and switch: the new replicas never took traffic, so they go.
-  if ! $SWITCHED && [ -n "$BOOT_BASELINE" ] && ! $DRY_RUN; then
+  if ! $SWITCHED && ! $PREPARED && [ -n "$BOOT_BASELINE" ] && ! $DRY_RUN; then
     for id in $(app_containers 2>/dev/null || true); do
       [[ "$BOOT_BASELINE" == *" $id "* ]] || "$DOCKER" rm -f "$id" >/dev/null 2>&1 || true
     done
@@ -119,13 +127,13 @@ on_exit() {
 # Input: everything is checked before anything is touched.
 
 parse_args() {
-  [ $# -gt 0 ] || usage_error "no action given (allowed: deploy, rollback, status, down)"
+  [ $# -gt 0 ] || usage_error "no action given (allowed: deploy, prepare, switch, rollback, status, down)"
   ACTION="$1"
   shift
   case "$ACTION" in
-    deploy|rollback|status|down) ;;
+    deploy|prepare|switch|rollback|status|down) ;;
     -h|--help) printf '%s\n' "$USAGE"; exit 0 ;;
-    *) usage_error "unknown action '$ACTION' (allowed: deploy, rollback, status, down)" ;;
+    *) usage_error "unknown action '$ACTION' (allowed: deploy, prepare, switch, rollback, status, down)" ;;
   esac
   while [ $# -gt 0 ]; do
     case "$1" in
@@ -188,17 +196,20 @@ validate_inputs() {
     [ -f "$BUNDLE_DIR/$file" ] || fail "bundle directory '$BUNDLE_DIR' has no $file"
   done
 
+  # A bundle run by hand keeps its .env beside it; on a host the components write DEPLOY_HOME/<env>.env.
+  if [ -z "$ENV_FILE" ] && [ ! -f "$BUNDLE_DIR/.env" ] && [ -f "$DEPLOY_HOME/$ENV_NAME.env" ]; then ENV_FILE="$DEPLOY_HOME/$ENV_NAME.env"; fi
   ENV_FILE="${ENV_FILE:-$BUNDLE_DIR/.env}"
   [ -f "$ENV_FILE" ] && [ -r "$ENV_FILE" ] \
     || fail "env file '$ENV_FILE' is not a readable file; create it from $BUNDLE_DIR/.env.example (chmod 600) or pass --env-file"
   ENV_FILE="$(cd "$(dirname "$ENV_FILE")" && pwd)/$(basename "$ENV_FILE")"
 
-  PROJECT="${PROJECT:-delivery-$ENV_NAME}"
+  # The same name the Pulumi host components pass, so a deploy.sh run by hand on a host finds their stack.
+  PROJECT="${PROJECT:-gitlab-docker-delivery-$ENV_NAME}"
   [[ "$PROJECT" =~ ^[a-z0-9][a-z0-9_-]*$ ]] \
     || fail "project name '$PROJECT' is invalid (lower-case letters, digits, '-' and '_', starting with a letter or digit)"
 
   case "$ACTION" in
-    deploy)
+    deploy|prepare|switch)
       [ -n "$IMAGE" ] || usage_error "--image is required for deploy (an image reference by digest or immutable tag)"
       validate_image_ref "$IMAGE"
       ;;
@@ -216,9 +227,10 @@ validate_inputs() {
   replicas="$(desired_replicas)"
   [[ "$replicas" =~ ^[1-9][0-9]?$ ]] || fail "APP_REPLICAS must be a number from 1 to 99 (got '$replicas')"
 
-  STATE_DIR="${DEPLOY_STATE_DIR:-$BUNDLE_DIR/.state/$PROJECT}"
+  STATE_DIR="${DEPLOY_STATE_DIR:-$DEPLOY_HOME/state}"
   LOCK_DIR="$STATE_DIR/deploy.lock"
   RELEASES_FILE="$STATE_DIR/releases"
+  PREPARED_FILE="$STATE_DIR/prepared"
 
   if [ "$ACTION" = rollback ] && [ -z "$IMAGE" ]; then
     IMAGE="$(previous_release)"
@@ -593,6 +605,66 @@ deploy_release() {
   progress "$verb: done, $IMAGE is live"
 }
 
+# Two-phase rollout over several hosts: every host runs `prepare` (new replicas started beside the live ones and
+# gated; traffic untouched), and only when all passed does each host run `switch`. A host whose gate failed leaves
+# the others prepared but never switched; their candidates take no traffic and the next prepare or deploy removes them.
+prepare_release() {
+  progress "prepare: $IMAGE on $ENV_NAME (project $PROJECT, ${COMPOSE[*]})"
+  acquire_lock
+  resolve_route_dir
+  clear_leftovers
+  run rm -f "$PREPARED_FILE"
+  if already_live; then
+    progress "prepare: $IMAGE is already live on all $(desired_replicas) replica(s); nothing to prepare"
+    return 0
+  fi
+  registry_login
+  pull_image
+  ensure_infrastructure
+  boot_new
+  wait_ready
+  CURRENT_STEP=record_prepared
+  if $DRY_RUN; then
+    printf '+ record %q slot %q in %q\n' "$IMAGE" "$NEW_SLOT" "$PREPARED_FILE"
+  else
+    printf '%s %s %s\n' "$IMAGE" "$NEW_SLOT" "${NEW_CONTAINERS[*]}" >"$PREPARED_FILE"
+  fi
+  PREPARED=true
+  progress "prepare: ${#NEW_CONTAINERS[@]} replica(s) of $IMAGE ready in slot $NEW_SLOT; traffic still goes to $LIVE_SLOT until switch"
+}
+
+switch_release() {
+  progress "switch: $IMAGE on $ENV_NAME (project $PROJECT)"
+  acquire_lock
+  resolve_route_dir
+  if $DRY_RUN; then
+    switch_traffic
+    prune_old
+    record_release
+    return 0
+  fi
+  if [ ! -f "$PREPARED_FILE" ]; then
+    already_live || fail "step switch: nothing prepared for $IMAGE (no $PREPARED_FILE); run deploy.sh prepare first"
+    progress "switch: $IMAGE is already live; nothing to switch"
+    return 0
+  fi
+  local prepared_image prepared_slot id
+  read -r prepared_image prepared_slot <"$PREPARED_FILE"
+  [ "$prepared_image" = "$IMAGE" ] || fail "step switch: $PREPARED_FILE holds $prepared_image, not $IMAGE; run deploy.sh prepare --image $IMAGE first"
+  [ "$prepared_slot" = "$NEW_SLOT" ] || fail "step switch: the prepared slot $prepared_slot is live already; run deploy.sh prepare again"
+  mapfile -t OLD_CONTAINERS < <(live_containers)
+  read -r -a NEW_CONTAINERS <<<"$(cut -d' ' -f3- "$PREPARED_FILE")"
+  CURRENT_STEP=check_prepared
+  for id in "${NEW_CONTAINERS[@]}"; do
+    [ "$(probe_ready "$id" | tail -n 1)" = 200 ] || fail "step switch: prepared replica $(name_of "$id" 2>/dev/null || echo "$id") no longer answers GET /ready with 200; nothing was switched"
+  done
+  switch_traffic
+  prune_old
+  record_release
+  rm -f "$PREPARED_FILE"
+  progress "switch: done, $IMAGE is live"
+}
+
 show_status() {
   local id live_image="none"
   printf 'project %s (environment %s), compose: %s\n' "$PROJECT" "$ENV_NAME" "${COMPOSE[*]}"
@@ -633,6 +705,8 @@ main() {
   $DRY_RUN && progress "dry run: printing the commands instead of running them"
   case "$ACTION" in
     deploy) deploy_release deploy ;;
+    prepare) prepare_release ;;
+    switch) switch_release ;;
     rollback) deploy_release rollback ;;
     status) show_status ;;
     down) take_down ;;

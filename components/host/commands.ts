@@ -7,6 +7,20 @@ import * as path from "path";
 
 export type DeployEnvironment = "local" | "staging" | "production";
 
+/** The Compose project on a host: deploy.sh's default for `--project`, so a hand-run deploy.sh finds the stack. */
+export function hostProject(environment: DeployEnvironment): string {
+    return `gitlab-docker-delivery-${environment}`;
+}
+
+/**
+ * The deploy folder in the SSH user's home: deploy.sh's default `DEPLOY_HOME` (`$HOME/gitlab-docker-delivery`).
+ * Bundles, env files and state live there; `CopyToRemote` needs the absolute path.
+ */
+export function hostHome(user: string): string {
+    if (!/^[a-z_][a-z0-9_-]*$/.test(user)) throw new Error(`SSH user "${user}" must be a plain Unix user name`);
+    return `${user === "root" ? "/root" : `/home/${user}`}/gitlab-docker-delivery`;
+}
+
 /** Single-quotes a value for POSIX sh. */
 export function shellQuote(value: string): string {
     return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'"'"'`)}'`;
@@ -27,6 +41,8 @@ export interface DeployTarget {
      * history and lock outlive a new bundle version and the bundle's content (and hash) stay unchanged.
      */
     readonly stateDir?: string;
+    /** Names this host in deploy.sh's ERROR lines (`DEPLOY_HOST`), when several hosts deploy at once. */
+    readonly hostLabel?: string;
 }
 
 /**
@@ -65,13 +81,22 @@ function deployScript(target: DeployTarget, verb: string, extra: string[], revis
     const prelude = target.credentialsFile
         ? `set -a; . ${shellQuote(target.credentialsFile)}; set +a; `
         : "";
-    const state = target.stateDir ? `DEPLOY_STATE_DIR=${shellQuote(target.stateDir)} ` : "";
+    const state =
+        (target.stateDir ? `DEPLOY_STATE_DIR=${shellQuote(target.stateDir)} ` : "") + (target.hostLabel ? `DEPLOY_HOST=${shellQuote(target.hostLabel)} ` : "");
     return `set -eu; ${revisionPrelude(revision)}${prelude}${state}${args.join(" ")}`;
 }
 
 /** `deploy.sh deploy --image REF ...`: the gated rollout of one image. */
 export function deployCommand(target: DeployTarget, imageRef: string, revision?: Revision): string {
     return deployScript(target, "deploy", ["--image", shellQuote(imageRef)], revision);
+}
+
+/** The phases of a rollout: `deploy` does it all on one host; `prepare` then `switch` split it across several. */
+export type RolloutPhase = "deploy" | "prepare" | "switch";
+
+/** `deploy.sh switch --image REF ...`: the second phase, run only once every host's `prepare` passed its gate. */
+export function switchCommand(target: DeployTarget, imageRef: string, revision?: Revision): string {
+    return deployScript(target, "switch", ["--image", shellQuote(imageRef)], revision);
 }
 
 /** Env keys whose change needs db and proxy recreated (deploy.sh leaves running ones as they are). */
@@ -87,7 +112,13 @@ export function settingsFingerprint(env: Readonly<Record<string, string | undefi
  * from the one the last rollout recorded: deploy.sh leaves a running proxy and database as they are, so
  * a new port or base image only takes effect once they are recreated. Records the fingerprint after.
  */
-export function rolloutCommand(target: DeployTarget & { readonly stateDir: string }, imageRef: string, settings: string, revision: Revision = {}): string {
+export function rolloutCommand(
+    target: DeployTarget & { readonly stateDir: string },
+    imageRef: string,
+    settings: string,
+    revision: Revision = {},
+    phase: "deploy" | "prepare" = "deploy",
+): string {
     if (!/^[0-9a-f]+$/.test(settings)) throw new Error("settings fingerprint must be hex");
     const recorded = shellQuote(`${target.stateDir}/settings`);
     const withoutPrelude = (command: string) => command.replace(/^set -eu; /, "");
@@ -95,7 +126,7 @@ export function rolloutCommand(target: DeployTarget & { readonly stateDir: strin
         `set -eu; ${revisionPrelude({ ...revision, settings })}`,
         `if [ -f ${recorded} ] && [ "$(cat ${recorded})" != ${settings} ]; then `,
         `echo "settings changed: recreating db and proxy, volumes kept"; ${withoutPrelude(downCommand(target, false))}; fi; `,
-        `${withoutPrelude(deployCommand(target, imageRef))}; `,
+        `${withoutPrelude(deployScript(target, phase, ["--image", shellQuote(imageRef)]))}; `,
         `mkdir -p ${shellQuote(target.stateDir)}; printf '%s' ${settings} > ${recorded}`,
     ].join("");
 }

@@ -5,6 +5,7 @@ import assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { hostHome, hostProject } from "../../components/host";
 import { run } from "../support/docker";
 import { DEPLOY_DIR, DEPLOY_SCRIPT } from "./stack";
 
@@ -68,7 +69,7 @@ describe("deploy.sh without an engine: dry-run plan, and a recording docker", fu
         });
         assert.strictEqual(result.code, 0, result.stderr);
         const lines = commands(result.stdout);
-        const compose = `docker compose --project-name delivery-production --env-file ${envFile} -f ${DEPLOY_DIR}/compose.yaml -f ${DEPLOY_DIR}/compose.production.yaml`;
+        const compose = `docker compose --project-name gitlab-docker-delivery-production --env-file ${envFile} -f ${DEPLOY_DIR}/compose.yaml -f ${DEPLOY_DIR}/compose.production.yaml`;
 
         const lock = indexOf(lines, /^\+ mkdir .*\/deploy\.lock$/);
         const login = indexOf(lines, /^\+ docker login --username deployer --password-stdin registry\.example\.com$/);
@@ -108,7 +109,7 @@ describe("deploy.sh without an engine: dry-run plan, and a recording docker", fu
         const result = await dryRun(["deploy", "--image", IMAGE, "--env", "staging"], { DEPLOY_COMPOSE: "docker-compose" });
         assert.strictEqual(result.code, 0, result.stderr);
         const lines = commands(result.stdout);
-        indexOf(lines, /^\+ env APP_IMAGE=\S+ APP_ROUTE_ALIAS=app-green APP_ROUTE_DIR=\S+ docker-compose --project-name delivery-staging .* -f \S+\/compose\.staging\.yaml up -d --no-deps --no-recreate --scale app=1 app$/);
+        indexOf(lines, /^\+ env APP_IMAGE=\S+ APP_ROUTE_ALIAS=app-green APP_ROUTE_DIR=\S+ docker-compose --project-name gitlab-docker-delivery-staging .* -f \S+\/compose\.staging\.yaml up -d --no-deps --no-recreate --scale app=1 app$/);
         assert.ok(!lines.some((line) => /docker login/.test(line)), "no login without credentials");
     });
 
@@ -229,5 +230,49 @@ describe("deploy.sh without an engine: dry-run plan, and a recording docker", fu
             assert.ok(!fs.existsSync(path.join(stateDir, "deploy.lock")), "the lock is released on failure");
             assert.ok(!fs.existsSync(path.join(stateDir, "releases")), "a failed deploy records nothing");
         });
+    });
+    it("prepare gates the new slot without switching; switch then switches, stops the old slot and records", async function () {
+        const prepare = await dryRun(["prepare", "--image", IMAGE, "--env", "staging"]);
+        assert.strictEqual(prepare.code, 0, prepare.stderr);
+        const planned = commands(prepare.stdout);
+        indexOf(planned, /^\+ env APP_IMAGE=\S+ APP_ROUTE_ALIAS=app-green .* up -d --no-deps --no-recreate --scale app=1 app$/);
+        indexOf(planned, /^\+ docker exec new-replica-1 node -e .*\/ready/);
+        assert.ok(!planned.some((line) => /\/green$|docker stop/.test(line)), `prepare must not switch or stop anything:\n${planned.join("\n")}`);
+        assert.match(prepare.stdout, /\+ record \S+ slot green in \S+\/prepared/);
+
+        const swap = await dryRun(["switch", "--image", IMAGE, "--env", "staging"]);
+        assert.strictEqual(swap.code, 0, swap.stderr);
+        const switched = commands(swap.stdout);
+        const marker = indexOf(switched, /^\+ touch \S+\/route\/green$/);
+        const stop = indexOf(switched, /^\+ docker stop --time 15 old-replicas$/);
+        assert.ok(marker < stop, "traffic moves before the old slot stops");
+        assert.ok(!switched.some((line) => /up -d/.test(line)), "switch starts nothing");
+    });
+
+    it("names the host in its ERROR line when DEPLOY_HOST is set (several hosts deploy at once)", async function () {
+        const result = await dryRun(["deploy", "--image", "app:latest", "--env", "staging"], { DEPLOY_HOST: "deploy@192.0.2.10:22" });
+        assert.notStrictEqual(result.code, 0);
+        assert.match(result.stderr, /^ERROR: on deploy@192\.0\.2\.10:22: image 'app:latest' uses the tag 'latest'/m);
+    });
+
+    it("#13 its defaults are what the host components pass: project, env file and state under $HOME/gitlab-docker-delivery", async function () {
+        const home = path.join(workDir, "home-deploy");
+        const deployHome = path.join(home, "gitlab-docker-delivery");
+        fs.mkdirSync(deployHome, { recursive: true });
+        fs.writeFileSync(path.join(deployHome, "staging.env"), "POSTGRES_PASSWORD=dry-run-db-password\n", { mode: 0o600 });
+        // No --project, --env-file or DEPLOY_STATE_DIR: what an operator types on a host.
+        const result = await run(DEPLOY_SCRIPT, ["rollback", IMAGE, "--env", "staging"], {
+            env: { HOME: home, DEPLOY_DRY_RUN: "1", DEPLOY_STATE_DIR: "", DEPLOY_COMPOSE: "docker compose", DEPLOY_DOCKER: "docker", PATH: `${fakeBin}:${process.env.PATH}`, APP_REPLICAS: "" },
+            allowFailure: true,
+            timeoutMs: 30_000,
+        });
+        assert.strictEqual(result.code, 0, result.stderr);
+        const lines = commands(result.stdout);
+        const stateDir = `${deployHome}/state`;
+        indexOf(lines, new RegExp(`^\\+ mkdir ${stateDir}/deploy\\.lock$`));
+        indexOf(lines, new RegExp(`--project-name ${hostProject("staging")} --env-file ${deployHome}/staging\\.env `));
+        // The components' side of the same contract: the deploy folder in the SSH user's home, the state folder in it.
+        assert.equal(hostHome("deploy"), "/home/deploy/gitlab-docker-delivery");
+        assert.equal(path.basename(deployHome), path.basename(hostHome("deploy")));
     });
 });
