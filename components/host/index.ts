@@ -1,3 +1,5 @@
 export * from "./commands";
-export * from "./composeHost";
+export * from "./composeDeployment";
+export * from "./ec2Host";
 export * from "./localTarget";
+export * from "./ec2Scripts";

@@ -2,9 +2,10 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as gitlab from "@cicd/pulumi-gitlab";
-import { GitLabConfig, LocalConfig, PROJECT, ProductionConfig, ProgramConfig, SandboxGitLabConfig, StagingConfig, isArmInstanceType, loadConfig } from "../config";
+import { GitLabConfig, LocalConfig, PROJECT, ProductionConfig, ProgramConfig, SandboxGitLabConfig, StagingConfig, loadConfig } from "../config";
 import { EnvironmentVariables, Project } from "../gitlab";
-import { ComposeHost, LocalTarget } from "../host";
+import { LocalTarget } from "../host";
+import { DeploySettings, HostOutputs, deployToEc2, deployToHosts } from "./hosts";
 import { Runner } from "../runner";
 import { LocalImage, PromotedImage, RegistryImage } from "../image";
 
@@ -130,8 +131,6 @@ function hostEnv(postgresPassword: pulumi.Output<string>, config: StagingConfig 
                 POSTGRES_PASSWORD: password,
                 POSTGRES_USER: "app",
                 POSTGRES_DB: "app",
-                HTTP_BIND: "0.0.0.0",
-                HTTP_PORT: "80",
             };
             if (config.baseImages.postgres) env.POSTGRES_IMAGE = config.baseImages.postgres;
             if (config.baseImages.nginx) env.NGINX_IMAGE = config.baseImages.nginx;
@@ -140,16 +139,11 @@ function hostEnv(postgresPassword: pulumi.Output<string>, config: StagingConfig 
     );
 }
 
-function hostArgs(config: StagingConfig | ProductionConfig, tags: Record<string, string>) {
-    return {
-        instanceType: config.host.instanceType,
-        rootVolumeSizeGb: config.host.rootVolumeSizeGb,
-        subnetId: config.host.subnetId,
-        // Pinned so that a replaced host lands where its data volume is.
-        availabilityZone: `${config.awsRegion}a`,
-        architecture: isArmInstanceType(config.host.instanceType) ? ("arm64" as const) : ("amd64" as const),
-        tags,
-    };
+/** The stack's hosts: the `hosts` it lists, or the EC2 host it provisions. */
+function deployHosts(config: StagingConfig | ProductionConfig, deploy: DeploySettings, ec2: () => Parameters<typeof deployToEc2>[2]): HostOutputs {
+    const hosts = config.host.hosts;
+    if (hosts !== undefined) return deployToHosts(config.environment, hosts, pulumi.secret(config.host.sshPrivateKey), deploy);
+    return deployToEc2(config.environment, config.host, ec2(), deploy);
 }
 
 /**
@@ -179,37 +173,26 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
         registry: { address: registryHost(config.imageRepository), username: config.registryUsername, password: pulumi.secret(config.registryPassword) },
     });
 
-    const host = new ComposeHost(
-        "staging",
+    const host = deployHosts(
+        config,
         {
-            environment: "staging",
-            host: hostArgs(config, tags),
-            ssh: {
-                publicKey: config.host.sshPublicKey,
-                privateKey: pulumi.secret(config.host.sshPrivateKey),
-                ingressCidrs: config.host.sshIngressCidrs,
-                ingressSecurityGroupIds: project.requireOutput("runnerSecurityGroupId").apply((id) => [String(id)]),
-                connectVia: config.host.sshConnectVia,
-            },
-            deploy: {
-                imageRef: image.ref,
-                imageDigest: image.digest,
-                bundleDir: bundleDir(repoRoot),
-                env: hostEnv(variables.postgresPassword, config),
-                registry: {
-                    address: registryHost(config.imageRepository),
-                    username: project.requireOutput("deployTokenUsername").apply(String),
-                    password: pulumi.secret(project.requireOutput("deployTokenPassword").apply(String)),
-                },
+            imageRef: image.ref,
+            imageDigest: image.digest,
+            bundleDir: bundleDir(repoRoot),
+            env: hostEnv(variables.postgresPassword, config),
+            registry: {
+                address: registryHost(config.imageRepository),
+                username: project.requireOutput("deployTokenUsername").apply(String),
+                password: pulumi.secret(project.requireOutput("deployTokenPassword").apply(String)),
             },
         },
-        { providers: { aws: awsProvider } },
+        () => ({ awsRegion: config.awsRegion, tags, awsProvider, ingressSecurityGroupIds: project.requireOutput("runnerSecurityGroupId").apply((id) => [String(id)]) }),
     );
 
     return {
         environment: "staging",
         url: host.url,
-        hostAddress: host.publicIp,
+        hostAddress: host.hostAddress,
         imageRef: image.ref,
         imageDigest: image.digest,
         imageTag: image.shaTag,
@@ -281,29 +264,23 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
         registry,
     });
 
-    const host = new ComposeHost(
-        "production",
+    const host = deployHosts(
+        config,
         {
-            environment: "production",
-            host: hostArgs(config, tags),
-            ssh: {
-                publicKey: config.host.sshPublicKey,
-                privateKey: pulumi.secret(config.host.sshPrivateKey),
-                ingressCidrs: config.host.sshIngressCidrs,
-                ingressSecurityGroupIds: [runner.securityGroupId],
-                connectVia: config.host.sshConnectVia,
-            },
-            dataVolume: { sizeGb: config.dataVolumeSizeGb },
-            protect: config.protectData,
-            deploy: {
-                imageRef: image.ref,
-                imageDigest: image.digest,
-                bundleDir: bundleDir(repoRoot),
-                env: hostEnv(variables.postgresPassword, config),
-                registry: { address: registryHost(config.imageRepository), username: project.deployTokenUsername, password: project.deployTokenPassword },
-            },
+            imageRef: image.ref,
+            imageDigest: image.digest,
+            bundleDir: bundleDir(repoRoot),
+            env: hostEnv(variables.postgresPassword, config),
+            registry: { address: registryHost(config.imageRepository), username: project.deployTokenUsername, password: project.deployTokenPassword },
         },
-        { providers: { aws: awsProvider } },
+        () => ({
+            awsRegion: config.awsRegion,
+            tags,
+            awsProvider,
+            ingressSecurityGroupIds: [runner.securityGroupId],
+            dataVolumeSizeGb: config.dataVolumeSizeGb,
+            protect: config.protectData,
+        }),
     );
     if (!config.protectData) {
         pulumi.log.warn("protectData is false: the production host and its database volume can be deleted by `pulumi destroy`.");
@@ -312,7 +289,7 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
     return {
         ...outputs,
         url: host.url,
-        hostAddress: host.publicIp,
+        hostAddress: host.hostAddress,
         imageRef: image.ref,
         imageDigest: image.digest,
         promotedTag: image.promotedTag,

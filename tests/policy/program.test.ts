@@ -51,7 +51,7 @@ describe("the project's stacks pass the whole policy pack", () => {
         const protectedOnes = resources.filter((r) => r.options?.protect).map((r) => r.type).sort();
         assert.ok(protectedOnes.includes("aws:ebs/volume:Volume") && protectedOnes.includes("aws:ec2/instance:Instance"));
         // Stack derived from the URN, the host recognised by its component in the URN.
-        const host = resources.find((r) => r.type === "aws:ec2/instance:Instance" && r.urn?.includes("cicd:host:ComposeHost$"));
+        const host = resources.find((r) => r.type === "aws:ec2/instance:Instance" && r.urn?.includes("cicd:host:Ec2Host$"));
         assert.ok(host, "the production instance's URN carries its host component");
     });
 });

@@ -292,3 +292,38 @@ describe("config helpers", () => {
         for (const t of ["t3.small", "m6i.large", "g4dn.xlarge", "m5dn.large"]) assert.equal(isArmInstanceType(t), false, t);
     });
 });
+
+describe("config validation: the `hosts` host source", () => {
+    const KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIBhostkeybodyOfTheServer0123456789abcdef";
+    const host = (extra: Record<string, unknown> = {}) => ({ address: "192.0.2.10", port: 2222, user: "deploy", knownHost: `[192.0.2.10]:2222 ssh-ed25519 ${KEY}`, ...extra });
+
+    it("takes a list of {address, port, user, knownHost}; the EC2 public key is not needed", () => {
+        const config = validate("staging", { hosts: JSON.stringify([host(), host({ address: "web2.example.com", port: undefined, knownHost: `web2.example.com ssh-ed25519 ${KEY}` })]), sshPublicKey: undefined, instanceType: undefined, sshIngressCidrs: undefined }) as StagingConfig;
+        assert.deepEqual(config.host.hosts, [
+            { address: "192.0.2.10", port: 2222, user: "deploy", hostKey: `ssh-ed25519 ${KEY}` },
+            { address: "web2.example.com", port: 22, user: "deploy", hostKey: `ssh-ed25519 ${KEY}` },
+        ]);
+    });
+
+    it("refuses a known_hosts line of another host, a bad user or port, unknown fields and EC2-only keys, each named", () => {
+        const problems = problemsOf(() =>
+            validate("staging", {
+                hosts: JSON.stringify([host({ knownHost: `[192.0.2.99]:2222 ssh-ed25519 ${KEY}` }), host({ address: "192.0.2.11", user: "Root!", port: 70000, knownHost: "nonsense", extra: 1 })]),
+                instanceType: "t3.small",
+            }),
+        );
+        const joined = problems.join("\n");
+        assert.match(joined, /hosts\[0\]\.knownHost names \[192\.0\.2\.99\]:2222, not \[192\.0\.2\.10\]:2222: it is another host's key/);
+        assert.match(joined, /hosts\[1\]\.user must be the Unix user/);
+        assert.match(joined, /hosts\[1\]\.port must be a port number/);
+        assert.match(joined, /hosts\[1\]\.knownHost must be the host's known_hosts line/);
+        assert.match(joined, /hosts\[1\]\.extra is not a known key/);
+        assert.match(joined, /instanceType configures the EC2 host, which is not created when hosts is set/);
+        assert.ok(problems.length >= 6);
+    });
+
+    it("refuses an empty list or a non-list", () => {
+        assert.match(problemsOf(() => validate("staging", { hosts: "[]" })).join("\n"), /hosts must be a list of \{address, port, user, knownHost\}/);
+        assert.match(problemsOf(() => validate("prod", { hosts: "web1" })).join("\n"), /hosts must be a list/);
+    });
+});

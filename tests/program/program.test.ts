@@ -301,11 +301,11 @@ describe("program: staging stack", () => {
         const mine = custom(captured).filter((r) => !r.name.startsWith("staging-vars-")).map((r) => r.name).sort();
         assert.deepEqual(mine, [
             "app-image-build", "aws", "gitlab", "project",
-            "staging-bundle", "staging-deploy", "staging-env", "staging-instance", "staging-ip", "staging-key",
-            "staging-ready", "staging-registry-credentials", "staging-sg",
+            "staging-bundle", "staging-deploy", "staging-env", "staging-folder", "staging-instance", "staging-ip", "staging-key",
+            "staging-ready", "staging-registry-credentials", "staging-sg", "staging-ssh-key",
         ]);
         assert.deepEqual(captured.resources.filter((r) => !r.custom).map((r) => r.type).sort(), [
-            "cicd:gitlab:EnvironmentVariables", "cicd:host:ComposeHost", "cicd:image:RegistryImage",
+            "cicd:gitlab:EnvironmentVariables", "cicd:host:ComposeDeployment", "cicd:host:Ec2Host", "cicd:image:RegistryImage",
         ]);
     });
 
@@ -437,11 +437,11 @@ describe("program: prod stack", () => {
         assert.deepEqual(mine, [
             "app-image-registry", "app-image-tag", "aws", "gitlab",
             "production-bundle", "production-data", "production-data-attachment", "production-deploy", "production-env",
-            "production-instance", "production-ip", "production-key", "production-mount-data", "production-ready",
-            "production-registry-credentials", "production-sg", "staging",
+            "production-folder", "production-instance", "production-ip", "production-key", "production-mount-data", "production-ready",
+            "production-registry-credentials", "production-sg", "production-ssh-key", "staging",
         ]);
         assert.deepEqual(captured.resources.filter((r) => !r.custom).map((r) => r.type).sort(), [
-            "cicd:gitlab:EnvironmentVariables", "cicd:gitlab:Project", "cicd:host:ComposeHost", "cicd:image:PromotedImage", "cicd:runner:Runner",
+            "cicd:gitlab:EnvironmentVariables", "cicd:gitlab:Project", "cicd:host:ComposeDeployment", "cicd:host:Ec2Host", "cicd:image:PromotedImage", "cicd:runner:Runner",
         ]);
     });
 

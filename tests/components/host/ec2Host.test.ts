@@ -1,42 +1,45 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ComposeHost, ComposeHostArgs, cloudInit, mountDataVolumeCommand, validateSshIngress } from "../../../components/host";
-import { MockRecorder, installMocks, valueOf } from "../../support/mocks";
+import { ComposeDeployment, Ec2Host, Ec2HostArgs, cloudInit, mountDataVolumeCommand, privateDialProblem, validateSshIngress } from "../../../components/host";
+import { MockRecorder, RecorderOptions, installMocks, valueOf } from "../../support/mocks";
 
 const BUNDLE = path.resolve(__dirname, "../../../app/deploy");
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKEHOSTKEYBODY\n-----END OPENSSH PRIVATE KEY-----\n";
 
-function args(overrides: Partial<ComposeHostArgs> = {}): ComposeHostArgs {
+function args(overrides: Partial<Ec2HostArgs> = {}): Ec2HostArgs {
     return {
         environment: "staging",
         host: { instanceType: "t3.small", availabilityZone: "eu-central-1a", tags: { Project: "p", Stack: "s", ManagedBy: "pulumi" } },
         ssh: { publicKey: "ssh-ed25519 AAAA test", privateKey: pulumi.secret(KEY), ingressCidrs: ["198.51.100.0/24", "2001:db8::/48"] },
-        deploy: {
-            imageRef: `r.example/app@sha256:${"ab".repeat(32)}`,
-            imageDigest: `sha256:${"ab".repeat(32)}`,
-            bundleDir: BUNDLE,
-            env: pulumi.secret({ POSTGRES_PASSWORD: "FAKEPGPASSWORD1234" }),
-            registry: { address: "r.example", username: "deploy", password: pulumi.secret("FAKEPULLTOKEN") },
-        },
         ...overrides,
     };
 }
 
-async function build(a: ComposeHostArgs): Promise<{ recorder: MockRecorder; host: ComposeHost }> {
-    const recorder = await installMocks({ stack: "test" });
-    const host = new ComposeHost("web", a);
+/** An Ec2Host and the ComposeDeployment onto it, wired as the program wires them. */
+async function build(a: Ec2HostArgs, options: RecorderOptions = {}): Promise<{ recorder: MockRecorder; host: Ec2Host; deployment: ComposeDeployment }> {
+    const recorder = await installMocks({ stack: "test", ...options });
+    const host = new Ec2Host("web", a);
+    const deployment = new ComposeDeployment("web", {
+        environment: a.environment,
+        hosts: [{ name: "web", label: "web host", user: host.user, connection: host.connection, machineId: host.instanceId, dependsOn: host.ready }],
+        imageRef: `r.example/app@sha256:${"ab".repeat(32)}`,
+        imageDigest: `sha256:${"ab".repeat(32)}`,
+        bundleDir: BUNDLE,
+        env: pulumi.secret({ POSTGRES_PASSWORD: "FAKEPGPASSWORD1234" }),
+        registry: { address: "r.example", username: "deploy", password: pulumi.secret("FAKEPULLTOKEN") },
+    });
     await recorder.settle();
-    return { recorder, host };
+    return { recorder, host, deployment };
 }
 
-describe("host: ComposeHost", () => {
+describe("host: Ec2Host with its ComposeDeployment", () => {
     it("must not open port 22 to the internet: refuses 0.0.0.0/0 and ::/0 and registers nothing", async () => {
         assert.throws(() => validateSshIngress(["10.0.0.0/8", "0.0.0.0/0"]), /\[ssh\.ingressCidrs\[1\]\] "0\.0\.0\.0\/0" would open SSH to the whole internet/);
         assert.throws(() => validateSshIngress(["::/0"]), /whole internet/);
         assert.throws(() => validateSshIngress(["nope"]), /is not a CIDR block/);
         const recorder = await installMocks({ stack: "test" });
-        assert.throws(() => new ComposeHost("web", args({ ssh: { publicKey: "k", privateKey: "x", ingressCidrs: ["0.0.0.0/0"] } })), /whole internet/);
+        assert.throws(() => new Ec2Host("web", args({ ssh: { publicKey: "k", privateKey: "x", ingressCidrs: ["0.0.0.0/0"] } })), /whole internet/);
         await recorder.settle();
         assert.equal(recorder.resources.length, 0);
     });
@@ -50,21 +53,20 @@ describe("host: ComposeHost", () => {
             { type: instance.inputs.rootBlockDevice.volumeType, encrypted: instance.inputs.rootBlockDevice.encrypted },
             { type: "gp3", encrypted: true },
         );
-        assert.deepEqual(instance.ignoreChanges, ["ami"]);
+        assert.deepEqual(instance.ignoreChanges, ["ami", "keyName"]);
         assert.equal(instance.inputs.ami, "ami-0123456789abcdef0");
         assert.equal(instance.protect, false, "not protected unless asked");
-        assert.equal(recorder.parentOf(instance)?.type, "cicd:host:ComposeHost");
+        assert.equal(recorder.parentOf(instance)?.type, "cicd:host:Ec2Host");
         const ami = recorder.calls.find((c) => c.token === "aws:ec2/getAmi:getAmi");
         assert.deepEqual(ami?.inputs.owners, ["099720109477"]);
     });
 
-    it("opens 80/443 to all, SSH only to the listed ranges and security groups", async () => {
+    it("opens the web port (80, no 443: nothing listens there) to all, SSH only to the listed ranges and security groups", async () => {
         const { recorder } = await build(args({ ssh: { ...args().ssh, ingressSecurityGroupIds: ["sg-runner"] } }));
         const sg = recorder.find("aws:ec2/securityGroup:SecurityGroup", "web-sg");
         const ports = sg.inputs.ingress.map((r: any) => [r.fromPort, r.cidrBlocks ?? [], r.ipv6CidrBlocks ?? [], r.securityGroups ?? []]);
         assert.deepEqual(ports, [
             [80, ["0.0.0.0/0"], ["::/0"], []],
-            [443, ["0.0.0.0/0"], ["::/0"], []],
             [22, ["198.51.100.0/24"], ["2001:db8::/48"], []],
             [22, [], [], ["sg-runner"]],
         ]);
@@ -132,5 +134,62 @@ describe("host: ComposeHost", () => {
         assert.match(script, /nvme-Amazon_Elastic_Block_Store_vol0abc/);
         assert.match(script, /blkid "\$device" >\/dev\/null \|\| sudo mkfs\.ext4/);
         assert.match(script, /mountpoint -q \/var\/lib\/docker\/volumes.*exit 0/);
+    });
+    it("#12 item 11: with sshConnectVia private and no address of this machine in the VPC, fails fast naming the address dialled and why", async () => {
+        const problem = privateDialProblem("web", "10.0.1.10", "172.31.0.0/16", ["127.0.0.1", "192.168.1.20"]);
+        assert.match(problem ?? "", /web: the deploy commands would dial the host's private IP 10\.0\.1\.10:22, because sshConnectVia is "private"/);
+        assert.match(problem ?? "", /sshIngressCidrs is empty.*no address in the host's VPC 172\.31\.0\.0\/16.*Run `pulumi up` from the runner/);
+        assert.equal(privateDialProblem("web", "10.0.1.10", "172.31.0.0/16", ["172.31.7.9"]), undefined, "a machine inside the VPC (the runner) dials");
+
+        // Wired into the component: no remote command may be sent to an address that cannot answer.
+        const errors: Error[] = [];
+        const onError = (error: Error) => errors.push(error);
+        process.on("unhandledRejection", onError);
+        try {
+            const { recorder } = await build(args({ ssh: { ...args().ssh, ingressCidrs: [], connectVia: "private" }, localAddresses: () => ["192.168.1.20"] }));
+            assert.deepEqual(recorder.findAll("command:remote:Command").map((c) => c.name), [], "no command registered with an unreachable address");
+            assert.ok(errors.some((e) => /dial the host's private IP 10\.0\.1\.10:22/.test(String(e?.message ?? e))), `the program fails with the reason: ${errors.map(String).join("; ")}`);
+        } finally {
+            process.off("unhandledRejection", onError);
+        }
+        const { recorder } = await build(args({ ssh: { ...args().ssh, ingressCidrs: [], connectVia: "private" }, localAddresses: () => ["172.31.7.9"] }));
+        assert.equal(recorder.find("command:remote:Command", "web-deploy").inputs.connection.host, "10.0.1.10", "inside the VPC the private IP is dialled");
+    });
+
+    describe("#12 item 12: a key rotation, an AMI move and an instance replacement leave the data volume's inputs stable", () => {
+        const production = (overrides: Partial<Ec2HostArgs> = {}) => args({ environment: "production", dataVolume: { sizeGb: 50 }, protect: true, ...overrides });
+        const volumeOf = (recorder: MockRecorder) => {
+            const volume = recorder.find("aws:ebs/volume:Volume", "web-data");
+            return { inputs: volume.plainInputs, dependsOnInstance: volume.dependencies.some((d) => d.endsWith("web-instance")) };
+        };
+
+        it("the volume's zone comes from config, not from the instance, and its attachment is deleted before it is replaced", async () => {
+            const { recorder } = await build(production());
+            const volume = volumeOf(recorder);
+            assert.equal(volume.inputs.availabilityZone, "eu-central-1a");
+            assert.equal(volume.dependsOnInstance, false, "the volume waits for nothing of the instance");
+            assert.equal(recorder.find("aws:ec2/volumeAttachment:VolumeAttachment", "web-data-attachment").deleteBeforeReplace, true, "detach first: a volume attaches to one instance");
+        });
+
+        it("a new sshPublicKey does not replace the instance: the key is installed by a command", async () => {
+            const before = await build(production());
+            const after = await build(production({ ssh: { ...production().ssh, publicKey: "ssh-ed25519 BBBB rotated" } }));
+            const instance = after.recorder.find("aws:ec2/instance:Instance", "web-instance");
+            assert.ok(instance.ignoreChanges.includes("keyName"), "a replaced key pair must not replace the instance");
+            assert.deepEqual(volumeOf(after.recorder), volumeOf(before.recorder));
+            assert.match(after.recorder.find("command:remote:Command", "web-ssh-key").inputs.create, /grep -qxF 'ssh-ed25519 BBBB rotated' ~\/\.ssh\/authorized_keys/);
+        });
+
+        it("an AMI move leaves the volume's inputs as they were", async () => {
+            const before = await build(production());
+            const after = await build(production(), { calls: { "aws:ec2/getAmi:getAmi": { id: "ami-0fedcba9876543210", architecture: "x86_64" } } });
+            assert.deepEqual(volumeOf(after.recorder), volumeOf(before.recorder));
+        });
+
+        it("an instance replacement (its outputs unknown until created) leaves the volume's inputs as they were", async () => {
+            const before = await build(production());
+            const after = await build(production(), { state: { "aws:ec2/instance:Instance": { availabilityZone: undefined, privateIp: undefined } } });
+            assert.deepEqual(volumeOf(after.recorder), volumeOf(before.recorder));
+        });
     });
 });

@@ -1,0 +1,203 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { remote, types } from "@pulumi/command";
+import { hashDirectory } from "../image/context";
+import { DeployTarget, downCommand, hostHome, hostProject, renderEnvFile, rolloutCommand, secretFilesInBundle, settingsFingerprint, switchCommand, writePrivateFileCommand } from "./commands";
+
+/** The port nginx listens on when nothing else is asked for. */
+export const DEFAULT_HTTP_PORT = 80;
+
+/** One machine to deploy to over SSH. */
+export interface DeploymentHost {
+    /** Names this host's resources; unique within the deployment (letters, digits, `-`). */
+    readonly name: string;
+    /** Names the host in ERROR lines, e.g. `deploy@192.0.2.10:22`. */
+    readonly label: string;
+    /** The SSH user; its home holds the deploy folder (see `hostHome`). */
+    readonly user: string;
+    readonly connection: types.input.remote.ConnectionArgs;
+    /** Identity of the machine (an instance id): a new machine gets the bundle and the secret files again. */
+    readonly machineId?: pulumi.Input<string>;
+    /** What must be done on the machine before anything is copied (cloud-init, a mounted data volume). */
+    readonly dependsOn?: pulumi.Resource[];
+}
+
+export interface ComposeDeploymentArgs {
+    readonly environment: "staging" | "production";
+    /** One host deploys in one step; several deploy in two phases (every host gated, then every host switched). */
+    readonly hosts: readonly DeploymentHost[];
+    /** `<repository>@sha256:...`. */
+    readonly imageRef: pulumi.Input<string>;
+    readonly imageDigest: pulumi.Input<string>;
+    /** The Compose bundle folder (app/deploy). */
+    readonly bundleDir: string;
+    /** Env file values (secret: contains POSTGRES_PASSWORD). HTTP_PORT and HTTP_BIND come from `httpPort`. */
+    readonly env: pulumi.Input<Record<string, string>>;
+    /** Pull credentials for the hosts (a read_registry deploy token). */
+    readonly registry: { readonly address: pulumi.Input<string>; readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
+    /** The one owner of the web port: nginx publishes it; the host's firewall and URL derive from the same value. */
+    readonly httpPort?: number;
+    /** Seconds the new replicas have to answer /ready (deploy.sh's DEPLOY_READY_TIMEOUT); defaults to 120. */
+    readonly readyTimeoutSeconds?: number;
+    /** `deploy.sh down` (volumes kept) when the deployment is deleted; defaults to true for staging only. */
+    readonly stopOnDelete?: boolean;
+}
+
+/** `http://address` for port 80, `http://address:port` otherwise. */
+export function webUrl(address: string, port: number): string {
+    return port === DEFAULT_HTTP_PORT ? `http://${address}` : `http://${address}:${port}`;
+}
+
+/** Every plain-argument check, before anything registers; returns {} for the super call. */
+export function checkComposeDeploymentArgs(args: ComposeDeploymentArgs): Record<string, never> {
+    const problems: string[] = [];
+    if (args.hosts.length === 0) problems.push("[hosts] lists no host to deploy to");
+    const names = args.hosts.map((h) => h.name);
+    names.forEach((name, i) => {
+        if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) problems.push(`[hosts[${i}].name] "${name}" must be lowercase letters, digits and "-"`);
+        if (names.indexOf(name) !== i) problems.push(`[hosts[${i}].name] "${name}" is used twice`);
+    });
+    const port = args.httpPort ?? DEFAULT_HTTP_PORT;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`[httpPort] must be a port number (got ${port})`);
+    const timeout = args.readyTimeoutSeconds ?? 120;
+    if (!Number.isInteger(timeout) || timeout < 1) problems.push(`[readyTimeoutSeconds] must be a whole number of seconds (got ${timeout})`);
+    const leaked = secretFilesInBundle(args.bundleDir);
+    if (leaked.length > 0) problems.push(`[bundleDir] contains secret files (${leaked.join(", ")}); the bundle is shipped to hosts as is`);
+    if (problems.length > 0) throw new Error(problems.join("; "));
+    return {};
+}
+
+/**
+ * Where `CopyToRemote` puts a local directory: the official command provider copies it INTO `remotePath`
+ * (`remotePath/<dirname>/...`), also when `remotePath` does not exist yet (measured with 1.2.1 over real SSH).
+ */
+export function copiedDirectoryPath(remotePath: string, localDir: string): string {
+    return `${remotePath.replace(/\/+$/, "")}/${path.basename(path.resolve(localDir))}`;
+}
+
+/** The env file values with the web port owned here: a port set in `env` would be a second owner. */
+function envWithPort(env: Record<string, string>, httpPort: number): Record<string, string> {
+    for (const owned of ["HTTP_PORT", "HTTP_BIND"]) {
+        if (owned in env) throw new Error(`[env.${owned}] is set by ComposeDeployment from httpPort; remove it from env`);
+    }
+    return { ...env, HTTP_BIND: "0.0.0.0", HTTP_PORT: String(httpPort) };
+}
+
+/**
+ * Deploys the app's Compose stack to hosts over SSH: the bundle, a 0600 env file and a 0600 registry
+ * credentials file per host, then the gated rollout of `imageRef`. With several hosts, every host first
+ * starts and gates the new version (`deploy.sh prepare`, in parallel); only when all passed does each host
+ * switch (`deploy.sh switch`). One host failing its gate leaves every host on the old version.
+ */
+export class ComposeDeployment extends pulumi.ComponentResource {
+    /** The image the hosts run, once the rollout succeeded. */
+    readonly deployedImage: pulumi.Output<string>;
+    /** Per host (by label): how to roll back by hand there. */
+    readonly rollbackCommands: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: ComposeDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cicd:host:ComposeDeployment", name, checkComposeDeploymentArgs(args), opts);
+
+        const httpPort = args.httpPort ?? DEFAULT_HTTP_PORT;
+        const stopOnDelete = args.stopOnDelete ?? args.environment === "staging";
+        const bundleHash = hashDirectory(args.bundleDir);
+        const env = pulumi.output(args.env).apply((values) => envWithPort(values, httpPort));
+        const envContent = pulumi.secret(env.apply((values) => renderEnvFile(values)));
+        const credentials = pulumi.secret(
+            pulumi
+                .all([args.registry.address, args.registry.username, args.registry.password])
+                .apply(([address, username, password]) => renderEnvFile({ REGISTRY: address, REGISTRY_USER: username, REGISTRY_PASSWORD: password })),
+        );
+        // Only the non-secret settings are fingerprinted; unsecret is safe because the password is left out.
+        const settings = pulumi.unsecret(env.apply((values) => settingsFingerprint(values)));
+        const twoPhase = args.hosts.length > 1;
+        const rollouts: remote.Command[] = [];
+        const switches: { host: DeploymentHost; target: DeployTarget; prefix: string; revision: pulumi.Output<Record<string, string>> }[] = [];
+        const rollbackCommands: Record<string, string> = {};
+
+        for (const host of args.hosts) {
+            const prefix = twoPhase ? `${name}-${host.name}` : name;
+            const home = hostHome(host.user);
+            const connection = host.connection;
+            const replaceOn = host.machineId === undefined ? undefined : [host.machineId];
+            const folder = new remote.Command(
+                `${prefix}-folder`,
+                { connection, create: `set -eu; mkdir -p ${home}/bundles ${home}/state`, triggers: replaceOn },
+                { parent: this, dependsOn: host.dependsOn },
+            );
+            // CopyToRemote fails when remotePath's parent is missing, and lands the folder one level down.
+            const bundlePath = `${home}/bundles/${bundleHash.slice(0, 16)}`;
+            const bundle = new remote.CopyToRemote(
+                `${prefix}-bundle`,
+                { connection, source: new pulumi.asset.FileArchive(args.bundleDir), remotePath: bundlePath, triggers: [bundleHash, ...(replaceOn ?? [])] },
+                { parent: this, dependsOn: [folder] },
+            );
+            const envFile = `${home}/${args.environment}.env`;
+            const writeEnv = new remote.Command(
+                `${prefix}-env`,
+                { connection, create: writePrivateFileCommand(envFile), stdin: envContent, logging: "none", triggers: replaceOn },
+                { parent: this, dependsOn: [folder], additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
+            );
+            const credentialsFile = `${home}/registry.env`;
+            const writeCredentials = new remote.Command(
+                `${prefix}-registry-credentials`,
+                { connection, create: writePrivateFileCommand(credentialsFile), stdin: credentials, logging: "none", triggers: replaceOn },
+                { parent: this, dependsOn: [folder], additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
+            );
+
+            const stateDir = `${home}/state`;
+            const target: DeployTarget & { stateDir: string } = {
+                bundleDir: copiedDirectoryPath(bundlePath, args.bundleDir),
+                environment: args.environment,
+                envFile,
+                project: hostProject(args.environment),
+                credentialsFile,
+                stateDir,
+                hostLabel: twoPhase ? host.label : undefined,
+            };
+            rollbackCommands[host.label] = `bash ${target.bundleDir}/deploy.sh rollback --env ${args.environment}`;
+            // A new digest, bundle or host changes the command text: an in-place update running the same gated
+            // rollout (a changed trigger would replace the command and run the old one's `down`).
+            const revision = pulumi
+                .all([args.imageDigest, pulumi.output(host.machineId ?? host.label)])
+                .apply(([digest, machine]): Record<string, string> => ({ image: digest, bundle: bundleHash.slice(0, 16), host: machine }));
+            const timeout = args.readyTimeoutSeconds === undefined ? "" : `export DEPLOY_READY_TIMEOUT=${args.readyTimeoutSeconds}; `;
+            const rollout = pulumi
+                .all([args.imageRef, settings, revision])
+                .apply(([ref, fp, rev]) => rolloutCommand(target, ref, fp, rev, twoPhase ? "prepare" : "deploy").replace(/^set -eu; /, `set -eu; ${timeout}`));
+            const dependsOn = [...(host.dependsOn ?? []), bundle, writeEnv, writeCredentials];
+            const down = stopOnDelete ? downCommand(target, false) : undefined;
+            rollouts.push(
+                new remote.Command(
+                    `${prefix}-${twoPhase ? "prepare" : "deploy"}`,
+                    { connection, create: rollout, update: rollout, delete: twoPhase ? undefined : down },
+                    // Only a changed connection replaces the command; its `down` must then run before the new deploy, not after.
+                    { parent: this, dependsOn, deleteBeforeReplace: true },
+                ),
+            );
+            switches.push({ host, target, prefix, revision });
+        }
+
+        const finals: remote.Command[] = twoPhase
+            ? switches.map(({ host, target, prefix, revision }) => {
+                  const command = pulumi.all([args.imageRef, revision]).apply(([ref, rev]) => switchCommand(target, ref, rev));
+                  return new remote.Command(
+                      `${prefix}-switch`,
+                      {
+                          connection: host.connection,
+                          create: command,
+                          update: command,
+                          delete: stopOnDelete ? downCommand(target, false) : undefined,
+                      },
+                      // Every host's gate first: one failed prepare stops every switch.
+                      { parent: this, dependsOn: rollouts, deleteBeforeReplace: true },
+                  );
+              })
+            : rollouts;
+
+        // From the commands' ids, not their stdout, which the provider marks secret (the connection holds the key).
+        this.deployedImage = pulumi.all([...finals.map((c) => c.id), pulumi.output(args.imageRef)]).apply((values) => String(values[values.length - 1]));
+        this.rollbackCommands = pulumi.output(rollbackCommands);
+        this.registerOutputs({ deployedImage: this.deployedImage, rollbackCommands: this.rollbackCommands });
+    }
+}
