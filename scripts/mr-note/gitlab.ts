@@ -7,18 +7,25 @@ export interface NoteRef {
     readonly id: number;
     readonly body: string;
     readonly system?: boolean;
+    /** User id of the note's author. */
+    readonly authorId?: number;
 }
 
 export interface MergeRequestNotesApi {
+    /** Id of the user the token belongs to: only that user's notes can be ours. */
+    currentUserId(): Promise<number>;
     list(): Promise<NoteRef[]>;
     create(body: string): Promise<NoteRef>;
     update(noteId: number, body: string): Promise<NoteRef>;
 }
 
-/** The note this script posted earlier: the oldest non-system note that starts with the marker. */
-export function findPreviewNote(notes: readonly NoteRef[]): NoteRef | undefined {
+/**
+ * The note this script posted earlier: the oldest non-system note by the token's own user that starts
+ * with the marker. Anyone can write the marker; a commenter's planted copy is never taken for ours.
+ */
+export function findPreviewNote(notes: readonly NoteRef[], ownUserId: number): NoteRef | undefined {
     return [...notes]
-        .filter((note) => !note.system && note.body.trimStart().startsWith(NOTE_MARKER))
+        .filter((note) => !note.system && note.authorId === ownUserId && note.body.trimStart().startsWith(NOTE_MARKER))
         .sort((a, b) => a.id - b.id)[0];
 }
 
@@ -32,7 +39,7 @@ export async function upsertPreviewNote(api: MergeRequestNotesApi, body: string)
     if (!body.startsWith(NOTE_MARKER)) {
         throw new Error("note body must start with the preview marker, or the next run could not find it");
     }
-    const existing = findPreviewNote(await api.list());
+    const existing = findPreviewNote(await api.list(), await api.currentUserId());
     if (existing !== undefined) {
         const updated = await api.update(existing.id, body);
         return { action: "updated", noteId: updated.id };
@@ -53,9 +60,12 @@ export interface GitlabTarget {
 export function gitbeakerNotesApi(target: GitlabTarget): MergeRequestNotesApi {
     const gitlab = new Gitlab({ host: target.host, token: target.token });
     const notes = gitlab.MergeRequestNotes;
-    const toRef = (note: { id: number; body: string; system?: boolean }): NoteRef =>
-        ({ id: note.id, body: note.body, system: note.system });
+    const toRef = (note: { id: number; body: string; system?: boolean; author?: { id: number } }): NoteRef =>
+        ({ id: note.id, body: note.body, system: note.system, authorId: note.author?.id });
     return {
+        async currentUserId() {
+            return (await gitlab.Users.showCurrentUser()).id;
+        },
         async list() {
             const all = await notes.all(target.projectId, target.mergeRequestIid, { sort: "asc", orderBy: "created_at" });
             return all.map(toRef);

@@ -160,7 +160,6 @@ export function parseCliErrors(diffText: string): string[] {
 }
 
 export function stripAnsi(text: string): string {
-    // eslint-disable-next-line no-control-regex
     return text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "").replace(/\u001b[<>=]/g, "");
 }
 

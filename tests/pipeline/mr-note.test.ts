@@ -8,7 +8,7 @@ import { run, UsageError } from "../../scripts/mr-note/main";
 import { parseDigest, parseUrn, StackPreviewSummary, summarizeStack } from "../../scripts/mr-note/preview";
 import { NOTE_MARKER, redact, renderNote } from "../../scripts/mr-note/render";
 import { REPO_ROOT } from "./support/ci-config";
-import { GitlabStandIn, startGitlabStandIn, StoredNote } from "./support/gitlab-stand-in";
+import { GitlabStandIn, startGitlabStandIn, StoredNote, TOKEN_USER } from "./support/gitlab-stand-in";
 
 const FIXTURES = path.join(__dirname, "fixtures", "preview");
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), "utf8");
@@ -277,18 +277,22 @@ describe("MR note: redaction", () => {
 });
 
 describe("MR note: finding our note", () => {
+    const BOT = 7;
+    const COMMENTER = 3;
     const notes: NoteRef[] = [
-        { id: 3, body: "LGTM" },
-        { id: 5, body: `quoting ${NOTE_MARKER} in a reply` },
-        { id: 8, body: `${NOTE_MARKER}\nold preview`, system: true },
-        { id: 9, body: `${NOTE_MARKER}\n### Pulumi preview` },
-        { id: 12, body: `${NOTE_MARKER}\n### a later copy` },
+        { id: 3, body: "LGTM", authorId: COMMENTER },
+        { id: 4, body: `${NOTE_MARKER}\n### Pulumi preview\nNo changes.`, authorId: COMMENTER },
+        { id: 5, body: `quoting ${NOTE_MARKER} in a reply`, authorId: BOT },
+        { id: 8, body: `${NOTE_MARKER}\nold preview`, system: true, authorId: BOT },
+        { id: 9, body: `${NOTE_MARKER}\n### Pulumi preview`, authorId: BOT },
+        { id: 12, body: `${NOTE_MARKER}\n### a later copy`, authorId: BOT },
     ];
-    it("picks the oldest non-system note that starts with the marker", () => {
-        assert.strictEqual(findPreviewNote(notes)?.id, 9);
+    it("picks the token user's oldest non-system note that starts with the marker", () => {
+        assert.strictEqual(findPreviewNote(notes, BOT)?.id, 9);
     });
-    it("finds nothing among other people's notes", () => {
-        assert.strictEqual(findPreviewNote(notes.slice(0, 3)), undefined);
+    it("never takes a marker note written by someone else, even the oldest one", () => {
+        assert.strictEqual(findPreviewNote(notes.slice(0, 4), BOT), undefined);
+        assert.strictEqual(findPreviewNote(notes, COMMENTER)?.id, 4, "the commenter's own note would be theirs");
     });
 });
 
@@ -354,6 +358,21 @@ describe("MR note: posting through the GitLab API (local stand-in)", function ()
             assertNothingSecret(request.body);
         }
         assert.ok(gitlab.requests.some((r) => r.method === "POST" && r.body.includes("no-ssh-from-world")));
+    });
+
+    it("ignores a fake \"no changes\" note a commenter planted first, and keeps its own note", async () => {
+        const planted: StoredNote = { id: 26, body: `${NOTE_MARKER}\n### Pulumi preview\nNo changes.`, system: false, author: { id: 3, username: "reviewer" } };
+        gitlab.notes.push(planted);
+        const dir = previews({ stack: "staging", json: "delete.json", exit: 0 }, { stack: "prod", json: "replace.json", exit: 0 });
+        const first = await run(["--dir", dir, "staging", "prod"], env(), silent);
+        assert.strictEqual(first.action, "created");
+        const second = await run(["--dir", dir, "staging", "prod"], env(), silent);
+        assert.strictEqual(second.action, "updated");
+        assert.strictEqual(planted.body, `${NOTE_MARKER}\n### Pulumi preview\nNo changes.`, "the planted note was edited");
+        assert.ok(!gitlab.requests.some((r) => r.method === "PUT" && r.path.endsWith(`/notes/${planted.id}`)));
+        const ours = gitlab.notes.filter((n) => n.author.id === TOKEN_USER.id && n.body.startsWith(NOTE_MARKER));
+        assert.strictEqual(ours.length, 1);
+        assert.match(ours[0].body, /2 deletions/);
     });
 
     it("rejects bad usage with one clear message and calls no API", async () => {

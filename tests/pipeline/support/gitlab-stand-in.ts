@@ -2,6 +2,7 @@
 //   GET  /api/v4/projects/:id/merge_requests/:iid/notes   (offset pagination, like GitLab)
 //   POST /api/v4/projects/:id/merge_requests/:iid/notes
 //   PUT  /api/v4/projects/:id/merge_requests/:iid/notes/:note_id
+//   GET  /api/v4/user                                      (the token's own user)
 // It listens on 127.0.0.1 on a random port and records every request.
 import * as http from "http";
 import { AddressInfo } from "net";
@@ -44,6 +45,9 @@ function noteBodyFrom(raw: string, contentType: string | undefined): string | un
     return new URLSearchParams(raw).get("body") ?? undefined;
 }
 
+/** The user MR_NOTE_TOKEN belongs to in the stand-in. */
+export const TOKEN_USER = { id: 7, username: "project_bot" };
+
 export async function startGitlabStandIn(options: {
     projectId: string;
     mergeRequestIid: number;
@@ -67,6 +71,10 @@ export async function startGitlabStandIn(options: {
         };
         if (token !== options.token) {
             send(401, { message: "401 Unauthorized" });
+            return;
+        }
+        if (req.method === "GET" && url.pathname === "/api/v4/user") {
+            send(200, TOKEN_USER);
             return;
         }
         if (req.method === "GET" && url.pathname === base) {
@@ -94,7 +102,7 @@ export async function startGitlabStandIn(options: {
                 send(400, { message: "body is missing" });
                 return;
             }
-            const note: StoredNote = { id: nextId++, body: text, system: false, author: { id: 7, username: "project_bot" } };
+            const note: StoredNote = { id: nextId++, body: text, system: false, author: TOKEN_USER };
             notes.push(note);
             send(201, note);
             return;
