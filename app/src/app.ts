@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import path from 'node:path';
@@ -34,7 +34,10 @@ export interface BuildAppOptions {
   readonly appVersion?: string;
   readonly gitCommit?: string;
   readonly bodyLimitBytes?: number;
-  readonly trustProxy?: boolean;
+  /** Proxy hops whose X-Forwarded-For entries are believed (default 0: the socket's address is the client). */
+  readonly trustProxyHops?: number;
+  /** The bearer token POST, PUT, PATCH and DELETE need; undefined (the default) refuses every write. */
+  readonly writeToken?: string;
   /** How long `/ready` waits for the database before calling it unreachable. */
   readonly readinessTimeoutMs?: number;
 }
@@ -76,6 +79,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Compares a presented bearer token with the configured one in constant time: both sides are hashed first, so
+ * neither the content nor the length of the secret shows in how long a wrong guess takes.
+ */
+export function bearerTokenMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer ([^\s]+)$/i.exec(header?.trim() ?? '');
+  if (!match) return false;
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(match[1]), digest(token));
+}
+
 /** Turns ajv's errors into one sentence a client can act on. */
 export function formatValidationErrors(errors: readonly FastifySchemaValidationError[], dataVar: string): string {
   const subject = dataVar === 'body' ? 'request body' : dataVar;
@@ -111,11 +127,15 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimitBytes ?? 64 * 1024;
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 2000;
   const { pool, migrations } = options;
+  const trustHops = options.trustProxyHops ?? 0;
 
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit,
-    trustProxy: options.trustProxy ?? false,
+    // Exactly `hops` peers, counted from the socket: with `true` Fastify would believe the left-most X-Forwarded-For
+    // entry, which the client wrote, and a bare number makes this Fastify trust nothing. Only nginx reaches the app
+    // (the edge network), so the peer is always that one hop.
+    trustProxy: trustHops > 0 ? (_address: string, hop: number) => hop < trustHops : false,
     // In-flight requests finish on close; idle keep-alive sockets are closed so close() is not held up by them.
     forceCloseConnections: 'idle',
     requestIdHeader: false,
@@ -141,6 +161,21 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
 
   const metrics = createMetrics(pool);
+
+  // Reads stay open; a write without the token is refused before its body is even read.
+  const writeToken = options.writeToken;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!WRITE_METHODS.has(request.method)) return;
+    if (writeToken !== undefined && bearerTokenMatches(request.headers.authorization, writeToken)) return;
+    reply.header('www-authenticate', 'Bearer realm="notes"');
+    return reply.code(401).send({
+      error: 'Unauthorized',
+      message:
+        writeToken === undefined
+          ? 'writes are disabled: the service has no API_WRITE_TOKEN configured'
+          : 'writes need the header Authorization: Bearer <token>, with the token the operator issued',
+    });
+  });
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);

@@ -29,7 +29,10 @@ export interface AppConfig {
   readonly shutdownTimeoutMs: number;
   /** Time between SIGTERM and closing the listener, while /ready already answers 503. */
   readonly shutdownDelayMs: number;
-  readonly trustProxy: boolean;
+  /** Proxy hops whose X-Forwarded-For entries are believed: 0 none, 1 the nginx in front (Compose), never "all". */
+  readonly trustProxyHops: number;
+  /** The bearer token writes need; undefined refuses every write (reads stay open). */
+  readonly writeToken: string | undefined;
   readonly dbPoolMax: number;
   readonly dbConnectTimeoutMs: number;
   /** How long start-up waits for the database to accept connections before giving up. */
@@ -70,14 +73,6 @@ export function parseConfig(env: Env): AppConfig {
     }
     return Number(raw);
   };
-  const boolean = (key: string, fallback: boolean): boolean => {
-    const raw = read(key);
-    if (raw === undefined) return fallback;
-    if (raw === 'true' || raw === '1') return true;
-    if (raw === 'false' || raw === '0') return false;
-    problems.push(`${key} must be true, false, 1 or 0 (got "${raw}")`);
-    return fallback;
-  };
 
   const port = integer('PORT', 3000, 1, 65535);
   const host = read('HOST') ?? '0.0.0.0';
@@ -107,7 +102,14 @@ export function parseConfig(env: Env): AppConfig {
       `SHUTDOWN_DELAY_MS (${shutdownDelayMs}) must be less than SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs}), or requests in flight never get time to finish`,
     );
   }
-  const trustProxy = boolean('TRUST_PROXY', false);
+  const trustProxyHops = proxyHops(read('TRUST_PROXY'), problems);
+  const writeToken = read('API_WRITE_TOKEN');
+  if (writeToken !== undefined && (writeToken.length < MIN_WRITE_TOKEN_LENGTH || /\s/.test(writeToken))) {
+    // Its length only: the value is a secret.
+    problems.push(
+      `API_WRITE_TOKEN must be at least ${MIN_WRITE_TOKEN_LENGTH} characters without spaces (it has ${writeToken.length}); generate one: openssl rand -hex 32`,
+    );
+  }
   const dbPoolMax = integer('DB_POOL_MAX', 10, 1, 100);
   const dbConnectTimeoutMs = integer('DB_CONNECT_TIMEOUT_MS', 3000, 100, 60000);
   const dbStartupTimeoutMs = integer('DB_STARTUP_TIMEOUT_MS', 30000, 0, 600000);
@@ -125,12 +127,28 @@ export function parseConfig(env: Env): AppConfig {
     bodyLimitBytes,
     shutdownTimeoutMs,
     shutdownDelayMs,
-    trustProxy,
+    trustProxyHops,
+    writeToken,
     dbPoolMax,
     dbConnectTimeoutMs,
     dbStartupTimeoutMs,
     database: database as DatabaseConfig,
   };
+}
+
+export const MIN_WRITE_TOKEN_LENGTH = 16;
+const MAX_PROXY_HOPS = 5;
+
+/**
+ * TRUST_PROXY counts hops, never "trust everything": with `true` Fastify would take the left-most X-Forwarded-For
+ * entry, which the client writes itself. `true` and `1` mean one hop, the nginx in front.
+ */
+function proxyHops(raw: string | undefined, problems: string[]): number {
+  if (raw === undefined || raw === 'false') return 0;
+  if (raw === 'true') return 1;
+  if (/^\d+$/.test(raw) && Number(raw) <= MAX_PROXY_HOPS) return Number(raw);
+  problems.push(`TRUST_PROXY must be false, true (one proxy in front) or a number of proxies from 0 to ${MAX_PROXY_HOPS} (got "${raw}")`);
+  return 0;
 }
 
 /** DATABASE_URL wins; otherwise PGHOST, PGUSER and PGDATABASE are required (PGPORT and PGPASSWORD optional). */

@@ -69,6 +69,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     'starting',
   );
 
+  if (config.writeToken === undefined) logger.warn('API_WRITE_TOKEN is not set: every write (POST, PUT, PATCH, DELETE) is refused with 401');
+
   const migrations = loadMigrations();
   await waitForDatabase(pool, config.dbStartupTimeoutMs, logger);
   const applied = await runMigrations(pool, migrations, logger);
@@ -84,7 +86,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     appVersion: config.appVersion,
     gitCommit: config.gitCommit,
     bodyLimitBytes: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    trustProxyHops: config.trustProxyHops,
+    writeToken: config.writeToken,
     readinessTimeoutMs: Math.min(config.dbConnectTimeoutMs, 2000),
   });
 

@@ -67,12 +67,32 @@ describe('configuration', () => {
       /^APP_ENV must be lower-case/,
       /^BODY_LIMIT_BYTES must be an integer from 1024 to 10485760 \(got "-5"\)$/,
       /^SHUTDOWN_DELAY_MS \(2000\) must be less than SHUTDOWN_TIMEOUT_MS \(1000\)/,
-      /^TRUST_PROXY must be true, false, 1 or 0 \(got "maybe"\)$/,
+      /^TRUST_PROXY must be false, true \(one proxy in front\) or a number of proxies from 0 to 5 \(got "maybe"\)$/,
       /^DATABASE_URL is not set, so PGHOST, PGUSER and PGDATABASE are required \(missing: PGHOST, PGUSER, PGDATABASE\)$/,
       /^PGPORT must be an integer from 1 to 65535 \(got "99999"\)$/,
     ];
     assert.equal(problems.length, expected.length, problems.join('\n'));
     for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `no problem matches ${pattern}:\n${problems.join('\n')}`);
+  });
+
+  it('trusts proxies by hop count, never all of them: true means the one nginx in front', () => {
+    const hops = (value: string | undefined) => parseConfig({ DATABASE_URL: 'postgres://notes@db/notes', TRUST_PROXY: value }).trustProxyHops;
+    assert.equal(hops(undefined), 0);
+    assert.equal(hops('false'), 0);
+    assert.equal(hops('0'), 0);
+    assert.equal(hops('true'), 1);
+    assert.equal(hops('1'), 1);
+    assert.equal(hops('2'), 2);
+    assert.match(problemsOf({ DATABASE_URL: 'postgres://notes@db/notes', TRUST_PROXY: '99' })[0], /^TRUST_PROXY must be/);
+  });
+
+  it('reads API_WRITE_TOKEN, refuses a short one without printing it, and leaves writes closed without one', () => {
+    const base = { DATABASE_URL: 'postgres://notes@db/notes' };
+    assert.equal(parseConfig(base).writeToken, undefined);
+    assert.equal(parseConfig({ ...base, API_WRITE_TOKEN: 'a'.repeat(32) }).writeToken, 'a'.repeat(32));
+    const problems = problemsOf({ ...base, API_WRITE_TOKEN: 'short-secret' });
+    assert.deepEqual(problems, ['API_WRITE_TOKEN must be at least 16 characters without spaces (it has 12); generate one: openssl rand -hex 32']);
+    assert.ok(!problems.join().includes('short-secret'));
   });
 
   it('says what is wrong with a DATABASE_URL without repeating its password', () => {

@@ -17,13 +17,17 @@ describe('notes API against PostgreSQL', () => {
   let pool: Pool;
   let app: FastifyInstance;
   const BODY_LIMIT = 4096;
+  const WRITE_TOKEN = 'notes-test-token-0123456789abcdef';
+  /** Every request of these tests carries the write token (test/auth.test.ts covers requests without it). */
+  const send = (options: InjectOptions) =>
+    app.inject({ ...options, headers: { authorization: `Bearer ${WRITE_TOKEN}`, ...(options.headers ?? {}) } });
 
   before(async () => {
     const db = await createDatabase('notes');
     pool = testPool(db.url);
     const migrations = loadMigrations();
     await runMigrations(pool, migrations);
-    app = buildApp({ pool, migrations, bodyLimitBytes: BODY_LIMIT, appEnv: 'test', appVersion: '1.2.3', gitCommit: 'abc1234' });
+    app = buildApp({ pool, migrations, bodyLimitBytes: BODY_LIMIT, appEnv: 'test', appVersion: '1.2.3', gitCommit: 'abc1234', writeToken: WRITE_TOKEN });
     await app.ready();
   });
 
@@ -39,14 +43,14 @@ describe('notes API against PostgreSQL', () => {
   }
 
   async function createNote(title: string, body?: string): Promise<Note> {
-    const response = await app.inject({ method: 'POST', url: '/api/notes', payload: body === undefined ? { title } : { title, body } });
+    const response = await send({ method: 'POST', url: '/api/notes', payload: body === undefined ? { title } : { title, body } });
     assert.equal(response.statusCode, 201, response.body);
     return response.json<Note>();
   }
 
   describe('CRUD', () => {
     it('creates a note, stores it, and answers 201 with its Location', async () => {
-      const response = await app.inject({ method: 'POST', url: '/api/notes', payload: { title: 'groceries', body: 'milk, eggs' } });
+      const response = await send({ method: 'POST', url: '/api/notes', payload: { title: 'groceries', body: 'milk, eggs' } });
       assert.equal(response.statusCode, 201);
       const note = response.json<Note>();
       assert.equal(response.headers.location, `/api/notes/${note.id}`);
@@ -64,7 +68,7 @@ describe('notes API against PostgreSQL', () => {
 
     it('gets one note by id', async () => {
       const created = await createNote('fetch me', 'please');
-      const response = await app.inject({ method: 'GET', url: `/api/notes/${created.id}` });
+      const response = await send({ method: 'GET', url: `/api/notes/${created.id}` });
       assert.equal(response.statusCode, 200);
       assert.deepEqual(response.json(), created);
     });
@@ -72,36 +76,36 @@ describe('notes API against PostgreSQL', () => {
     it('lists notes newest first, with limit and offset', async () => {
       const first = await createNote('list one');
       const second = await createNote('list two');
-      const response = await app.inject({ method: 'GET', url: '/api/notes?limit=2' });
+      const response = await send({ method: 'GET', url: '/api/notes?limit=2' });
       assert.equal(response.statusCode, 200);
       const page = response.json<{ notes: Note[]; limit: number; offset: number }>();
       assert.equal(page.limit, 2);
       assert.equal(page.offset, 0);
       assert.deepEqual(page.notes.map((n) => n.id), [second.id, first.id]);
-      const next = (await app.inject({ method: 'GET', url: '/api/notes?limit=1&offset=1' })).json<{ notes: Note[] }>();
+      const next = (await send({ method: 'GET', url: '/api/notes?limit=1&offset=1' })).json<{ notes: Note[] }>();
       assert.deepEqual(next.notes.map((n) => n.id), [first.id]);
     });
 
     it('replaces a note with PUT and moves updatedAt forward', async () => {
       const created = await createNote('draft', 'v1');
-      const response = await app.inject({ method: 'PUT', url: `/api/notes/${created.id}`, payload: { title: 'final', body: 'v2' } });
+      const response = await send({ method: 'PUT', url: `/api/notes/${created.id}`, payload: { title: 'final', body: 'v2' } });
       assert.equal(response.statusCode, 200);
       const updated = response.json<Note>();
       assert.equal(updated.title, 'final');
       assert.equal(updated.body, 'v2');
       assert.equal(updated.createdAt, created.createdAt);
       assert.ok(Date.parse(updated.updatedAt) >= Date.parse(created.updatedAt));
-      const stored = await app.inject({ method: 'GET', url: `/api/notes/${created.id}` });
+      const stored = await send({ method: 'GET', url: `/api/notes/${created.id}` });
       assert.deepEqual(stored.json(), updated);
     });
 
     it('deletes a note: 204, then 404 on the next read and the next delete', async () => {
       const created = await createNote('to delete');
-      const response = await app.inject({ method: 'DELETE', url: `/api/notes/${created.id}` });
+      const response = await send({ method: 'DELETE', url: `/api/notes/${created.id}` });
       assert.equal(response.statusCode, 204);
       assert.equal(response.body, '');
-      assert.equal((await app.inject({ method: 'GET', url: `/api/notes/${created.id}` })).statusCode, 404);
-      assert.equal((await app.inject({ method: 'DELETE', url: `/api/notes/${created.id}` })).statusCode, 404);
+      assert.equal((await send({ method: 'GET', url: `/api/notes/${created.id}` })).statusCode, 404);
+      assert.equal((await send({ method: 'DELETE', url: `/api/notes/${created.id}` })).statusCode, 404);
       const { rowCount } = await pool.query('SELECT 1 FROM notes WHERE id = $1', [created.id]);
       assert.equal(rowCount, 0);
     });
@@ -162,7 +166,7 @@ describe('notes API against PostgreSQL', () => {
     for (const [name, status, message, buildRequest] of cases) {
       it(`${name}: ${status}`, async () => {
         const before = await tableSnapshot();
-        const response = await app.inject(buildRequest());
+        const response = await send(buildRequest());
         assert.equal(response.statusCode, status, response.body);
         assert.match(String(response.headers['content-type']), /application\/json/);
         const error = response.json<{ error: string; message: string }>();
@@ -173,34 +177,34 @@ describe('notes API against PostgreSQL', () => {
     }
 
     it('leaves the existing note exactly as it was after all of the above', async () => {
-      const response = await app.inject({ method: 'GET', url: `/api/notes/${existing.id}` });
+      const response = await send({ method: 'GET', url: `/api/notes/${existing.id}` });
       assert.deepEqual(response.json(), existing);
     });
   });
 
   describe('service endpoints', () => {
     it('GET / names the service, version, commit and environment', async () => {
-      const response = await app.inject({ method: 'GET', url: '/' });
+      const response = await send({ method: 'GET', url: '/' });
       assert.equal(response.statusCode, 200);
       assert.deepEqual(response.json(), { name: 'notes-service', version: '1.2.3', commit: 'abc1234', environment: 'test' });
     });
 
     it('GET /health answers 200', async () => {
-      const response = await app.inject({ method: 'GET', url: '/health' });
+      const response = await send({ method: 'GET', url: '/health' });
       assert.equal(response.statusCode, 200);
       assert.deepEqual(response.json(), { status: 'ok' });
     });
 
     it('GET /ready answers 200 when the database is reachable and migrated', async () => {
-      const response = await app.inject({ method: 'GET', url: '/ready' });
+      const response = await send({ method: 'GET', url: '/ready' });
       assert.equal(response.statusCode, 200);
       assert.equal(response.json().status, 'ready');
     });
 
     it('echoes a sane X-Request-Id and replaces a hostile one', async () => {
-      const kept = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'trace-123' } });
+      const kept = await send({ method: 'GET', url: '/health', headers: { 'x-request-id': 'trace-123' } });
       assert.equal(kept.headers['x-request-id'], 'trace-123');
-      const replaced = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'bad id\twith spaces' } });
+      const replaced = await send({ method: 'GET', url: '/health', headers: { 'x-request-id': 'bad id\twith spaces' } });
       assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     });
 
@@ -209,11 +213,11 @@ describe('notes API against PostgreSQL', () => {
         const line = text.split('\n').find((l) => l.startsWith(`http_requests_total{${labels}}`));
         return line === undefined ? 0 : Number(line.split(' ').pop());
       };
-      const before = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      const before = (await send({ method: 'GET', url: '/metrics' })).body;
       const missing = 'method="GET",route="/api/notes/:id",status_code="404"';
-      await app.inject({ method: 'GET', url: '/api/notes/424242' });
-      await app.inject({ method: 'GET', url: '/api/notes/424243' });
-      const response = await app.inject({ method: 'GET', url: '/metrics' });
+      await send({ method: 'GET', url: '/api/notes/424242' });
+      await send({ method: 'GET', url: '/api/notes/424243' });
+      const response = await send({ method: 'GET', url: '/metrics' });
       assert.equal(response.statusCode, 200);
       assert.match(String(response.headers['content-type']), /^text\/plain/);
       assert.equal(countOf(response.body, missing) - countOf(before, missing), 2);

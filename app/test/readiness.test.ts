@@ -9,6 +9,9 @@ import { bringDatabaseOnline, createDatabase, endPool, takeDatabaseOffline, test
  * having its backends terminated: the app sees exactly what it sees when PostgreSQL goes away
  * (its pooled connections die, new ones are refused), and it comes back without restarting the server.
  */
+const TOKEN = 'readiness-test-token-0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
 describe('readiness', () => {
   const migrations = loadMigrations();
 
@@ -18,9 +21,9 @@ describe('readiness', () => {
     let app: FastifyInstance | undefined;
     try {
       await runMigrations(pool, migrations);
-      app = buildApp({ pool, migrations, readinessTimeoutMs: 2000 });
+      app = buildApp({ pool, migrations, readinessTimeoutMs: 2000, writeToken: TOKEN });
       assert.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200);
-      const created = await app.inject({ method: 'POST', url: '/api/notes', payload: { title: 'before the outage' } });
+      const created = await app.inject({ method: 'POST', url: '/api/notes', payload: { title: 'before the outage' }, headers: AUTH });
       assert.equal(created.statusCode, 201);
 
       await takeDatabaseOffline(db.name);
@@ -29,7 +32,7 @@ describe('readiness', () => {
       assert.deepEqual(down.json(), { status: 'not_ready', database: 'unreachable' });
       // Liveness stays green: a database outage is no reason to restart the app.
       assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
-      const write = await app.inject({ method: 'POST', url: '/api/notes', payload: { title: 'during the outage' } });
+      const write = await app.inject({ method: 'POST', url: '/api/notes', payload: { title: 'during the outage' }, headers: AUTH });
       assert.equal(write.statusCode, 503);
       assert.deepEqual(write.json(), { error: 'Service Unavailable', message: 'the database is unavailable; try again shortly' });
 

@@ -68,10 +68,13 @@ export function spawnNode(script: string, env: Record<string, string>, port = 0)
   return { child, port, stdout: () => out, stderr: () => err, exited };
 }
 
+/** The write token startServer gives the server unless a test sets its own; `request` sends it unless told otherwise. */
+export const TEST_WRITE_TOKEN = 'server-test-token-0123456789abcdef';
+
 /** Starts dist/server.js and waits until /health answers; fails with the process output if it dies first. */
 export async function startServer(env: Record<string, string>): Promise<RunningProcess> {
   const port = await freePort();
-  const server = spawnNode(SERVER_JS, { HOST: '127.0.0.1', PORT: String(port), ...env }, port);
+  const server = spawnNode(SERVER_JS, { HOST: '127.0.0.1', PORT: String(port), API_WRITE_TOKEN: TEST_WRITE_TOKEN, ...env }, port);
   const deadline = Date.now() + 15000;
   let exitCode: number | string | undefined;
   void server.exited.then((code) => (exitCode = code));
@@ -123,6 +126,7 @@ export function request(
         path: urlPath,
         agent: false,
         headers: {
+          authorization: `Bearer ${TEST_WRITE_TOKEN}`,
           ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
           ...options.headers,
         },
