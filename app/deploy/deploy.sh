@@ -10,6 +10,7 @@
 #   stopped serving. The database and its volume are never recreated (db is only ever `up --no-recreate`).
 #
 # Environment: REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD  log in before pulling (password via stdin only)
+#              REGISTRY_CREDENTIALS_FILE  those three from a file in Compose's env format, read as data (never sourced)
 #              DEPLOY_DRY_RUN=1         print the commands instead of running them (no engine needed)
 #              DEPLOY_READY_TIMEOUT     seconds the new replicas have to become ready (default 120)
 #              DEPLOY_LOCK_TIMEOUT      seconds to wait for another deploy's lock (default 300)
@@ -217,6 +218,7 @@ validate_inputs() {
     *) [ -z "$IMAGE" ] || usage_error "--image only applies to deploy and rollback" ;;
   esac
 
+  [ -z "${REGISTRY_CREDENTIALS_FILE:-}" ] || load_registry_credentials "$REGISTRY_CREDENTIALS_FILE"
   if [ -n "${REGISTRY_USER:-}" ] || [ -n "${REGISTRY_PASSWORD:-}" ]; then
     [ -n "${REGISTRY_USER:-}" ] && [ -n "${REGISTRY_PASSWORD:-}" ] \
       || fail "set both REGISTRY_USER and REGISTRY_PASSWORD to log in to the registry, or neither"
@@ -241,6 +243,28 @@ validate_inputs() {
     command -v "$DOCKER" >/dev/null || fail "'$DOCKER' is not installed"
     "$DOCKER" info >/dev/null 2>&1 || fail "the Docker engine does not answer (is dockerd running, may this user use it?)"
   fi
+}
+
+# The registry credentials file is written in Compose's env format (KEY=value, nothing quoted for a shell), so
+# sourcing it would run a password such as abc$(id). Each line is read as data: the value is everything after the
+# first "=", one pair of surrounding quotes removed, nothing expanded. Messages never repeat a line (secrets).
+load_registry_credentials() {
+  local file="$1" line key value number=0
+  [ -f "$file" ] && [ -r "$file" ] || fail "registry credentials file '$file' is not a readable file"
+  while IFS= read -r line || [ -n "$line" ]; do
+    number=$((number + 1))
+    line="${line%$'\r'}"
+    [[ "$line" =~ ^[[:space:]]*(#.*)?$ ]] && continue
+    [[ "$line" =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] \
+      || fail "registry credentials file '$file', line $number: expected KEY=value"
+    key="${BASH_REMATCH[1]}"
+    value="${BASH_REMATCH[2]}"
+    if [[ "$value" =~ ^\"(.*)\"$ ]] || [[ "$value" =~ ^\'(.*)\'$ ]]; then value="${BASH_REMATCH[1]}"; fi
+    case "$key" in
+      REGISTRY | REGISTRY_USER | REGISTRY_PASSWORD) printf -v "$key" '%s' "$value" ;;
+      *) fail "registry credentials file '$file', line $number: unknown key $key (allowed: REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD)" ;;
+    esac
+  done <"$file"
 }
 
 # A value from the env file, for the few settings deploy.sh itself needs (the shell's environment wins, as in Compose).

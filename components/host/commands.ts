@@ -34,7 +34,7 @@ export interface DeployTarget {
     readonly envFile: string;
     /** Compose project name. */
     readonly project: string;
-    /** Sourced before running deploy.sh (registry credentials), when set. */
+    /** Registry credentials in Compose's env format, when set; deploy.sh reads it as data (REGISTRY_CREDENTIALS_FILE). */
     readonly credentialsFile?: string;
     /**
      * Where deploy.sh keeps its lock and release history (`DEPLOY_STATE_DIR`). Outside the bundle, so that
@@ -77,10 +77,9 @@ function deployScript(target: DeployTarget, verb: string, extra: string[], revis
         "--project",
         shellQuote(target.project),
     ];
-    // Credentials are exported from a 0600 file so they never appear in a command line or in state.
-    const prelude = target.credentialsFile
-        ? `set -a; . ${shellQuote(target.credentialsFile)}; set +a; `
-        : "";
+    // Credentials stay in a 0600 file, so they never appear in a command line or in state; deploy.sh reads it as
+    // data (it is in Compose's env format, so sourcing it would run a password such as abc$(id)).
+    const prelude = target.credentialsFile ? `REGISTRY_CREDENTIALS_FILE=${shellQuote(target.credentialsFile)} ` : "";
     const state =
         (target.stateDir ? `DEPLOY_STATE_DIR=${shellQuote(target.stateDir)} ` : "") + (target.hostLabel ? `DEPLOY_HOST=${shellQuote(target.hostLabel)} ` : "");
     return `set -eu; ${revisionPrelude(revision)}${prelude}${state}${args.join(" ")}`;

@@ -26,10 +26,18 @@ export interface LocalTargetArgs {
 /** Prints 48 random hex characters (POSIX tools only; no `openssl` needed). */
 export const GENERATE_PASSWORD_COMMAND = "head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n'";
 
+/** Secrets of the env file besides the superuser's password: the app role's password and the API write token. */
+interface ServiceSecrets {
+    readonly appDbPassword: string;
+    readonly apiWriteToken: string;
+}
+
 /** The local env file's values. */
-function envValues(password: string, httpPort: number, images: LocalTargetArgs["composeImages"]): Record<string, string | undefined> {
+function envValues(password: string, httpPort: number, images: LocalTargetArgs["composeImages"], secrets?: ServiceSecrets): Record<string, string | undefined> {
     return {
         POSTGRES_PASSWORD: password,
+        POSTGRES_APP_PASSWORD: secrets?.appDbPassword,
+        API_WRITE_TOKEN: secrets?.apiWriteToken,
         POSTGRES_USER: "app",
         POSTGRES_DB: "app",
         HTTP_BIND: "127.0.0.1",
@@ -58,6 +66,8 @@ export class LocalTarget extends pulumi.ComponentResource {
     readonly project: string;
     /** The image the deploy command rolled out. */
     readonly deployedImage: pulumi.Output<string>;
+    /** The bearer token writes to the API need (secret). */
+    readonly apiWriteToken: pulumi.Output<string>;
 
     constructor(name: string, args: LocalTargetArgs, opts?: pulumi.ComponentResourceOptions) {
         // Checked inside the super call so that a bad bundle registers nothing, not even the component.
@@ -89,7 +99,17 @@ export class LocalTarget extends pulumi.ComponentResource {
                       ).stdout,
                   );
 
-        const envContent = pulumi.secret(dbPassword.apply((password) => renderEnvFile(envValues(password, httpPort, args.composeImages))));
+        // Made like the superuser's password: once, kept only encrypted in the state.
+        const generated = (suffix: string) => pulumi.secret(
+            new local.Command(`${name}-${suffix}`, { create: GENERATE_PASSWORD_COMMAND, logging: "none" },
+                { parent: this, additionalSecretOutputs: ["stdout", "stderr"] }).stdout,
+        );
+        const appDbPassword = generated("db-app-password");
+        this.apiWriteToken = generated("api-write-token");
+        const envContent = pulumi.secret(
+            pulumi.all([dbPassword, appDbPassword, this.apiWriteToken]).apply(([password, appPassword, token]) =>
+                renderEnvFile(envValues(password, httpPort, args.composeImages, { appDbPassword: appPassword, apiWriteToken: token }))),
+        );
 
         const envFile = new local.Command(
             `${name}-env`,
@@ -125,6 +145,6 @@ export class LocalTarget extends pulumi.ComponentResource {
         // secret by the provider, and a URL derived from it would show as [secret].
         this.deployedImage = pulumi.all([deploy.id, args.image.ref]).apply(([, ref]) => ref);
         this.url = deploy.id.apply(() => `http://127.0.0.1:${httpPort}`);
-        this.registerOutputs({ url: this.url, deployedImage: this.deployedImage, envFile: this.envFile });
+        this.registerOutputs({ url: this.url, deployedImage: this.deployedImage, envFile: this.envFile, apiWriteToken: this.apiWriteToken });
     }
 }

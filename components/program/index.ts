@@ -2,6 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as gitlab from "@cicd/pulumi-gitlab";
+import * as random from "@pulumi/random";
 import { GitLabConfig, LocalConfig, PROJECT, ProductionConfig, ProgramConfig, SandboxGitLabConfig, StagingConfig, loadConfig } from "../config";
 import { EnvironmentVariables, Project } from "../gitlab";
 import { LocalTarget } from "../host";
@@ -76,6 +77,7 @@ function localProgram(config: LocalConfig, repoRoot: string): ProgramOutputs {
         imageId: image.imageId,
         composeProject: target.project,
         envFile: target.envFile,
+        apiWriteToken: target.apiWriteToken,
     };
     if (config.gitlab !== undefined) {
         const sandbox = sandboxProject(config.gitlab);
@@ -124,11 +126,21 @@ function registryHost(repository: string): string {
     return repository.split("/")[0];
 }
 
+/** A random secret of this environment, kept only encrypted in the state (48 letters and digits). */
+function environmentSecret(environment: string, purpose: string): pulumi.Output<string> {
+    return pulumi.secret(new random.RandomPassword(`${environment}-${purpose}`, { length: 48, special: false }).result);
+}
+
 function hostEnv(postgresPassword: pulumi.Output<string>, config: StagingConfig | ProductionConfig): pulumi.Output<Record<string, string>> {
+    // The app's own database role and the bearer token writes need: one of each per environment.
+    const appDbPassword = environmentSecret(config.environment, "db-app-password");
+    const apiWriteToken = environmentSecret(config.environment, "api-write-token");
     return pulumi.secret(
-        postgresPassword.apply((password) => {
+        pulumi.all([postgresPassword, appDbPassword, apiWriteToken]).apply(([password, appPassword, token]) => {
             const env: Record<string, string> = {
                 POSTGRES_PASSWORD: password,
+                POSTGRES_APP_PASSWORD: appPassword,
+                API_WRITE_TOKEN: token,
                 POSTGRES_USER: "app",
                 POSTGRES_DB: "app",
             };

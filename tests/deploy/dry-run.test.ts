@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { hostHome, hostProject } from "../../components/host";
+import { deployCommand } from "../../components/host/commands";
 import { run } from "../support/docker";
 import { DEPLOY_DIR, DEPLOY_SCRIPT } from "./stack";
 
@@ -229,6 +230,37 @@ describe("deploy.sh without an engine: dry-run plan, and a recording docker", fu
             assert.match(result.stderr, /compose stand-in refuses/, "the failing command's output is shown");
             assert.ok(!fs.existsSync(path.join(stateDir, "deploy.lock")), "the lock is released on failure");
             assert.ok(!fs.existsSync(path.join(stateDir, "releases")), "a failed deploy records nothing");
+        });
+
+        it("reads the registry credentials file as data: a password like abc$(id) is a password, never run (issue 18)", async function () {
+            const recordDir = fs.mkdtempSync(path.join(workDir, "credentials-"));
+            const fakeDocker = path.join(recordDir, "docker");
+            fs.writeFileSync(fakeDocker, `#!/bin/sh\ncase "$1" in login) cat > ${recordDir}/login-stdin ;; image) exit 1 ;; esac\nexit 0\n`, { mode: 0o755 });
+            const fakeCompose = path.join(recordDir, "compose");
+            fs.writeFileSync(fakeCompose, "#!/bin/sh\nexit 3\n", { mode: 0o755 });
+            const ran = path.join(recordDir, "ran");
+            // What the host components write (renderEnvFile: Compose's env format), with a hostile password.
+            const password = `abc$(touch ${ran})\`touch ${ran}\`$HOME`;
+            const credentials = path.join(recordDir, "registry.env");
+            fs.writeFileSync(credentials, `# written by the program\nREGISTRY=registry.example.com\nREGISTRY_PASSWORD=${password}\nREGISTRY_USER="deployer"\n`, { mode: 0o600 });
+
+            // The exact command the host components run (components/host/commands.ts).
+            const command = deployCommand({ bundleDir: DEPLOY_DIR, environment: "staging", envFile, project: "creds", credentialsFile: credentials, stateDir }, IMAGE);
+            const result = await run("bash", ["-c", command], {
+                env: { DEPLOY_DOCKER: fakeDocker, DEPLOY_COMPOSE: fakeCompose, REGISTRY: "", REGISTRY_USER: "", REGISTRY_PASSWORD: "" },
+                allowFailure: true,
+                timeoutMs: 30_000,
+            });
+            assert.ok(!fs.existsSync(ran), "the credentials file was executed: its password ran a command");
+            assert.strictEqual(fs.readFileSync(path.join(recordDir, "login-stdin"), "utf8"), password, result.stderr);
+            assert.ok(!(result.stdout + result.stderr).includes(password), "password not in the output");
+            assert.ok(!command.includes(password));
+
+            fs.writeFileSync(credentials, "REGISTRY_USER=deployer\nEVIL=$(id)\n", { mode: 0o600 });
+            const unknown = await run("bash", ["-c", command], { env: { DEPLOY_DOCKER: fakeDocker, DEPLOY_COMPOSE: fakeCompose }, allowFailure: true, timeoutMs: 30_000 });
+            assert.strictEqual(unknown.code, 1);
+            assert.match(unknown.stderr, /^ERROR: registry credentials file '.*registry\.env', line 2: unknown key EVIL \(allowed: REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD\)$/m);
+            assert.ok(!unknown.stderr.includes("$(id)"), "the offending line is not echoed");
         });
     });
     it("prepare gates the new slot without switching; switch then switches, stops the old slot and records", async function () {

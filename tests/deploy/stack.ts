@@ -21,8 +21,13 @@ export const COMPOSE_BIN = COMPOSE_COMMAND.join(" ");
 export function composeCommand(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     return run(COMPOSE_COMMAND[0], [...COMPOSE_COMMAND.slice(1), ...args], options);
 }
+/** The write token every test stack of this process gets (API_WRITE_TOKEN); `request` sends it with writes. */
+export const STACK_WRITE_TOKEN = crypto.randomBytes(24).toString("hex");
+const WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"];
+
 /** The app image every suite of this process shares; version images are thin layers over it. */
-const BASE_APP_TAG = "cicd-test-stack/app:base";
+/** Tagged per checkout: two worktrees on one engine must never run each other's app code under a shared tag. */
+const BASE_APP_TAG = `cicd-test-stack/app:base-${crypto.createHash("sha256").update(REPO_ROOT).digest("hex").slice(0, 8)}`;
 
 let baseImage: Promise<string> | undefined;
 
@@ -68,6 +73,8 @@ export class StackProject {
         const project = new StackProject(uniqueName(prefix), fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`)), env);
         const lines = [
             `POSTGRES_PASSWORD=${crypto.randomBytes(12).toString("hex")}`,
+            `POSTGRES_APP_PASSWORD=${crypto.randomBytes(12).toString("hex")}`,
+            `API_WRITE_TOKEN=${STACK_WRITE_TOKEN}`,
             "POSTGRES_USER=notes",
             "POSTGRES_DB=notes",
             `POSTGRES_IMAGE=${images.POSTGRES_IMAGE}`,
@@ -175,7 +182,10 @@ export interface HttpAnswer {
     json<T = unknown>(): T;
 }
 
-/** One HTTP request (on a fresh connection unless an agent is given); the body is returned as received. */
+/**
+ * One HTTP request (on a fresh connection unless an agent is given); the body is returned as received. Writes carry
+ * the stacks' bearer token unless `extraHeaders` sets `authorization` itself ("" sends none).
+ */
 export function request(
     url: string,
     method = "GET",
@@ -192,7 +202,8 @@ export function request(
                 agent: agent ?? false,
                 timeout: 15_000,
                 headers: {
-                    ...extraHeaders,
+                    ...(WRITE_METHODS.includes(method) && !("authorization" in extraHeaders) ? { authorization: `Bearer ${STACK_WRITE_TOKEN}` } : {}),
+                    ...withoutEmpty(extraHeaders),
                     ...(payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
                 },
             },
@@ -211,6 +222,12 @@ export function request(
         req.on("error", reject);
         req.end(payload);
     });
+}
+
+/** The headers minus those set to "" (how a caller asks for a header not to be sent at all). */
+function withoutEmpty(headers: Readonly<Record<string, string>>): Record<string, string> {
+    const kept = Object.entries(headers).filter(([, value]) => value !== "");
+    return Object.fromEntries(kept);
 }
 
 export interface LoadReport {

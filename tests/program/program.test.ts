@@ -83,6 +83,8 @@ describe("program: local stack", () => {
             "cicd:host:LocalTarget::local",
             "cicd:image:LocalImage::app-image",
             "command:local:Command::app-image-build",
+            "command:local:Command::local-api-write-token",
+            "command:local:Command::local-db-app-password",
             "command:local:Command::local-db-password",
             "command:local:Command::local-deploy",
             "command:local:Command::local-env",
@@ -216,6 +218,8 @@ describe("program: local stack with a GitLab token (sandbox project)", () => {
         const others = custom(captured).filter((r) => !r.type.startsWith("gitlab:") && r.type !== "pulumi:providers:gitlab");
         assert.deepEqual(others.map((r) => `${r.type}::${r.name}`).sort(), [
             "command:local:Command::app-image-build",
+            "command:local:Command::local-api-write-token",
+            "command:local:Command::local-db-app-password",
             "command:local:Command::local-db-password",
             "command:local:Command::local-deploy",
             "command:local:Command::local-env",
@@ -291,6 +295,26 @@ describe("program: local stack passes the policy pack with and without a GitLab 
     }
 });
 
+describe("program: the service's secrets per environment (issue 18)", () => {
+    for (const environment of ["staging", "production"] as const) {
+        it(`generates the app role's password and the API write token for ${environment} (random provider) into the host's env file, secret`, async () => {
+            const generated = (inputs: Record<string, any>, name: string) => ({ ...inputs, result: `generated-${name}-${"x".repeat(24)}` });
+            const captured = await captureStack(environment === "staging" ? "staging" : "prod", { state: { "random:index/randomPassword:RandomPassword": generated } });
+            assert.equal(captured.error, undefined);
+            for (const purpose of ["db-app-password", "api-write-token"]) {
+                const password = captured.recorder.find("random:index/randomPassword:RandomPassword", `${environment}-${purpose}`);
+                assert.equal(password.inputs.length, 48);
+                assert.equal(password.inputs.special, false, "letters and digits: safe in an env file and a header");
+            }
+            const env = captured.recorder.find("command:remote:Command", `${environment}-env`);
+            assert.ok(env.secretInputs.includes("stdin"), "the env file content is secret");
+            assert.match(env.inputs.stdin, new RegExp(`^API_WRITE_TOKEN=generated-${environment}-api-write-token-x{24}$`, "m"));
+            assert.match(env.inputs.stdin, new RegExp(`^POSTGRES_APP_PASSWORD=generated-${environment}-db-app-password-x{24}$`, "m"));
+            assert.doesNotMatch(JSON.stringify(env.plainInputs), /generated-/);
+        });
+    }
+});
+
 describe("program: staging stack", () => {
     let captured: CapturedStack;
     before(async () => {
@@ -301,8 +325,8 @@ describe("program: staging stack", () => {
         const mine = custom(captured).filter((r) => !r.name.startsWith("staging-vars-")).map((r) => r.name).sort();
         assert.deepEqual(mine, [
             "app-image-build", "aws", "gitlab", "project",
-            "staging-bundle", "staging-deploy", "staging-env", "staging-folder", "staging-instance", "staging-ip", "staging-key",
-            "staging-ready", "staging-registry-credentials", "staging-sg", "staging-ssh-key",
+            "staging-api-write-token", "staging-bundle", "staging-db-app-password", "staging-deploy", "staging-env", "staging-folder", "staging-instance",
+            "staging-ip", "staging-key", "staging-ready", "staging-registry-credentials", "staging-sg", "staging-ssh-key",
         ]);
         assert.deepEqual(captured.resources.filter((r) => !r.custom).map((r) => r.type).sort(), [
             "cicd:gitlab:EnvironmentVariables", "cicd:host:ComposeDeployment", "cicd:host:Ec2Host", "cicd:image:RegistryImage",
@@ -436,9 +460,9 @@ describe("program: prod stack", () => {
             .sort();
         assert.deepEqual(mine, [
             "app-image-registry", "app-image-tag", "aws", "gitlab",
-            "production-bundle", "production-data", "production-data-attachment", "production-deploy", "production-env",
-            "production-folder", "production-instance", "production-ip", "production-key", "production-mount-data", "production-ready",
-            "production-registry-credentials", "production-sg", "production-ssh-key", "staging",
+            "production-api-write-token", "production-bundle", "production-data", "production-data-attachment", "production-db-app-password",
+            "production-deploy", "production-env", "production-folder", "production-instance", "production-ip", "production-key", "production-mount-data",
+            "production-ready", "production-registry-credentials", "production-sg", "production-ssh-key", "staging",
         ]);
         assert.deepEqual(captured.resources.filter((r) => !r.custom).map((r) => r.type).sort(), [
             "cicd:gitlab:EnvironmentVariables", "cicd:gitlab:Project", "cicd:host:ComposeDeployment", "cicd:host:Ec2Host", "cicd:image:PromotedImage", "cicd:runner:Runner",
@@ -578,8 +602,8 @@ describe("program: index.ts", () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const exported = require(entry) as Record<string, unknown>;
         await recorder.settle();
-        assert.deepEqual(Object.keys(exported).sort(), ["composeProject", "envFile", "environment", "imageId", "imageRef", "url"]);
+        assert.deepEqual(Object.keys(exported).sort(), ["apiWriteToken", "composeProject", "envFile", "environment", "imageId", "imageRef", "url"]);
         assert.equal(exported.environment, "local");
-        assert.equal(recorder.findAll("command:local:Command").length, 4);
+        assert.equal(recorder.findAll("command:local:Command").length, 6);
     });
 });

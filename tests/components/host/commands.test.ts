@@ -17,14 +17,14 @@ describe("host: command builders", () => {
         assert.equal(shellQuote("registry.example/app@sha256:abc"), "registry.example/app@sha256:abc");
     });
 
-    it("calls deploy.sh with the documented CLI and sources credentials from a file", () => {
+    it("calls deploy.sh with the documented CLI and hands it the credentials file to read as data (never sourced)", () => {
         const target = { bundleDir: "/b", environment: "staging" as const, envFile: "/s/staging.env", project: "p", credentialsFile: "/s/registry.env", stateDir: "/s/state" };
         assert.equal(
             deployCommand(target, "r/app@sha256:1"),
-            "set -eu; set -a; . /s/registry.env; set +a; DEPLOY_STATE_DIR=/s/state bash /b/deploy.sh deploy --image r/app@sha256:1 --env staging --dir /b --env-file /s/staging.env --project p",
+            "set -eu; REGISTRY_CREDENTIALS_FILE=/s/registry.env DEPLOY_STATE_DIR=/s/state bash /b/deploy.sh deploy --image r/app@sha256:1 --env staging --dir /b --env-file /s/staging.env --project p",
         );
         assert.match(downCommand(target, true), /deploy\.sh down --volumes --env staging/);
-        assert.match(deployCommand(target, "r/app@sha256:1", { image: "sha256:1", bundle: "abc" }), /^set -eu; : revision bundle=abc image=sha256:1; set -a;/);
+        assert.match(deployCommand(target, "r/app@sha256:1", { image: "sha256:1", bundle: "abc" }), /^set -eu; : revision bundle=abc image=sha256:1; REGISTRY_CREDENTIALS_FILE=/);
         assert.throws(() => deployCommand(target, "r", { image: "$(rm -rf /)" }), /must be a plain token/);
         assert.doesNotMatch(downCommand({ ...target, credentialsFile: undefined }, false), /--volumes|registry\.env/);
     });

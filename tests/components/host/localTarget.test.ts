@@ -33,6 +33,12 @@ describe("host: LocalTarget", () => {
         assert.equal(env.inputs.logging, "none");
         assert.ok(env.secretInputs.includes("stdin"));
         assert.match(env.inputs.stdin, new RegExp(`^POSTGRES_PASSWORD=${"a".repeat(48)}$`, "m"));
+        // Issue 18: the app's own database role and the API write token, generated the same way, never in plain text.
+        assert.match(env.inputs.stdin, new RegExp(`^POSTGRES_APP_PASSWORD=${"a".repeat(48)}$`, "m"));
+        assert.match(env.inputs.stdin, new RegExp(`^API_WRITE_TOKEN=${"a".repeat(48)}$`, "m"));
+        for (const secret of ["here-db-app-password", "here-api-write-token"]) {
+            assert.deepEqual(recorder.find("command:local:Command", secret).additionalSecretOutputs.slice().sort(), ["stderr", "stdout"]);
+        }
         assert.match(env.inputs.stdin, /^HTTP_BIND=127\.0\.0\.1$/m);
         assert.match(env.inputs.stdin, /^HTTP_PORT=18080$/m);
         assert.match(env.inputs.stdin, /^NGINX_IMAGE=cicd-standin\/nginx:trixie$/m);
