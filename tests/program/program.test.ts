@@ -393,7 +393,7 @@ describe("program: staging stack", () => {
     it("deploys the built digest via deploy.sh, keyed on the digest and the bundle", () => {
         const deploy = captured.recorder.find("command:remote:Command", "staging-deploy");
         assert.match(deploy.inputs.create, new RegExp(`deploy --image registry\\.gitlab\\.com/acme/gitlab-docker-delivery@sha256:${"ab".repeat(32)} --env staging`));
-        assert.match(deploy.inputs.create, /\. \/home\/ubuntu\/gitlab-docker-delivery\/registry\.env/);
+        assert.match(deploy.inputs.create, /REGISTRY_CREDENTIALS_FILE=\/home\/ubuntu\/gitlab-docker-delivery\/registry\.env /, "deploy.sh reads the credentials file as data, never sourced");
         assert.match(deploy.inputs.create, new RegExp(`: revision bundle=[0-9a-f]{16} host=staging-instance-id-\\d+ image=sha256:(ab){32} settings=[0-9a-f]{16};`));
         assert.match(deploy.inputs.delete, /deploy\.sh down --env staging/);
         assert.doesNotMatch(deploy.inputs.delete, /--volumes/);
