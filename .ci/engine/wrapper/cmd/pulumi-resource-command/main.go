@@ -2,16 +2,29 @@
 //
 // Why it exists: the official provider (github.com/pulumi/pulumi-command/provider) is not served by the Go module
 // proxy these machines reach, and no registry ships its binary, so the engine tests could not load it. This program
-// implements the part of its contract that the local stack uses, with the same type tokens and the same lifecycle:
+// implements the contract of command 1.2.1 that our stacks use, with the same type tokens and lifecycle, derived
+// from the official source (provider/pkg/provider/local and remote):
 //
-//   - command:local:Command: create runs `create`; a change to `triggers` replaces the resource; any other input
-//     change is an update that runs `update` (or `create` when `update` is unset); delete runs `delete`. The previous
-//     stdout/stderr reach update and delete as PULUMI_COMMAND_STDOUT/PULUMI_COMMAND_STDERR unless
-//     addPreviousOutputInEnv is false. Nothing runs during preview. Trailing newlines are trimmed from the outputs.
+//   - command:local:Command and command:remote:Command: create runs `create`; a change to `triggers` replaces the
+//     resource; any other input change (the connection included) is an update that runs `update`, or `create` when
+//     `update` is unset; delete runs `delete`. The previous stdout/stderr reach update and delete as
+//     PULUMI_COMMAND_STDOUT/PULUMI_COMMAND_STDERR unless addPreviousOutputInEnv is false. Nothing runs during
+//     preview. Trailing newlines are trimmed from the outputs. `stdin`, `environment` and `logging` as documented;
+//     remotely, `environment` needs the server's AcceptEnv (a refused variable fails the command; a refused
+//     previous output only warns). A failed update keeps the previous outputs.
+//   - command:remote:CopyToRemote: copies a file asset, a text asset or a path archive (file or directory, never
+//     unpacked) over SFTP, by the official destination table (copy.go); parent folders of remotePath are created.
+//     An update copies again only when the source's hash or remotePath changed; delete removes nothing.
+//   - The remote connection: key, password, agent or bastion (`proxy`) logins; `dialErrorLimit` errors are allowed
+//     before giving up (default 10, -1 unlimited) with growing delays; `perDialTimeout` seconds per attempt
+//     (default 15); `hostKey`, when given, must match the server's key, otherwise any host key is accepted (as in
+//     the official provider).
 //   - command:local:run (invoke): runs `command` every time the program runs, preview included.
 //
-// Outputs carry the inputs plus stdout and stderr; when any input is secret, stdout and stderr are secret too.
-// assetPaths/archivePaths and the remote:* resources are not implemented and fail with a message saying so.
+// Outputs carry the inputs plus stdout and stderr. stdout and stderr are secret when an input is (for remote
+// commands: an input other than the connection, which the SDK always sends as a secret); then, unlike the official
+// provider, their lines are not logged and a failure message hides the command and its output.
+// Local assetPaths/archivePaths are not implemented and fail with a message saying so.
 // The official provider replaces this binary wherever it can be installed: `pulumi plugin install resource command`.
 package main
 
@@ -45,8 +58,10 @@ import (
 var providerVersion = "1.2.1"
 
 const (
-	commandToken = "command:local:Command"
-	runToken     = "command:local:run"
+	localCommandToken  = "command:local:Command"
+	remoteCommandToken = "command:remote:Command"
+	copyToRemoteToken  = "command:remote:CopyToRemote"
+	runToken           = "command:local:run"
 )
 
 // Inputs whose change must replace the resource rather than update it (as in the official provider's schema).
@@ -110,17 +125,22 @@ func (p *commandProvider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empt
 	return &emptypb.Empty{}, nil
 }
 
-func requireCommandType(urn string) error {
-	if t := string(resource.URN(urn).Type()); t != commandToken {
-		return fmt.Errorf("resource type %q is not implemented by this stand-in command provider (only %s)",
-			t, commandToken)
+// resourceType returns the resource's type token, or an error naming the types this stand-in implements.
+func resourceType(urn string) (string, error) {
+	switch t := string(resource.URN(urn).Type()); t {
+	case localCommandToken, remoteCommandToken, copyToRemoteToken:
+		return t, nil
+	default:
+		return "", fmt.Errorf("resource type %q is not implemented by this stand-in command provider (only %s, %s, %s)",
+			t, localCommandToken, remoteCommandToken, copyToRemoteToken)
 	}
-	return nil
 }
 
-// Check applies the documented default (addPreviousOutputInEnv: true) and rejects what is not implemented.
+// Check applies the documented default (addPreviousOutputInEnv: true) and rejects what is not implemented or
+// what the official provider rejects.
 func (p *commandProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	if err := requireCommandType(req.GetUrn()); err != nil {
+	token, err := resourceType(req.GetUrn())
+	if err != nil {
 		return nil, err
 	}
 	news, err := unmarshal(req.GetNews())
@@ -128,15 +148,26 @@ func (p *commandProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) 
 		return nil, err
 	}
 	var failures []*pulumirpc.CheckFailure
-	for _, key := range unsupportedInputs {
-		if v, ok := news[key]; ok && !v.IsNull() {
-			failures = append(failures, &pulumirpc.CheckFailure{
-				Property: string(key),
-				Reason:   string(key) + " is not supported by this stand-in command provider",
-			})
+	switch token {
+	case localCommandToken:
+		for _, key := range unsupportedInputs {
+			if v, ok := news[key]; ok && !v.IsNull() {
+				failures = append(failures, &pulumirpc.CheckFailure{
+					Property: string(key),
+					Reason:   string(key) + " is not supported by this stand-in command provider",
+				})
+			}
 		}
+	case remoteCommandToken:
+		if v, ok := news["connection"]; !ok || unwrapSecret(v).IsNull() {
+			failures = append(failures, &pulumirpc.CheckFailure{Property: "connection", Reason: "connection is required"})
+		}
+	case copyToRemoteToken:
+		failures = append(failures, checkCopyInputs(news)...)
+		// The hash recorded with the inputs is what later diffs compare.
+		_ = readCopySource(news).hash()
 	}
-	if _, ok := news["addPreviousOutputInEnv"]; !ok {
+	if _, ok := news["addPreviousOutputInEnv"]; !ok && token != copyToRemoteToken {
 		news["addPreviousOutputInEnv"] = resource.NewBoolProperty(true)
 	}
 	inputs, err := marshal(news)
@@ -218,12 +249,16 @@ func newResourceID(name string) (string, error) {
 }
 
 func (p *commandProvider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	if err := requireCommandType(req.GetUrn()); err != nil {
+	token, err := resourceType(req.GetUrn())
+	if err != nil {
 		return nil, err
 	}
 	inputs, err := unmarshal(req.GetProperties())
 	if err != nil {
 		return nil, err
+	}
+	if token == copyToRemoteToken {
+		return p.createCopy(ctx, req, inputs)
 	}
 	id, err := newResourceID(resource.URN(req.GetUrn()).Name())
 	if err != nil {
@@ -233,7 +268,7 @@ func (p *commandProvider) Create(ctx context.Context, req *pulumirpc.CreateReque
 		state, err := marshal(withUnknownOutputs(inputs))
 		return &pulumirpc.CreateResponse{Id: id, Properties: state}, err
 	}
-	state, runErr := p.runLifecycleCommand(ctx, req.GetUrn(), "create", inputs, inputs)
+	state, runErr := p.runStep(ctx, token, req.GetUrn(), "create", inputs, inputs)
 	props, err := marshal(state)
 	if err != nil {
 		return nil, err
@@ -246,7 +281,8 @@ func (p *commandProvider) Create(ctx context.Context, req *pulumirpc.CreateReque
 }
 
 func (p *commandProvider) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	if err := requireCommandType(req.GetUrn()); err != nil {
+	token, err := resourceType(req.GetUrn())
+	if err != nil {
 		return nil, err
 	}
 	olds, err := unmarshal(req.GetOlds())
@@ -257,6 +293,9 @@ func (p *commandProvider) Update(ctx context.Context, req *pulumirpc.UpdateReque
 	if err != nil {
 		return nil, err
 	}
+	if token == copyToRemoteToken {
+		return p.updateCopy(ctx, req, olds, news)
+	}
 	if req.GetPreview() {
 		state, err := marshal(withUnknownOutputs(news))
 		return &pulumirpc.UpdateResponse{Properties: state}, err
@@ -265,7 +304,14 @@ func (p *commandProvider) Update(ctx context.Context, req *pulumirpc.UpdateReque
 	if !hasString(news, "update") {
 		step = "create"
 	}
-	state, runErr := p.runLifecycleCommand(ctx, req.GetUrn(), step, news, olds)
+	if token == remoteCommandToken && !hasString(news, resource.PropertyKey(step)) {
+		// Neither update nor create: nothing runs and the last outputs stay.
+		state := news.Copy()
+		state["stdout"], state["stderr"] = olds["stdout"], olds["stderr"]
+		props, err := marshal(state)
+		return &pulumirpc.UpdateResponse{Properties: props}, err
+	}
+	state, runErr := p.runStep(ctx, token, req.GetUrn(), step, news, olds)
 	props, err := marshal(state)
 	if err != nil {
 		return nil, err
@@ -277,16 +323,73 @@ func (p *commandProvider) Update(ctx context.Context, req *pulumirpc.UpdateReque
 }
 
 func (p *commandProvider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	token, err := resourceType(req.GetUrn())
+	if err != nil {
+		return nil, err
+	}
 	state, err := unmarshal(req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
-	if hasString(state, "delete") {
-		if _, err := p.runLifecycleCommand(ctx, req.GetUrn(), "delete", state, state); err != nil {
+	// CopyToRemote has no delete: the official provider leaves the copied files on the host.
+	if token != copyToRemoteToken && hasString(state, "delete") {
+		if _, err := p.runStep(ctx, token, req.GetUrn(), "delete", state, state); err != nil {
 			return nil, err
 		}
 	}
 	return &emptypb.Empty{}, nil
+}
+
+// runStep runs a lifecycle step of a local or remote Command.
+func (p *commandProvider) runStep(
+	ctx context.Context, token, urn, step string, inputs, previous resource.PropertyMap,
+) (resource.PropertyMap, error) {
+	if token == remoteCommandToken {
+		return p.runRemoteCommand(ctx, urn, step, inputs, previous)
+	}
+	return p.runLifecycleCommand(ctx, urn, step, inputs, previous)
+}
+
+// createCopy copies on create; its id is a random hex string like the official one's.
+func (p *commandProvider) createCopy(
+	ctx context.Context, req *pulumirpc.CreateRequest, inputs resource.PropertyMap,
+) (*pulumirpc.CreateResponse, error) {
+	props, err := marshal(inputs)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetPreview() {
+		return &pulumirpc.CreateResponse{Properties: props}, nil
+	}
+	if err := p.copyToRemote(ctx, req.GetUrn(), inputs); err != nil {
+		return nil, err
+	}
+	id, err := newResourceID("")
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
+}
+
+// updateCopy copies again only when the source's content or the remote path changed.
+func (p *commandProvider) updateCopy(
+	ctx context.Context, req *pulumirpc.UpdateRequest, olds, news resource.PropertyMap,
+) (*pulumirpc.UpdateResponse, error) {
+	props, err := marshal(news)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetPreview() {
+		return &pulumirpc.UpdateResponse{Properties: props}, nil
+	}
+	oldPath, _ := stringInput(olds, "remotePath")
+	newPath, _ := stringInput(news, "remotePath")
+	if readCopySource(news).hash() != readCopySource(olds).hash() || oldPath != newPath {
+		if err := p.copyToRemote(ctx, req.GetUrn(), news); err != nil {
+			return nil, partialFailure(req.GetId(), props, err)
+		}
+	}
+	return &pulumirpc.UpdateResponse{Properties: props}, nil
 }
 
 // Read returns the recorded state unchanged: a command's effects cannot be read back.
