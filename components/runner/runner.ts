@@ -1,137 +1,11 @@
 import * as gitlab from "@cicd/pulumi-gitlab";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_RUNNER_TAGS, DEFAULT_RUNNER_VERSION, RunnerArgs, isGravitonInstanceType, rejectRunnerProblems, runnerArgsProblems } from "./args";
 import { runnerUserData } from "./userData";
 
-/** Tags the runner picks jobs by; `.gitlab-ci.yml`'s `default: tags:` names the first. */
-export const DEFAULT_RUNNER_TAGS: readonly string[] = ["cicd-docker"];
-
-/** Arguments of {@link Runner}, one group per concern. */
-export interface RunnerArgs {
-    /** The runner as GitLab sees it. */
-    readonly gitlab: {
-        /** Numeric id of the project the runner serves (`Project.projectId`). */
-        readonly projectId: pulumi.Input<string | number>;
-        /** GitLab URL the runner polls (default `https://gitlab.com`). */
-        readonly url?: string;
-        /** Job tags it runs (default `["cicd-docker"]`); untagged jobs are never picked up. */
-        readonly tags?: readonly string[];
-        /** `not_protected` (default: merge-request pipelines need it too) or `ref_protected` (protected refs only). */
-        readonly accessLevel?: "not_protected" | "ref_protected";
-        /** Longest job in seconds (default 3600). */
-        readonly maximumTimeoutSeconds?: number;
-        /** Description shown in GitLab (default: the component name). */
-        readonly description?: string;
-    };
-    /** The EC2 host. */
-    readonly instance?: {
-        /** Instance type (default `t3.small`); Graviton types (`t4g`, `m7g`, ...) get an arm64 AMI. */
-        readonly instanceType?: string;
-        /** Subnet (default: the default VPC's default subnet). It needs outbound internet to reach GitLab. */
-        readonly subnetId?: pulumi.Input<string>;
-        /** VPC of the security group (default: the subnet's VPC, or the default VPC without a subnet). */
-        readonly vpcId?: pulumi.Input<string>;
-        /** Root volume size in GiB (default 30, at least 8): images and the build cache live there. */
-        readonly rootVolumeSizeGb?: number;
-        /** CIDRs allowed to SSH in (default none: the host takes no inbound traffic at all). Never 0.0.0.0/0 or ::/0. */
-        readonly sshIngressCidrs?: readonly string[];
-        /** EC2 key pair for SSH (default none). */
-        readonly keyName?: pulumi.Input<string>;
-        /** Attach AmazonSSMManagedInstanceCore so operators can open a Session Manager shell (default false). */
-        readonly sessionManager?: boolean;
-        /** Customer-managed KMS key ARN for the token parameter and the root volume (default: AWS-managed keys). */
-        readonly kmsKeyArn?: pulumi.Input<string>;
-        /** Tags added to every AWS resource of the component. */
-        readonly tags?: Record<string, string>;
-    };
-    /** The Docker executor. */
-    readonly docker?: {
-        /** Image of jobs that name none (default `alpine:3.20`). */
-        readonly defaultImage?: string;
-        /** Privileged job containers (default true: the pipeline's Docker-in-Docker jobs need it). */
-        readonly privileged?: boolean;
-        /** Jobs at the same time (default 2). */
-        readonly concurrent?: number;
-        /** Keep job containers away from the instance metadata service (default true). */
-        readonly blockInstanceMetadata?: boolean;
-        /** Pin of the `gitlab-runner` package (default: the repository's latest). */
-        readonly runnerVersion?: string;
-    };
-    /** SSM Parameter Store. */
-    readonly ssm?: {
-        /** Path prefix of the token parameter (default `/cicd/<name>`). */
-        readonly parameterPrefix?: string;
-    };
-}
-
-/** Whether an instance type is a Graviton (arm64) type: the family ends in `g` plus optional letters (t4g, c7gn, m8gd). */
-export function isGravitonInstanceType(instanceType: string): boolean {
-    return /^[a-z]+\d+g[a-z]*\./.test(instanceType);
-}
-
-const CIDR_V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-const CIDR_V6 = /^[0-9a-fA-F:]+\/(\d{1,3})$/;
-
-/** Checks the plain arguments; returns every problem, each naming its key and what is allowed. */
-export function runnerArgsProblems(args: RunnerArgs): string[] {
-    const problems: string[] = [];
-    const g = args.gitlab;
-    if (g === undefined || g.projectId === undefined) problems.push("[gitlab.projectId] is required: the numeric id of the project the runner serves");
-    if (g?.url !== undefined && !/^https:\/\/[^\s/]+\/?$/.test(g.url)) problems.push(`[gitlab.url] "${g.url}" must be an https URL of the GitLab instance, e.g. https://gitlab.com`);
-    if (g?.tags !== undefined) {
-        if (g.tags.length === 0) problems.push("[gitlab.tags] must name at least one tag: the runner never runs untagged jobs");
-        g.tags.forEach((tag, i) => {
-            if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(tag)) problems.push(`[gitlab.tags[${i}]] "${tag}" may contain only letters, digits, _ . -`);
-        });
-    }
-    if (g?.accessLevel !== undefined && !["not_protected", "ref_protected"].includes(g.accessLevel)) {
-        problems.push(`[gitlab.accessLevel] "${g.accessLevel}" is not allowed; allowed: not_protected, ref_protected`);
-    }
-    const timeout = g?.maximumTimeoutSeconds;
-    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 600)) {
-        problems.push(`[gitlab.maximumTimeoutSeconds] must be an integer of at least 600 (GitLab's minimum; got ${timeout})`);
-    }
-    const i = args.instance ?? {};
-    if (i.instanceType !== undefined && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(i.instanceType)) {
-        problems.push(`[instance.instanceType] "${i.instanceType}" is not an EC2 instance type (e.g. t3.small)`);
-    }
-    const size = i.rootVolumeSizeGb;
-    if (size !== undefined && (!Number.isInteger(size) || size < 8 || size > 16384)) {
-        problems.push(`[instance.rootVolumeSizeGb] must be an integer from 8 to 16384 (got ${size})`);
-    }
-    (i.sshIngressCidrs ?? []).forEach((cidr, n) => {
-        const v4 = CIDR_V4.exec(cidr);
-        const v6 = CIDR_V6.exec(cidr);
-        const valid = v4 ? v4.slice(1, 5).every((o) => Number(o) <= 255) && Number(v4[5]) <= 32 : v6 ? Number(v6[1]) <= 128 : false;
-        if (!valid) {
-            problems.push(`[instance.sshIngressCidrs[${n}]] "${cidr}" is not a CIDR block (e.g. 203.0.113.4/32)`);
-        } else if (/\/0$/.test(cidr)) {
-            problems.push(`[instance.sshIngressCidrs[${n}]] "${cidr}" would open SSH to the whole internet; list your own ranges or leave it empty`);
-        }
-    });
-    const d = args.docker ?? {};
-    if (d.concurrent !== undefined && (!Number.isInteger(d.concurrent) || d.concurrent < 1 || d.concurrent > 32)) {
-        problems.push(`[docker.concurrent] must be an integer from 1 to 32 (got ${d.concurrent})`);
-    }
-    if (d.defaultImage !== undefined && !/^[a-z0-9][a-z0-9._\/:@-]*$/.test(d.defaultImage)) {
-        problems.push(`[docker.defaultImage] "${d.defaultImage}" is not an image reference`);
-    }
-    if (d.runnerVersion !== undefined && !/^\d+\.\d+\.\d+$/.test(d.runnerVersion)) {
-        problems.push(`[docker.runnerVersion] "${d.runnerVersion}" must be a version like 17.11.0`);
-    }
-    const prefix = args.ssm?.parameterPrefix;
-    if (prefix !== undefined && !/^(\/[A-Za-z0-9_.-]+)+$/.test(prefix)) {
-        problems.push(`[ssm.parameterPrefix] "${prefix}" must be a path like /cicd/runner (letters, digits, _ . -)`);
-    }
-    return problems;
-}
-
-function rejectRunnerProblems(name: string, problems: readonly string[]): Record<string, never> {
-    if (problems.length > 0) {
-        throw new Error(`cicd:runner:Runner "${name}": ${problems.join("; ")}`);
-    }
-    return {};
-}
+// Re-exported for callers that import it from here (the pipeline tests).
+export { DEFAULT_RUNNER_TAGS } from "./args";
 
 /**
  * A project runner (`UserRunner`) and the EC2 host that runs it with the Docker executor. The `glrt-` token goes
@@ -170,7 +44,7 @@ export class Runner extends pulumi.ComponentResource {
         const privileged = args.docker?.privileged ?? true;
         const concurrent = args.docker?.concurrent ?? 2;
         const blockInstanceMetadata = args.docker?.blockInstanceMetadata ?? true;
-        const runnerVersion = args.docker?.runnerVersion ?? "";
+        const runnerVersion = args.docker?.runnerVersion ?? DEFAULT_RUNNER_VERSION;
         const parameterPrefix = args.ssm?.parameterPrefix ?? `/cicd/${name}`;
         const tags = { ManagedBy: "pulumi", Component: "gitlab-runner", ...args.instance?.tags };
         const architecture = isGravitonInstanceType(instanceType) ? "arm64" : "x86_64";
@@ -265,7 +139,7 @@ export class Runner extends pulumi.ComponentResource {
             tags: { ...tags, Name: `${name}-runner` },
         }, { parent: this });
 
-        const ami = aws.ec2.getAmiOutput({
+        const ami = args.instance?.amiId ?? aws.ec2.getAmiOutput({
             mostRecent: true,
             owners: ["amazon"],
             filters: [
@@ -274,7 +148,7 @@ export class Runner extends pulumi.ComponentResource {
                 { name: "virtualization-type", values: ["hvm"] },
                 { name: "root-device-type", values: ["ebs"] },
             ],
-        }, { parent: this });
+        }, { parent: this }).id;
 
         const userData = tokenParameter.arn.apply((tokenParameterArn) => runnerUserData({
             gitlabUrl,
@@ -288,7 +162,7 @@ export class Runner extends pulumi.ComponentResource {
         }));
 
         const instance = new aws.ec2.Instance(`${name}-host`, {
-            ami: ami.id,
+            ami,
             instanceType,
             subnetId,
             vpcSecurityGroupIds: [securityGroup.id],
@@ -312,7 +186,13 @@ export class Runner extends pulumi.ComponentResource {
             },
             tags: { ...tags, Name: `${name}-runner` },
             volumeTags: { ...tags, Name: `${name}-runner` },
-        }, { parent: this, dependsOn });
+        }, {
+            parent: this,
+            dependsOn,
+            // The looked-up AMI moves with every AL2023 release; the runner would be replaced by the very `pulumi up`
+            // running on it. Only an explicit amiId (a deliberate move) replaces it.
+            ignoreChanges: args.instance?.amiId === undefined ? ["ami"] : [],
+        });
 
         this.runnerId = runner.id;
         this.instanceId = instance.id;

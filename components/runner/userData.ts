@@ -15,8 +15,10 @@ export interface RunnerBootOptions {
     readonly privileged: boolean;
     /** Jobs run at the same time. */
     readonly concurrent: number;
-    /** Pin of the `gitlab-runner` package (e.g. `17.11.0`); empty for the repository's latest. */
+    /** Version of `gitlab-runner` (e.g. `19.4.0`), downloaded from GitLab's release bucket and checked against its checksum list. */
     readonly runnerVersion: string;
+    /** How long the token read and the registration keep retrying before the boot fails (default 900 s). */
+    readonly registerDeadlineSeconds?: number;
     /** Reject job containers' traffic to the instance metadata service, so jobs cannot use the instance role. */
     readonly blockInstanceMetadata: boolean;
 }
@@ -35,6 +37,7 @@ export function arnRegion(arn: string): string {
 
 /** The cloud-init user data (a bash script) of the runner host. */
 export function runnerUserData(o: RunnerBootOptions): string {
+    if (!/^\d+\.\d+\.\d+$/.test(o.runnerVersion)) throw new Error(`[runnerVersion] "${o.runnerVersion}" must be a release such as 19.4.0: the runner never installs "latest"`);
     return `#!/bin/bash
 # Runner host boot script (cloud-init runs it once, as root). The runner token is not in here: it is read from
 # SSM Parameter Store with the instance role and handed to gitlab-runner through its environment.
@@ -49,9 +52,30 @@ readonly PRIVILEGED=${shellQuote(String(o.privileged))}
 readonly CONCURRENT=${shellQuote(String(o.concurrent))}
 readonly RUNNER_VERSION=${shellQuote(o.runnerVersion)}
 readonly BLOCK_INSTANCE_METADATA=${shellQuote(String(o.blockInstanceMetadata))}
+readonly REGISTER_DEADLINE_SECONDS=${shellQuote(String(o.registerDeadlineSeconds ?? 900))}
+readonly RELEASES="https://s3.dualstack.us-east-1.amazonaws.com/gitlab-runner-downloads/v$RUNNER_VERSION"
 
+# cloud-init copies a boot script's output to the console log, so failures are readable with
+# \`aws ec2 get-console-output\` even when the host cannot be reached at all.
 step() { echo "runner-boot: $*"; }
-fail() { echo "ERROR: runner-boot: $*" >&2; exit 1; }
+readonly CONSOLE="\${RUNNER_BOOT_CONSOLE:-/dev/console}"
+fail() { echo "ERROR: runner-boot: $*" | tee -a "$CONSOLE" >&2; exit 1; }
+
+# Runs "$@" until it succeeds, waiting 5, 10, 20, ... (at most 60) seconds between tries, until the deadline;
+# IAM changes (the instance role's right to read the token) take a while to reach every region endpoint.
+retry_until_deadline() {
+  local what="$1"; shift
+  local deadline=$(( $(date +%s) + REGISTER_DEADLINE_SECONDS )) delay=5 attempt=1
+  until "$@"; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      fail "$what failed $attempt times over $REGISTER_DEADLINE_SECONDS s; giving up (see the lines above)"
+    fi
+    step "$what failed (attempt $attempt); retrying in $delay s"
+    sleep "$delay"
+    attempt=$(( attempt + 1 ))
+    delay=$(( delay * 2 > 60 ? 60 : delay * 2 ))
+  done
+}
 
 block_instance_metadata() {
   [ "$BLOCK_INSTANCE_METADATA" = "true" ] || return 0
@@ -70,22 +94,29 @@ install_docker() {
   systemctl enable --now docker || fail "Docker did not start"
 }
 
+# The pinned release from GitLab's download bucket, checked against the release's own checksum list: no
+# package-repository script piped into a shell, and never whatever "latest" is today.
 install_runner() {
-  step "installing gitlab-runner \${RUNNER_VERSION:-(latest)}"
-  curl -fsSL https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh | bash \\
-    || fail "could not add the gitlab-runner package repository"
-  if [ -n "$RUNNER_VERSION" ]; then
-    dnf install -y "gitlab-runner-$RUNNER_VERSION" || fail "could not install gitlab-runner $RUNNER_VERSION"
-  else
-    dnf install -y gitlab-runner || fail "could not install gitlab-runner"
-  fi
+  step "installing gitlab-runner $RUNNER_VERSION"
+  local arch dir
+  case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; *) fail "unsupported architecture $(uname -m)" ;; esac
+  dir="$(mktemp -d)"
+  for file in "rpm/gitlab-runner_$arch.rpm" "rpm/gitlab-runner-helper-images.rpm" release.sha256; do
+    retry_until_deadline "download of $file" curl -fsSL --create-dirs -o "$dir/$file" "$RELEASES/$file"
+  done
+  (cd "$dir" && grep -E " \\*?rpm/(gitlab-runner_$arch|gitlab-runner-helper-images)\\.rpm$" release.sha256 | sed 's/ \\*/  /' | sha256sum --check --strict) \\
+    || fail "gitlab-runner $RUNNER_VERSION does not match its release.sha256"
+  dnf install -y "$dir/rpm/gitlab-runner-helper-images.rpm" "$dir/rpm/gitlab-runner_$arch.rpm" \\
+    || fail "could not install gitlab-runner $RUNNER_VERSION"
+  rm -rf "$dir"
 }
 
-register_runner() {
-  step "registering with $GITLAB_URL (token from $TOKEN_PARAMETER_ARN)"
-  local token
+read_token() {
   token="$(aws ssm get-parameter --region "$TOKEN_REGION" --name "$TOKEN_PARAMETER_ARN" --with-decryption \\
-    --query Parameter.Value --output text)" || fail "could not read the runner token parameter"
+    --query Parameter.Value --output text)"
+}
+
+register_once() {
   # Through the environment (gitlab-runner reads the token from CI_SERVER_TOKEN), not argv: argv is readable by every local user.
   CI_SERVER_TOKEN="$token" gitlab-runner register --non-interactive \\
     --url "$GITLAB_URL" \\
@@ -94,8 +125,14 @@ register_runner() {
     --docker-image "$DEFAULT_IMAGE" \\
     --docker-privileged="$PRIVILEGED" \\
     --docker-volumes /certs/client \\
-    --docker-volumes /cache \\
-    || fail "gitlab-runner register failed"
+    --docker-volumes /cache
+}
+
+register_runner() {
+  step "registering with $GITLAB_URL (token from $TOKEN_PARAMETER_ARN)"
+  local token=""
+  retry_until_deadline "reading the runner token parameter" read_token
+  retry_until_deadline "gitlab-runner register" register_once
   unset token
   sed -i "s/^concurrent = .*/concurrent = $CONCURRENT/" /etc/gitlab-runner/config.toml
   chmod 600 /etc/gitlab-runner/config.toml

@@ -284,7 +284,7 @@ describe("runner boot script (components/runner/userData.ts)", () => {
     it("leaves the metadata service reachable for jobs only when told to", () => {
         const text = userData.runnerUserData({
             gitlabUrl: "https://gitlab.com", tokenParameterArn: "arn:aws:ssm:eu-west-1:1:parameter/x", runnerName: "r",
-            defaultImage: "alpine:3.20", privileged: false, concurrent: 1, runnerVersion: "", blockInstanceMetadata: false,
+            defaultImage: "alpine:3.20", privileged: false, concurrent: 1, runnerVersion: "19.4.0", blockInstanceMetadata: false,
         });
         assert.match(text, /readonly BLOCK_INSTANCE_METADATA='false'/);
         assert.match(text, /\[ "\$BLOCK_INSTANCE_METADATA" = "true" \] \|\| return 0/);
