@@ -1,2 +1,3 @@
 export * from "./validate";
 export * from "./load";
+export * from "./delivery";

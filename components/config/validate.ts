@@ -2,6 +2,8 @@
 // resource: `validateConfig` takes the raw strings a stack's config holds and returns either a
 // typed configuration or ONE error that names every bad key and what it accepts.
 
+import { DELIVERY_KEYS, DeliveryConfig, validateDelivery } from "./delivery";
+
 export const PROJECT = "gitlab-docker-delivery";
 
 export type Environment = "local" | "staging" | "production";
@@ -136,6 +138,8 @@ export interface StagingConfig extends RemoteCommon {
 
 export interface ProductionConfig extends RemoteCommon {
     readonly environment: "production";
+    /** GitLab tier, approvals, CI roles, runner AMI (components/config/delivery.ts). */
+    readonly delivery: DeliveryConfig;
     readonly dataVolumeSizeGb: number;
     /** `protect: true` on the instance and the database volume. Turning it off is deliberate. */
     readonly protectData: boolean;
@@ -223,7 +227,7 @@ export function environmentForStack(stack: string): Environment | undefined {
 // --- the validator --------------------------------------------------------------------------------
 
 /** Collects problems while reading typed values out of the raw config. */
-class Reader {
+export class Reader {
     readonly problems: string[] = [];
 
     constructor(
@@ -356,6 +360,7 @@ export const KNOWN_KEYS: Readonly<Record<Environment, readonly string[]>> = {
         "gitlabNamespaceId",
         "productionApprovals",
         "runnerInstanceType",
+        ...DELIVERY_KEYS,
     ],
 };
 
@@ -578,8 +583,10 @@ function validateRemote(environment: "staging" | "production", stack: string, r:
     const gitlabBaseUrl = validateGitlabBaseUrl(r);
     const gitlabToken = r.secret("gitlabToken", "a GitLab access token with api scope", env.GITLAB_TOKEN === undefined) ?? env.GITLAB_TOKEN ?? "";
 
-    if (environment !== "production" || r.string("imageRef") === undefined) {
-        if (common.gitCommit === "") r.problem("gitCommit", "is required for remote stacks (or CI_COMMIT_SHA in CI): images are tagged with it");
+    // Only staging builds. Prod never does (its bootstrap deploys nothing, and it promotes staging's digest, tagged
+    // production-<gitCommit> when known, else production-<digest>), so it needs no commit.
+    if (environment === "staging" && common.gitCommit === "") {
+        r.problem("gitCommit", "is required on staging (or CI_COMMIT_SHA in CI): the image it builds is tagged with it");
     }
 
     return {
@@ -658,6 +665,8 @@ export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOpti
             }
         }
         const gitlabNamespaceId = validateGitlabNamespaceId(r);
+        const productionApprovals = r.integer("productionApprovals", 1, 1, 10);
+        const delivery = validateDelivery(r, productionApprovals, r.string("productionApprovals") !== undefined, gitlabNamespaceId);
         const runnerInstanceType = r.string("runnerInstanceType") ?? "t3.small";
         if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(runnerInstanceType)) r.problem("runnerInstanceType", `"${runnerInstanceType}" is not an EC2 instance type`);
         config = {
@@ -669,8 +678,9 @@ export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOpti
             stagingStack: r.string("stagingStack") ?? stackPath(opts, "staging"),
             bootstrap: r.boolean("bootstrap", false),
             gitlabNamespaceId,
-            productionApprovals: r.integer("productionApprovals", 1, 1, 10),
+            productionApprovals,
             runnerInstanceType,
+            delivery,
         };
     }
     if (r.problems.length > 0) throw new ConfigError(stack, r.problems);

@@ -26,6 +26,11 @@ export interface EnvironmentOptions {
     readonly productionApprovers?: DeployRole;
     /** Lowest role that may deploy to staging (default `developer`). */
     readonly stagingDeployers?: DeployRole;
+    /**
+     * Whether the person who triggered a pipeline may approve its production deployment (default false: a second
+     * person approves). A team with a single maintainer must set it, or its deployments wait forever.
+     */
+    readonly allowPipelineTriggerApproveDeployment?: boolean;
 }
 
 /** Problems with {@link EnvironmentOptions}, each naming the key and what is allowed. */

@@ -3,3 +3,4 @@ export * from "./environments";
 export * from "./environmentVariables";
 export * from "./project";
 export * from "./variables";
+export * from "./tier";

@@ -2,6 +2,7 @@ import * as gitlab from "@cicd/pulumi-gitlab";
 import * as pulumi from "@pulumi/pulumi";
 import { EnvironmentOptions, approvalRules, deployAccessRules, environmentOptionProblems, environmentPolicies } from "./environments";
 import { createCiVariable, rejectProblems } from "./ciVariable";
+import { GITLAB_TIERS, GitLabTier, tierHasProtectedEnvironments } from "./tier";
 import { AWS_DEPLOY_ROLE_ARN, AWS_PREVIEW_ROLE_ARN, EnvironmentName } from "./variables";
 
 /** Branch access levels GitLab accepts for push and merge. */
@@ -47,14 +48,21 @@ export interface ProjectArgs {
         /** Expiry of the pull token (`YYYY-MM-DD`; default: never). */
         readonly deployTokenExpiresAt?: string;
     };
-    /** Project-wide CI/CD variables (scope `*`). */
+    /** The AWS roles CI jobs assume through GitLab OIDC, provisioned as CI/CD variables. */
     readonly ci?: {
-        /** Role ARN deploy jobs assume through GitLab OIDC; provisioned as protected `AWS_DEPLOY_ROLE_ARN`. */
-        readonly awsDeployRoleArn?: pulumi.Input<string>;
-        /** Read-only role ARN for merge-request previews; provisioned as `AWS_PREVIEW_ROLE_ARN`. */
+        /** Per environment: `AWS_DEPLOY_ROLE_ARN` scoped to that environment and protected. */
+        readonly awsDeployRoleArns?: { readonly staging?: pulumi.Input<string>; readonly production?: pulumi.Input<string> };
+        /** Read-only role ARN for merge-request previews; provisioned as `AWS_PREVIEW_ROLE_ARN` (scope `*`, not protected). */
         readonly awsPreviewRoleArn?: pulumi.Input<string>;
     };
+    /**
+     * The GitLab tier of the project's namespace (default `premium`). On `free` there are no protected environments
+     * and no deployment approvals, so none are created: production is guarded by the protected default branch, a
+     * manual job and protected variables instead.
+     */
+    readonly tier?: GitLabTier;
 }
+
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
@@ -84,11 +92,18 @@ export function projectArgsProblems(args: ProjectArgs): string[] {
     if (expiry !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(expiry) || Number.isNaN(Date.parse(expiry)))) {
         problems.push(`[registry.deployTokenExpiresAt] "${expiry}" must be a date YYYY-MM-DD`);
     }
-    for (const key of ["awsDeployRoleArn", "awsPreviewRoleArn"] as const) {
-        const arn = args.ci?.[key];
+    const roles: [string, unknown][] = [
+        ["ci.awsPreviewRoleArn", args.ci?.awsPreviewRoleArn],
+        ["ci.awsDeployRoleArns.staging", args.ci?.awsDeployRoleArns?.staging],
+        ["ci.awsDeployRoleArns.production", args.ci?.awsDeployRoleArns?.production],
+    ];
+    for (const [key, arn] of roles) {
         if (typeof arn === "string" && !ROLE_ARN.test(arn)) {
-            problems.push(`[ci.${key}] "${arn}" is not an IAM role ARN (arn:aws:iam::123456789012:role/name)`);
+            problems.push(`[${key}] "${arn}" is not an IAM role ARN (arn:aws:iam::123456789012:role/name)`);
         }
+    }
+    if (args.tier !== undefined && !(GITLAB_TIERS as readonly string[]).includes(args.tier)) {
+        problems.push(`[tier] "${args.tier}" is not a GitLab tier; allowed: ${GITLAB_TIERS.join(", ")}`);
     }
     return problems;
 }
@@ -118,6 +133,18 @@ export class Project extends pulumi.ComponentResource {
     /** Environment names, for `environment:` in `.gitlab-ci.yml`. */
     public readonly environmentNames: EnvironmentName[];
 
+    /**
+     * The AWS role variables, for roles that can only be created after the project (their trust names its path):
+     * `AWS_DEPLOY_ROLE_ARN` once per environment, scoped to it and protected, and `AWS_PREVIEW_ROLE_ARN` for `*`.
+     */
+    public addCiRoleVariables(name: string, ci: NonNullable<ProjectArgs["ci"]>, projectId: pulumi.Input<string> = this.projectId): void {
+        for (const environment of ["staging", "production"] as const) {
+            const arn = ci.awsDeployRoleArns?.[environment];
+            if (arn !== undefined) createCiVariable(this, `${name}-${environment}`, projectId, AWS_DEPLOY_ROLE_ARN, arn, environment);
+        }
+        if (ci.awsPreviewRoleArn !== undefined) createCiVariable(this, name, projectId, AWS_PREVIEW_ROLE_ARN, ci.awsPreviewRoleArn, "*");
+    }
+
     constructor(name: string, args: ProjectArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validated inside the super call, so that bad arguments register nothing, not even the component.
         super("cicd:gitlab:Project", name, rejectProblems(`cicd:gitlab:Project "${name}"`, projectArgsProblems(args)), opts);
@@ -129,6 +156,8 @@ export class Project extends pulumi.ComponentResource {
         const mergeAccessLevel = args.branch?.mergeAccessLevel ?? "developer";
         const registryHost = args.registry?.host ?? "registry.gitlab.com";
         const policies = environmentPolicies(args.environments ?? {});
+        const tier = args.tier ?? "premium";
+        const paid = tierHasProtectedEnvironments(tier);
 
         const project = new gitlab.Project(`${name}-project`, {
             name: args.project.name,
@@ -152,6 +181,8 @@ export class Project extends pulumi.ComponentResource {
             ciSeparatedCaches: true,
             archiveOnDestroy,
             permanentlyDeleteOnDestroy: false,
+            // A Premium setting: sent only where it exists, and false unless chosen (the approver is someone else).
+            allowPipelineTriggerApproveDeployment: paid ? (args.environments?.allowPipelineTriggerApproveDeployment ?? false) : undefined,
         }, { parent: this });
 
         const projectId = project.id;
@@ -175,6 +206,7 @@ export class Project extends pulumi.ComponentResource {
                 tier: policy.tier,
                 stopBeforeDestroy: true,
             }, { parent: this });
+            if (!paid) continue; // Free has no protected environments: the branch, a manual job and protected variables guard production
             new gitlab.ProjectProtectedEnvironment(`${name}-${policy.name}-protection`, {
                 project: projectId,
                 environment: environment.name,
@@ -190,8 +222,7 @@ export class Project extends pulumi.ComponentResource {
             expiresAt: args.registry?.deployTokenExpiresAt === undefined ? undefined : `${args.registry.deployTokenExpiresAt}T00:00:00Z`,
         }, { parent: this });
 
-        if (args.ci?.awsDeployRoleArn !== undefined) createCiVariable(this, name, projectId, AWS_DEPLOY_ROLE_ARN, args.ci.awsDeployRoleArn, "*");
-        if (args.ci?.awsPreviewRoleArn !== undefined) createCiVariable(this, name, projectId, AWS_PREVIEW_ROLE_ARN, args.ci.awsPreviewRoleArn, "*");
+        if (args.ci !== undefined) this.addCiRoleVariables(name, args.ci, projectId);
 
         this.projectId = projectId;
         this.pathWithNamespace = project.pathWithNamespace;

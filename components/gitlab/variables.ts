@@ -25,14 +25,15 @@ export interface CiVariableSpec {
 
 export const AWS_DEPLOY_ROLE_ARN: CiVariableSpec = {
     key: "AWS_DEPLOY_ROLE_ARN",
-    scope: "project",
+    // One per environment, each its own role: a job of `staging` never sees production's role.
+    scope: "environment",
     variableType: "env_var",
     masked: false,
     // Protected: merge-request pipelines must not assume the role that can change staging and production.
     protected: true,
     secret: false,
-    provisionedBy: "Project, when ci.awsDeployRoleArn is set",
-    description: "IAM role that deploy jobs assume through GitLab OIDC (AssumeRoleWithWebIdentity)",
+    provisionedBy: "Project, per environment of ci.awsDeployRoleArns",
+    description: "IAM role that the environment's deploy jobs assume through GitLab OIDC (AssumeRoleWithWebIdentity)",
 };
 
 export const AWS_PREVIEW_ROLE_ARN: CiVariableSpec = {

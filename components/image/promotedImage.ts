@@ -37,6 +37,20 @@ export function parseImageRef(ref: string): ParsedImageRef {
     };
 }
 
+/**
+ * The `name` to hand `docker.getRegistryImage` for `ref`. The provider takes the registry host up to the first `/`
+ * and then splits the rest at its FIRST `:` into repository and manifest reference, so `repo@sha256:<hex>` would
+ * become repository `repo@sha256` and reference `<hex>`. A tagged reference is looked up by its tag (and the digest
+ * compared afterwards); a digest-only one as `repo:sha256:<hex>`, which that split turns into repository `repo` and
+ * reference `sha256:<hex>`: the registry API serves a manifest by digest there. Pure.
+ */
+export function registryLookupName(ref: string): string {
+    const { repository, tag, digest } = parseImageRef(ref);
+    if (tag !== undefined) return `${repository}:${tag}`;
+    if (digest !== undefined) return `${repository}:${digest}`;
+    return ref;
+}
+
 /** Throws unless the registry's digest is the one we were asked to deploy. Pure. */
 export function assertSameDigest(expectedRef: string, registryDigest: string, lookedUp: string): string {
     const expected = parseImageRef(expectedRef).digest;
@@ -72,7 +86,7 @@ export class PromotedImage extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const looked = pulumi.all([args.sourceRef, args.lookupRef]).apply(([sourceRef, lookup]) => lookup || sourceRef);
+        const looked = pulumi.all([args.sourceRef, args.lookupRef]).apply(([sourceRef, lookup]) => registryLookupName(lookup || sourceRef));
         const registryImage = docker.getRegistryImageOutput({ name: looked }, { parent: this, provider });
 
         this.digest = pulumi
@@ -88,7 +102,9 @@ export class PromotedImage extends pulumi.ComponentResource {
                 push: true,
                 registry: { address: args.registry.address, username: args.registry.username, password: args.registry.password },
             },
-            { parent: this },
+            // Deleting an Index deletes its manifest in the registry: a promotion or a destroy must never remove an
+            // image production may still run (or roll back to). Old tags are the registry's cleanup policy's job.
+            { parent: this, retainOnDelete: true },
         );
         this.promotedTag = index.tag;
         this.registerOutputs({ ref: this.ref, digest: this.digest, promotedTag: this.promotedTag });

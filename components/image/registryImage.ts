@@ -87,7 +87,9 @@ export class RegistryImage extends pulumi.ComponentResource {
                 // A broken Dockerfile then fails the merge-request preview, not the deploy.
                 buildOnPreview: true,
             },
-            { parent: this },
+            // docker-build deletes the pushed tags when an Image is deleted or replaced; production runs this digest
+            // (promoted, not rebuilt), so neither `pulumi destroy -s staging` nor a rebuild may take it away.
+            { parent: this, retainOnDelete: true },
         );
 
         this.digest = image.digest;

@@ -7,8 +7,8 @@ import { GitLabConfig, LocalConfig, PROJECT, ProductionConfig, ProgramConfig, Sa
 import { EnvironmentVariables, Project } from "../gitlab";
 import { LocalTarget } from "../host";
 import { DeploySettings, HostOutputs, deployToEc2, deployToHosts } from "./hosts";
-import { Runner } from "../runner";
 import { LocalImage, PromotedImage, RegistryImage } from "../image";
+import { checkedRepository, ciRoles, runners, stagingOutput, tierWarning } from "./delivery";
 
 /** Stack outputs: plain values or Outputs (secrets stay secret Outputs). */
 export type ProgramOutputs = Record<string, pulumi.Input<unknown>>;
@@ -173,6 +173,8 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
         { providers: { gitlab: gitlabProvider } },
     );
 
+    // Pushing anywhere but the project's own registry would leave the hosts' deploy token unable to pull.
+    const repository = checkedRepository(config.imageRepository, project.getOutput("registryRepository").apply((r) => (r === undefined ? undefined : String(r))) as pulumi.Output<string>, `output registryRepository of ${config.projectStack}`);
     const image = new RegistryImage("app-image", {
         contextDir: appDir(repoRoot),
         repository: config.imageRepository,
@@ -182,7 +184,7 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
         platforms: config.platforms,
         baseImages: config.baseImages,
         caFile: config.buildCaFile,
-        registry: { address: registryHost(config.imageRepository), username: config.registryUsername, password: pulumi.secret(config.registryPassword) },
+        registry: { address: repository.apply(registryHost), username: config.registryUsername, password: pulumi.secret(config.registryPassword) },
     });
 
     const host = deployHosts(
@@ -226,20 +228,19 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
         "gitlab",
         {
             project: { name: PROJECT, namespaceId: config.gitlabNamespaceId },
-            environments: { productionApprovals: config.productionApprovals },
+            environments: { productionApprovals: config.productionApprovals, allowPipelineTriggerApproveDeployment: config.delivery.allowPipelineTriggerApproveDeployment },
             registry: { host: registryHost(config.imageRepository) },
+            tier: config.delivery.gitlabTier,
         },
         { providers },
     );
-    // The runner serves the project's pipelines; the hosts let it in on port 22 (deploy jobs SSH from it).
-    const runner = new Runner(
-        "runner",
-        {
-            gitlab: { projectId: project.projectId, url: gitlabWebUrl(config.gitlab.baseUrl) },
-            instance: { instanceType: config.runnerInstanceType, subnetId: config.host.subnetId, tags },
-        },
-        { providers },
-    );
+    // Roles CI jobs assume (created here unless brought), handed to the project as its AWS_*_ROLE_ARN variables.
+    const roles = ciRoles(config, gitlabWebUrl(config.gitlab.baseUrl), project.pathWithNamespace, { providers });
+    project.addCiRoleVariables("gitlab", { awsPreviewRoleArn: roles.preview, awsDeployRoleArns: { staging: roles.staging, production: roles.production } });
+    const repository = checkedRepository(config.imageRepository, project.registryRepository, "the prod stack's GitLab project");
+    const gitlabTierWarning = tierWarning(config);
+    // Deploy jobs run on a protected-refs-only runner, the only one the hosts let in on port 22; the rest on another.
+    const { deploy: runner, mergeRequests: mrRunner } = runners(config, project.projectId, gitlabWebUrl(config.gitlab.baseUrl), tags, { providers });
     const variables = new EnvironmentVariables(
         "production-vars",
         { project: project.projectId, environment: "production", sshPrivateKey: pulumi.secret(config.host.sshPrivateKey) },
@@ -250,11 +251,13 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
         environment: "production",
         projectId: project.projectId,
         projectUrl: project.webUrl,
-        registryRepository: project.registryRepository,
+        registryRepository: repository,
+        ciRoleArns: roles,
+        ...(gitlabTierWarning === undefined ? {} : { gitlabTierWarning }),
         deployTokenUsername: project.deployTokenUsername,
         deployTokenPassword: project.deployTokenPassword,
         runnerSecurityGroupId: runner.securityGroupId,
-        runnerTags: runner.tags,
+        runnerTags: { deploy: runner.tags, mergeRequests: mrRunner.tags },
         ciVariables: variables.keys,
     };
 
@@ -264,9 +267,9 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
     }
 
     const staging = config.imageRef === undefined ? new pulumi.StackReference("staging", { name: config.stagingStack }) : undefined;
-    const sourceRef = config.imageRef ?? staging!.requireOutput("imageRef").apply(String);
-    const lookupRef = staging ? staging.requireOutput("imageTag").apply(String) : undefined;
-    const registry = { address: registryHost(config.imageRepository), username: config.registryUsername, password: pulumi.secret(config.registryPassword) };
+    const sourceRef = config.imageRef ?? stagingOutput(staging!, config.stagingStack, "imageRef");
+    const lookupRef = staging ? stagingOutput(staging, config.stagingStack, "imageTag") : undefined;
+    const registry = { address: repository.apply(registryHost), username: config.registryUsername, password: pulumi.secret(config.registryPassword) };
 
     const image = new PromotedImage("app-image", {
         sourceRef,

@@ -62,7 +62,7 @@ export function runProjectStack(stack: StackName, preview = false, extraConfig: 
             "random:index/randomPassword:RandomPassword": { result: FAKE_SECRETS.generatedPassword },
             "gitlab:index/projectDeployToken:ProjectDeployToken": { token: FAKE_SECRETS.deployTokenPassword, username: "gitlab+deploy-token-1" },
             "gitlab:index/userRunner:UserRunner": { token: FAKE_SECRETS.runnerToken },
-            "gitlab:index/project:Project": (inputs) => ({ pathWithNamespace: `jdoe/${inputs.path}`, webUrl: `https://gitlab.example.com/jdoe/${inputs.path}` }),
+            "gitlab:index/project:Project": (inputs) => ({ pathWithNamespace: `acme/${inputs.path}`, webUrl: `https://gitlab.example.com/acme/${inputs.path}` }),
         },
     });
     return runStack({

@@ -455,7 +455,7 @@ describe("program: prod stack", () => {
 
     it("registers exactly the expected resources of its own (promotion, host with data volume, providers, staging reference)", () => {
         const mine = custom(captured)
-            .filter((r) => !/^(gitlab-|runner-|production-vars-)/.test(r.name))
+            .filter((r) => !/^(gitlab-|runner-|production-vars-|ci-roles-)/.test(r.name))
             .map((r) => r.name)
             .sort();
         assert.deepEqual(mine, [
@@ -465,17 +465,16 @@ describe("program: prod stack", () => {
             "production-ready", "production-registry-credentials", "production-sg", "production-ssh-key", "staging",
         ]);
         assert.deepEqual(captured.resources.filter((r) => !r.custom).map((r) => r.type).sort(), [
-            "cicd:gitlab:EnvironmentVariables", "cicd:gitlab:Project", "cicd:host:ComposeDeployment", "cicd:host:Ec2Host", "cicd:image:PromotedImage", "cicd:runner:Runner",
+            "cicd:ci:OidcRoles", "cicd:gitlab:EnvironmentVariables", "cicd:gitlab:Project", "cicd:host:ComposeDeployment", "cicd:host:Ec2Host", "cicd:image:PromotedImage", "cicd:runner:Runner", "cicd:runner:Runner",
         ]);
     });
 
-    it("registers the runner and lets only it and the configured CIDRs reach SSH on the host", () => {
-        const runner = only(captured, "gitlab:index/userRunner:UserRunner");
-        assert.equal(runner.inputs.locked, true);
+    it("registers the runners and lets only the deploy runner and the configured CIDRs reach SSH on the host", () => {
+        for (const runner of ofType(captured, "gitlab:index/userRunner:UserRunner")) assert.equal(runner.inputs.locked, true);
         const hostSg = captured.recorder.find("aws:ec2/securityGroup:SecurityGroup", "production-sg");
         const ssh = hostSg.inputs.ingress.filter((rule: any) => rule.fromPort <= 22 && rule.toPort >= 22);
         assert.deepEqual(ssh[0].cidrBlocks, ["203.0.113.4/32"]);
-        assert.match(ssh[1].securityGroups[0], /^runner-sg-id-\d+$/, "SSH from the runner's security group");
+        assert.match(ssh[1].securityGroups[0], /^runner-deploy-sg-id-\d+$/, "SSH from the deploy runner's security group");
         for (const sg of ofType(captured, "aws:ec2/securityGroup:SecurityGroup")) {
             for (const rule of sg.inputs.ingress ?? []) {
                 if (rule.fromPort <= 22 && rule.toPort >= 22) {
@@ -500,7 +499,7 @@ describe("program: prod stack", () => {
 
     it("requires IMDSv2 and encrypted root volumes on every instance (host and runner)", () => {
         const instances = ofType(captured, "aws:ec2/instance:Instance");
-        assert.deepEqual(instances.map((i) => i.name).sort(), ["production-instance", "runner-host"]);
+        assert.deepEqual(instances.map((i) => i.name).sort(), ["production-instance", "runner-deploy-host", "runner-mr-host"]);
         for (const instance of instances) {
             assert.equal(instance.inputs.metadataOptions.httpTokens, "required", instance.name);
             assert.equal(instance.inputs.rootBlockDevice.encrypted, true, instance.name);
@@ -545,7 +544,7 @@ describe("program: prod stack", () => {
         const hostResources = bootstrap.resources.filter((r) => r.name.startsWith("production-") && !r.name.startsWith("production-vars"));
         assert.deepEqual(hostResources.map((r) => r.name), [], "no production host before an image exists");
         assert.equal(bootstrap.resources.filter((r) => r.type.startsWith("command:") || r.type.startsWith("docker")).length, 0);
-        assert.equal(ofType(bootstrap, "gitlab:index/userRunner:UserRunner").length, 1, "the runner is project-level: it comes up in bootstrap");
+        assert.equal(ofType(bootstrap, "gitlab:index/userRunner:UserRunner").length, 2, "the runners are project-level: they come up in bootstrap");
         assert.equal(ofType(bootstrap, "pulumi:pulumi:StackReference").length, 0, "no reference to a staging stack that may not exist yet");
         const { values } = await resolveOutputs(bootstrap);
         assert.match(String(values.hosts), /skipped: bootstrap/);
@@ -556,7 +555,8 @@ describe("program: prod stack", () => {
         const explicit = await captureStack("prod", { config: { imageRef: pinned } });
         assert.equal(ofType(explicit, "pulumi:pulumi:StackReference").length, 0);
         const lookup = explicit.recorder.calls.find((c) => c.token === "docker:index/getRegistryImage:getRegistryImage");
-        assert.equal(lookup?.inputs.name, pinned);
+        // The Docker provider splits a lookup name at its first ":" after the host (see tests/program/first-up.test.ts, item 6).
+        assert.equal(lookup?.inputs.name, `registry.gitlab.com/acme/gitlab-docker-delivery:${STAGING_DIGEST}`);
     });
 
     it("refuses to deploy when the registry holds a different digest than staging built", async () => {

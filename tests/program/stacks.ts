@@ -57,6 +57,8 @@ export const STACK_CONFIG: Readonly<Record<StackName, Record<string, string>>> =
         sshPrivateKey: FAKE_SECRETS.sshPrivateKey,
         sshIngressCidrs: JSON.stringify(["203.0.113.4/32"]),
         productionApprovals: "1",
+        gitlabTier: "premium",
+        gitlabNamespaceId: "1234",
     },
 };
 
@@ -69,6 +71,7 @@ export const STACK_OUTPUTS: Readonly<Record<string, Record<string, unknown>>> = 
         deployTokenUsername: "gitlab+deploy-token-1",
         deployTokenPassword: FAKE_SECRETS.deployTokenPassword,
         runnerSecurityGroupId: "sg-0runner0000000000",
+        registryRepository: "registry.gitlab.com/acme/gitlab-docker-delivery",
     },
     [`${ORGANIZATION}/${P}/staging`]: {
         imageRef: `registry.gitlab.com/acme/gitlab-docker-delivery@${STAGING_DIGEST}`,
@@ -86,6 +89,8 @@ export interface CaptureOptions {
     readonly registryDigest?: string;
     /** Provider-computed state per resource type (e.g. a GitLab project's `webUrl`), merged over the inputs. */
     readonly state?: RecorderOptions["state"];
+    /** Outputs of referenced stacks, replacing {@link STACK_OUTPUTS} (e.g. a destroyed staging stack: `{}`). */
+    readonly stackOutputs?: RecorderOptions["stackOutputs"];
 }
 
 export interface CapturedStack {
@@ -118,8 +123,9 @@ export async function captureStack(stack: StackName, options: CaptureOptions = {
     const recorder = await installMocks({
         stack,
         organization: ORGANIZATION,
-        stackOutputs: STACK_OUTPUTS,
-        state: options.state,
+        stackOutputs: options.stackOutputs ?? STACK_OUTPUTS,
+        // The project GitLab creates for the prod stack: its path is what the registry and the CI roles' trust use.
+        state: { "gitlab:index/project:Project": { pathWithNamespace: "acme/gitlab-docker-delivery" }, ...options.state },
         calls: {
             "docker:index/getRegistryImage:getRegistryImage": (inputs) => ({
                 id: inputs.name,

@@ -8,6 +8,8 @@ import { ResourceSchema } from "./utilities";
 export interface ProjectArgs {
     /** Allow merging when the pipeline was skipped (only with `onlyAllowMergeIfPipelineSucceeds`). */
     allowMergeOnSkippedPipeline?: pulumi.Input<boolean>;
+    /** Let the person who triggered a pipeline approve its deployments (Premium; false keeps two people involved). */
+    allowPipelineTriggerApproveDeployment?: pulumi.Input<boolean>;
     /** Archive rather than delete the project on `pulumi destroy`. */
     archiveOnDestroy?: pulumi.Input<boolean>;
     /** Auto-cancel redundant pipelines: `enabled` or `disabled`. */

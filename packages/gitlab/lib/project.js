@@ -9,7 +9,7 @@ class Project extends pulumi.CustomResource {
     /** Inputs, outputs and secrets this binding declares for the token. */
     static schema = (0, utilities_1.schemaOf)({
         inputs: {
-            allowMergeOnSkippedPipeline: true, archiveOnDestroy: true, autoCancelPendingPipelines: true,
+            allowMergeOnSkippedPipeline: true, allowPipelineTriggerApproveDeployment: true, archiveOnDestroy: true, autoCancelPendingPipelines: true,
             autoDevopsEnabled: true, buildsAccessLevel: true, buildTimeout: true, ciConfigPath: true,
             ciDefaultGitDepth: true, ciForwardDeploymentEnabled: true, ciPipelineVariablesMinimumOverrideRole: true,
             ciSeparatedCaches: true, containerExpirationPolicy: true, containerRegistryAccessLevel: true,

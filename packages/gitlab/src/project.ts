@@ -9,6 +9,8 @@ import { ResourceSchema, resourceOpts, resourceProps, schemaOf } from "./utiliti
 export interface ProjectArgs {
     /** Allow merging when the pipeline was skipped (only with `onlyAllowMergeIfPipelineSucceeds`). */
     allowMergeOnSkippedPipeline?: pulumi.Input<boolean>;
+    /** Let the person who triggered a pipeline approve its deployments (Premium; false keeps two people involved). */
+    allowPipelineTriggerApproveDeployment?: pulumi.Input<boolean>;
     /** Archive rather than delete the project on `pulumi destroy`. */
     archiveOnDestroy?: pulumi.Input<boolean>;
     /** Auto-cancel redundant pipelines: `enabled` or `disabled`. */
@@ -101,7 +103,7 @@ export class Project extends pulumi.CustomResource {
     /** Inputs, outputs and secrets this binding declares for the token. */
     public static readonly schema: ResourceSchema = schemaOf<ProjectArgs, ProjectOutputName>({
         inputs: {
-            allowMergeOnSkippedPipeline: true, archiveOnDestroy: true, autoCancelPendingPipelines: true,
+            allowMergeOnSkippedPipeline: true, allowPipelineTriggerApproveDeployment: true, archiveOnDestroy: true, autoCancelPendingPipelines: true,
             autoDevopsEnabled: true, buildsAccessLevel: true, buildTimeout: true, ciConfigPath: true,
             ciDefaultGitDepth: true, ciForwardDeploymentEnabled: true, ciPipelineVariablesMinimumOverrideRole: true,
             ciSeparatedCaches: true, containerExpirationPolicy: true, containerRegistryAccessLevel: true,

@@ -13,6 +13,7 @@ const T = {
     provider: "pulumi:providers:gitlab",
 };
 
+const STAGING_ROLE = "arn:aws:iam::123456789012:role/gitlab-staging";
 const DEPLOY_ROLE = "arn:aws:iam::123456789012:role/gitlab-deploy";
 const PREVIEW_ROLE = "arn:aws:iam::123456789012:role/gitlab-preview";
 
@@ -34,7 +35,7 @@ describe("cicd:gitlab:Project", () => {
         const provider = new gitlab.Provider("gl", { token: "glpat-not-a-real-token" });
         project = new components.Project("app", {
             project: { name: "Delivery App", namespaceId: 1234 },
-            ci: { awsDeployRoleArn: DEPLOY_ROLE, awsPreviewRoleArn: PREVIEW_ROLE },
+            ci: { awsDeployRoleArns: { staging: STAGING_ROLE, production: DEPLOY_ROLE }, awsPreviewRoleArn: PREVIEW_ROLE },
         }, { providers: [provider] });
         await mocks.settle();
     });
@@ -105,26 +106,28 @@ describe("cicd:gitlab:Project", () => {
         assert.equal(await isSecretOutput(project.deployTokenPassword), true);
     });
 
-    it("provisions the deploy role protected and the preview role unprotected, project-wide", () => {
-        const deploy = mocks.findAll(T.variable).find((v) => v.inputs.key === "AWS_DEPLOY_ROLE_ARN");
+    it("provisions one protected deploy role per environment, scoped to it, and the preview role unprotected, project-wide", () => {
+        const deploys = mocks.findAll(T.variable).filter((v) => v.inputs.key === "AWS_DEPLOY_ROLE_ARN");
         const preview = mocks.findAll(T.variable).find((v) => v.inputs.key === "AWS_PREVIEW_ROLE_ARN");
-        assert.ok(deploy && preview);
-        assert.equal(deploy.inputs.protected, true);
-        assert.equal(deploy.inputs.environmentScope, "*");
-        assert.equal(deploy.inputs.value, DEPLOY_ROLE);
+        assert.ok(preview);
+        assert.deepEqual(deploys.map((d) => [d.inputs.environmentScope, d.inputs.value, d.inputs.protected]).sort(), [
+            ["production", DEPLOY_ROLE, true],
+            ["staging", STAGING_ROLE, true],
+        ]);
+        assert.equal(preview.inputs.environmentScope, "*");
         assert.equal(preview.inputs.protected, false, "merge-request pipelines run previews");
-        for (const role of [deploy, preview]) {
+        for (const role of [...deploys, preview]) {
             // Not secrets: previews show them, and the policy pack does not treat them as credentials.
             assert.equal(role.inputs.masked, false);
             assert.deepEqual(role.secretInputs, []);
             assert.deepEqual(role.additionalSecretOutputs, []);
         }
-        assert.equal(mocks.findAll(T.variable).length, 2);
+        assert.equal(mocks.findAll(T.variable).length, 3);
     });
 
     it("pins gitlab plugin 10.1.1 and the explicit provider on every GitLab resource", () => {
         const gitlabResources = mocks.resources.filter((r) => r.type.startsWith("gitlab:"));
-        assert.equal(gitlabResources.length, 9);
+        assert.equal(gitlabResources.length, 10);
         for (const r of gitlabResources) {
             assert.equal(r.version, "10.1.1", `${r.type} ${r.name}`);
             assert.match(r.provider, /::pulumi:providers:gitlab::gl::/, `${r.type} ${r.name}`);
@@ -182,10 +185,10 @@ describe("cicd:gitlab:Project with bad arguments", () => {
                 branch: { pushAccessLevel: "everyone" as "maintainer" },
                 environments: { productionApprovals: 1.5, stagingDeployers: "owner" as "developer" },
                 registry: { deployTokenExpiresAt: "next year" },
-                ci: { awsDeployRoleArn: "role/deploy" },
+                ci: { awsDeployRoleArns: { production: "role/deploy" } },
             }),
             (err: Error) => {
-                for (const key of ["project.name", "project.path", "branch.pushAccessLevel", "environments.productionApprovals", "environments.stagingDeployers", "registry.deployTokenExpiresAt", "ci.awsDeployRoleArn"]) {
+                for (const key of ["project.name", "project.path", "branch.pushAccessLevel", "environments.productionApprovals", "environments.stagingDeployers", "registry.deployTokenExpiresAt", "ci.awsDeployRoleArns.production"]) {
                     assert.ok(err.message.includes(`[${key}]`), `message should name ${key}: ${err.message}`);
                 }
                 return true;

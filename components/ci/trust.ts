@@ -1,0 +1,103 @@
+// Trust policies of the CI roles, as pure functions: the component creates roles from them, the tests and the
+// policy pack judge them without an engine.
+//
+// What AWS can check: for a generic OIDC provider such as GitLab, a role's trust policy sees only the token's
+// `aud` and `sub` (as `<issuer-host>:aud` / `<issuer-host>:sub`). GitLab's other claims (`environment`,
+// `environment_protected`, `ref_protected`, ...) never reach IAM, and GitLab's configurable `sub` takes only
+// `project_path`, `ref_type` and `ref`. So the environment of a job is enforced on the GitLab side (environment-
+// scoped, protected variables and protected environments), and on the AWS side by what each role may do.
+
+/** Which job may assume a role. */
+export type CiRoleKind = "preview" | "staging" | "production";
+export const CI_ROLE_KINDS: readonly CiRoleKind[] = ["preview", "staging", "production"];
+
+export interface TrustSubject {
+    /** ARN of the IAM OIDC provider of the GitLab instance. */
+    readonly providerArn: string;
+    /** Issuer URL of the GitLab instance, e.g. `https://gitlab.com` (its host prefixes the condition keys). */
+    readonly issuerUrl: string;
+    /** `aud` the jobs request (`id_tokens: ...: aud:`). */
+    readonly audience: string;
+    /** `group/project` (lower case as GitLab prints it in `sub`). */
+    readonly projectPath: string;
+    /** The protected default branch deploys run on. */
+    readonly defaultBranch: string;
+}
+
+/** `gitlab.com` for `https://gitlab.com/`; a path of a self-managed instance is kept (`host/gitlab`). */
+export function issuerHost(issuerUrl: string): string {
+    return issuerUrl.replace(/^https:\/\//, "").replace(/\/+$/, "");
+}
+
+/** The exact `sub` of a job on `branch` of `projectPath`. */
+export function branchSubject(projectPath: string, branch: string): string {
+    return `project_path:${projectPath}:ref_type:branch:ref:${branch}`;
+}
+
+/** The `sub` patterns a role of `kind` trusts: deploy roles only the default branch, the preview role any branch. */
+export function trustedSubjects(kind: CiRoleKind, subject: TrustSubject): { operator: "StringEquals" | "StringLike"; values: string[] } {
+    if (kind === "preview") return { operator: "StringLike", values: [branchSubject(subject.projectPath, "*")] };
+    return { operator: "StringEquals", values: [branchSubject(subject.projectPath, subject.defaultBranch)] };
+}
+
+/** The assume-role policy document of a role of `kind`. */
+export function trustPolicy(kind: CiRoleKind, subject: TrustSubject): Record<string, unknown> {
+    const host = issuerHost(subject.issuerUrl);
+    const subjects = trustedSubjects(kind, subject);
+    const condition: Record<string, Record<string, string | string[]>> = { StringEquals: { [`${host}:aud`]: subject.audience } };
+    if (subjects.operator === "StringEquals") condition.StringEquals[`${host}:sub`] = subjects.values[0];
+    else condition.StringLike = { [`${host}:sub`]: subjects.values };
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: `GitLab${kind[0].toUpperCase()}${kind.slice(1)}Jobs`,
+                Effect: "Allow",
+                Principal: { Federated: subject.providerArn },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: condition,
+            },
+        ],
+    };
+}
+
+/**
+ * Whether a GitLab token with these claims may assume the role: the trust policy evaluated the way STS does for
+ * the two keys it checks (exact match, or `*`/`?` wildcards under StringLike). For tests and the policy pack.
+ */
+export function trustAllows(policy: Record<string, unknown>, issuerUrl: string, claims: { aud: string; sub: string }): boolean {
+    const host = issuerHost(issuerUrl);
+    const statements = (policy.Statement ?? []) as { Effect: string; Condition?: Record<string, Record<string, string | string[]>> }[];
+    return statements.some((statement) => {
+        if (statement.Effect !== "Allow") return false;
+        return Object.entries(statement.Condition ?? {}).every(([operator, keys]) =>
+            Object.entries(keys).every(([conditionKey, expected]) => {
+                const claim = conditionKey === `${host}:aud` ? claims.aud : conditionKey === `${host}:sub` ? claims.sub : undefined;
+                if (claim === undefined) return false; // a key STS does not provide never matches
+                const values = Array.isArray(expected) ? expected : [expected];
+                return values.some((value) => (operator === "StringLike" ? likeMatch(value, claim) : value === claim));
+            }),
+        );
+    });
+}
+
+function likeMatch(pattern: string, value: string): boolean {
+    const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+    return regex.test(value);
+}
+
+/**
+ * What the preview role may never read, whatever a read-only managed policy allows: state files and objects,
+ * parameters, secrets and decryption. A merge request controls the preview job's code.
+ */
+export const PREVIEW_DENY_POLICY = {
+    Version: "2012-10-17",
+    Statement: [
+        {
+            Sid: "NoDataOrSecrets",
+            Effect: "Deny",
+            Action: ["s3:GetObject*", "ssm:GetParameter*", "secretsmanager:GetSecretValue", "kms:Decrypt", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "ec2:GetPasswordData", "ec2:GetConsoleOutput"],
+            Resource: "*",
+        },
+    ],
+};
