@@ -88,7 +88,8 @@ export class OidcRoles extends pulumi.ComponentResource {
                 assumeRolePolicy,
                 description: `GitLab CI ${kind} jobs (OIDC)`,
                 maxSessionDuration: 3600,
-                tags: { ...tags, CiRole: kind },
+                // `Purpose` is what the policy pack reads to tell the preview role (any branch) from deploy roles (exact ref).
+                tags: { ...tags, Purpose: kind },
             }, { parent: this });
             ROLE_MANAGED_POLICIES[kind].forEach((policyArn, i) => {
                 new aws.iam.RolePolicyAttachment(`${name}-${kind}-managed-${i}`, { role: role.name, policyArn }, { parent: this });
