@@ -131,12 +131,17 @@ function environmentSecret(environment: string, purpose: string): pulumi.Output<
     return pulumi.secret(new random.RandomPassword(`${environment}-${purpose}`, { length: 48, special: false }).result);
 }
 
+/** The bearer token for writes to the environment's API, as a secret stack output for its operators. */
+function apiWriteToken(env: pulumi.Output<Record<string, string>>): pulumi.Output<string> {
+    return pulumi.secret(env.apply((values) => values.API_WRITE_TOKEN));
+}
+
 function hostEnv(postgresPassword: pulumi.Output<string>, config: StagingConfig | ProductionConfig): pulumi.Output<Record<string, string>> {
     // The app's own database role and the bearer token writes need: one of each per environment.
     const appDbPassword = environmentSecret(config.environment, "db-app-password");
-    const apiWriteToken = environmentSecret(config.environment, "api-write-token");
+    const writeToken = environmentSecret(config.environment, "api-write-token");
     return pulumi.secret(
-        pulumi.all([postgresPassword, appDbPassword, apiWriteToken]).apply(([password, appPassword, token]) => {
+        pulumi.all([postgresPassword, appDbPassword, writeToken]).apply(([password, appPassword, token]) => {
             const env: Record<string, string> = {
                 POSTGRES_PASSWORD: password,
                 POSTGRES_APP_PASSWORD: appPassword,
@@ -187,13 +192,14 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
         registry: { address: repository.apply(registryHost), username: config.registryUsername, password: pulumi.secret(config.registryPassword) },
     });
 
+    const env = hostEnv(variables.postgresPassword, config);
     const host = deployHosts(
         config,
         {
             imageRef: image.ref,
             imageDigest: image.digest,
             bundleDir: bundleDir(repoRoot),
-            env: hostEnv(variables.postgresPassword, config),
+            env,
             registry: {
                 address: registryHost(config.imageRepository),
                 username: project.requireOutput("deployTokenUsername").apply(String),
@@ -212,6 +218,7 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
         imageTag: image.shaTag,
         gitCommit: config.gitCommit,
         ciVariables: variables.keys,
+        apiWriteToken: apiWriteToken(env),
     };
 }
 
@@ -279,13 +286,14 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
         registry,
     });
 
+    const env = hostEnv(variables.postgresPassword, config);
     const host = deployHosts(
         config,
         {
             imageRef: image.ref,
             imageDigest: image.digest,
             bundleDir: bundleDir(repoRoot),
-            env: hostEnv(variables.postgresPassword, config),
+            env,
             registry: { address: registryHost(config.imageRepository), username: project.deployTokenUsername, password: project.deployTokenPassword },
         },
         () => ({
@@ -309,5 +317,6 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
         imageDigest: image.digest,
         promotedTag: image.promotedTag,
         dataVolumeId: host.dataVolumeId,
+        apiWriteToken: apiWriteToken(env),
     };
 }

@@ -311,6 +311,9 @@ describe("program: the service's secrets per environment (issue 18)", () => {
             assert.match(env.inputs.stdin, new RegExp(`^API_WRITE_TOKEN=generated-${environment}-api-write-token-x{24}$`, "m"));
             assert.match(env.inputs.stdin, new RegExp(`^POSTGRES_APP_PASSWORD=generated-${environment}-db-app-password-x{24}$`, "m"));
             assert.doesNotMatch(JSON.stringify(env.plainInputs), /generated-/);
+            const { values, secret } = await resolveOutputs(captured);
+            assert.equal(values.apiWriteToken, `generated-${environment}-api-write-token-${"x".repeat(24)}`, "operators read the token from the stack");
+            assert.ok(secret.has("apiWriteToken"), "the apiWriteToken output is secret");
         });
     }
 });
