@@ -87,16 +87,18 @@ function likeMatch(pattern: string, value: string): boolean {
 }
 
 /**
- * What the preview role may never read, whatever a read-only managed policy allows: state files and objects,
- * parameters, secrets and decryption. A merge request controls the preview job's code.
+ * What the preview role may never read, whatever a read-only managed policy allows: parameters (the runner token),
+ * secrets, table data, instance passwords and console output. A merge request controls the preview job's code.
+ * S3 objects and KMS decryption stay allowed: a preview must read its stack's state from an S3 backend (often
+ * SSE-KMS); the state's secrets stay encrypted with the stack's passphrase, which merge-request jobs never get.
  */
 export const PREVIEW_DENY_POLICY = {
     Version: "2012-10-17",
     Statement: [
         {
-            Sid: "NoDataOrSecrets",
+            Sid: "NoSecretsOrData",
             Effect: "Deny",
-            Action: ["s3:GetObject*", "ssm:GetParameter*", "secretsmanager:GetSecretValue", "kms:Decrypt", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "ec2:GetPasswordData", "ec2:GetConsoleOutput"],
+            Action: ["ssm:GetParameter*", "secretsmanager:GetSecretValue", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "ec2:GetPasswordData", "ec2:GetConsoleOutput"],
             Resource: "*",
         },
     ],
