@@ -93,6 +93,15 @@ if (failing === "deadPort") {
 if (failing === "refusedEnvironment") {
     new remote.Command("refused-environment", { connection, create: "true", environment: { NOT_ACCEPTED: "x" } });
 }
+const bastionTarget = config.get("bastionTarget");
+if (bastionTarget) {
+    // The target is reachable only from the bastion's network: through the first host, by its name there.
+    new remote.Command("via-bastion", {
+        connection: { host: bastionTarget, user: "deploy", privateKey: config.requireSecret("privateKey"),
+            hostKey: config.require("otherHostKey"), proxy: connection },
+        create: append("via bastion"),
+    });
+}
 module.exports = { updatedStdout: updated.stdout, shout: fromStdin.stdout, replacedId: replaced.id, createOnlyStdout: createOnly.stdout };
 `;
 
@@ -338,6 +347,13 @@ function describeWithEngine(found: Engine): void {
             const message = await failingUp("deadPort");
             assert.equal(deadPortConnections, 3);
             assert.match(message, /after 2 failed attempts/);
+        });
+
+        it("`proxy` reaches a host through a bastion, verifying both host keys", async () => {
+            await stack.setConfig("remote-contract:bastionTarget", { value: other.address });
+            const { result } = await up();
+            assert.equal(result.summary.resourceChanges?.create, 1);
+            assert.equal((await other.ssh("cat ~/commands.log")).stdout, "via bastion\n");
         });
 
         it("destroy runs every delete with the last output; copies stay on the host", async () => {
