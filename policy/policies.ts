@@ -99,7 +99,7 @@ export const policies: ResourceValidationPolicy[] = [
     },
     {
         name: "production-environment-approvals",
-        description: "The protected production environment requires at least one approval.",
+        description: "Premium/Ultimate: the protected production environment requires at least one approval. Every tier (Free has no protected environments): CI variables scoped to production are protected.",
         enforcementLevel: "mandatory",
         configSchema: {
             properties: {

@@ -56,12 +56,24 @@ export function requiredApprovals(props: Record<string, unknown>): number {
         .reduce<number>((sum, count) => sum + (typeof count === "number" && count > 0 ? count : 0), 0);
 }
 
-/** Mandatory: the protected production environment needs at least `minimum` approvals before a deploy runs. */
+/**
+ * Mandatory, adapted to the GitLab tier: on Premium and Ultimate the protected production environment needs at
+ * least `minimum` approvals before a deploy runs. GitLab Free has no protected environments (none is registered
+ * there), so production is guarded by protected variables instead: on every tier, a CI variable scoped to a
+ * production environment is protected, so only pipelines of protected refs ever see it.
+ */
 export function checkProductionApprovals(
     resource: PolicyResource,
     productionEnvironments: readonly string[] = DEFAULT_PRODUCTION_ENVIRONMENTS,
     minimum = 1,
 ): string[] {
+    if (resource.type === PROJECT_VARIABLE || resource.type === GROUP_VARIABLE) {
+        const scope = asString(resource.props.environmentScope);
+        if (scope === undefined || isUnknown(scope) || !productionEnvironments.includes(scope)) return [];
+        if (resource.props.protected === true || isUnknown(resource.props.protected)) return [];
+        return [`CI variable ${JSON.stringify(asString(resource.props.key) ?? resource.name)} is scoped to "${scope}" but not protected; ` +
+            "production's variables are protected on every tier (on GitLab Free they are what keeps production's credentials from unprotected branches)"];
+    }
     if (resource.type !== PROJECT_PROTECTED_ENVIRONMENT && resource.type !== GROUP_PROTECTED_ENVIRONMENT) return [];
     const environment = asString(resource.props.environment);
     if (environment === undefined || isUnknown(environment) || !productionEnvironments.includes(environment)) return [];

@@ -223,6 +223,14 @@ describe("no-secret-literals", () => {
 
 describe("production-environment-approvals", () => {
     const policy = "production-environment-approvals";
+
+    it("#12 item 3, on every tier (the guard GitLab Free has): a variable scoped to production must be protected", async () => {
+        const variable = (props: Record<string, unknown>) => resource("gitlab:index/projectVariable:ProjectVariable", { key: "AWS_DEPLOY_ROLE_ARN", value: "arn:aws:iam::123456789012:role/x", ...props });
+        await verdict(policy, rules.checkProductionApprovals, variable({ environmentScope: "production", protected: false }), /"AWS_DEPLOY_ROLE_ARN" is scoped to "production" but not protected/);
+        await verdict(policy, rules.checkProductionApprovals, variable({ environmentScope: "production", protected: true }));
+        await verdict(policy, rules.checkProductionApprovals, variable({ environmentScope: "staging", protected: false }));
+        await verdict(policy, rules.checkProductionApprovals, variable({ environmentScope: "*", protected: false }));
+    });
     const env = (props: Record<string, unknown>) => resource(rules.PROJECT_PROTECTED_ENVIRONMENT, { project: "42", ...props });
 
     it("must require at least one approval on production", async () => {

@@ -6,6 +6,9 @@ import { ConfigError, FREE_TIER_LOSSES, validateConfig } from "../../components/
 import { trustAllows } from "../../components/ci";
 import { CapturedStack, ORGANIZATION, STACK_CONFIG, STACK_OUTPUTS, STAGING_DIGEST, captureStack } from "./stacks";
 import { RecordedResource } from "../support/mocks";
+import { runPack } from "../policy/harness";
+import { toPolicyResources } from "../policy/stacks";
+import { pulumiConfig } from "./stacks";
 
 const REPO = "registry.gitlab.com/acme/gitlab-docker-delivery";
 const ROLE = "aws:iam/role:Role";
@@ -141,6 +144,18 @@ describe("#12 item 3: gitlabTier", () => {
         assert.equal(free.outputs!.gitlabTierWarning, FREE_TIER_LOSSES);
         assert.match(FREE_TIER_LOSSES, /no protected environments and no deployment approvals/);
         assert.equal((await captureStack("prod")).outputs!.gitlabTierWarning, undefined, "no warning on a paid tier");
+    });
+
+    it("the policy pack's approval rule fits the tier: free and premium prod stacks both pass every policy", async () => {
+        for (const tier of [{ gitlabTier: "free", gitlabNamespaceId: undefined, productionApprovals: undefined }, {}]) {
+            const captured = await captureStack("prod", { config: tier });
+            const resources = toPolicyResources("prod", captured.resources, pulumiConfig({ ...STACK_CONFIG.prod, ...tier }).config);
+            const violations: string[] = [];
+            for (const resource of resources) {
+                for (const v of await runPack(resource)) if (v.level === "mandatory") violations.push(`${v.policy}: ${resource.type} ${resource.name}: ${v.message}`);
+            }
+            assert.deepEqual(violations, [], JSON.stringify(tier));
+        }
     });
 
     it("refuses approval settings on free, where GitLab has none", () => {
