@@ -296,7 +296,11 @@ function describeWithEngine(found: Engine): void {
 
         it("the previous output reaches `update` as PULUMI_COMMAND_STDOUT where sshd accepts it; `environment` it refuses fails with a hint", async () => {
             await host.exec(["sh", "-c", "echo 'AcceptEnv PULUMI_COMMAND_*' > /etc/ssh/sshd_config.d/20-accept.conf && kill -HUP $(cat /run/sshd.pid)"]);
-            await new Promise((resolve) => setTimeout(resolve, 1000));
+            // sshd re-executes itself on SIGHUP: give it a moment, then wait until it answers again (bounded).
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            for (let attempt = 0; attempt < 40 && (await host.ssh("true", { allowFailure: true })).code !== 0; attempt++) {
+                await new Promise((resolve) => setTimeout(resolve, 250));
+            }
             await clearLog();
             await stack.setConfig("remote-contract:greeting", { value: "hola" });
             await up();
