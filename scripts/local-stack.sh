@@ -7,36 +7,43 @@ set -euo pipefail
 readonly REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly STACK=local
 readonly STATE_ROOT="${XDG_STATE_HOME:-$HOME/.local/state}/gitlab-docker-delivery"
-readonly OFFICIAL_PROBE_IMAGE="node:22.12.0-alpine3.20"
+readonly DOCKERFILE="$REPO_ROOT/app/Dockerfile"
+readonly COMPOSE_FILE="$REPO_ROOT/app/deploy/compose.yaml"
 readonly SYSTEM_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
 say() { printf '==> %s\n' "$*" >&2; }
 fail() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 usage() { sed -n 's/^# Usage: //p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+docker_cli() { /usr/bin/docker "$@"; }
 
 require_tools() {
   command -v node >/dev/null || fail "Node.js 20+ is needed (node not found)"
   [ -d "$REPO_ROOT/node_modules/@pulumi/pulumi" ] || fail "dependencies are missing: run 'npm ci' first"
-  /usr/bin/docker info >/dev/null 2>&1 || docker info >/dev/null 2>&1 \
+  docker_cli info >/dev/null 2>&1 || docker info >/dev/null 2>&1 \
     || fail "no Docker engine answers: start dockerd (or Docker Desktop) and try again"
 }
 
-# The official CLI when it is installed; otherwise the one .ci/engine/build.sh builds from Go modules.
+# The user's own CLI when one is on PATH: used as it is, with the user's PULUMI_HOME and plugins; nothing is
+# built or installed. Otherwise the engine .ci/engine/build.sh builds from Go modules, run with the engine's own
+# PULUMI_HOME, because it ships a stand-in command provider that must never reach the user's Pulumi home.
 find_pulumi() {
-  if command -v pulumi >/dev/null; then
-    say "using $(command -v pulumi) ($(pulumi version))"
+  local engine_bin existing
+  engine_bin="$(bash "$REPO_ROOT/.ci/engine/build.sh" --print-path)"
+  existing="$(command -v pulumi || true)"
+  if [ -n "$existing" ] && [ "$(dirname "$existing")" != "$engine_bin" ]; then
+    say "using $existing ($(pulumi version))"
     return
   fi
-  local engine_bin
-  engine_bin="$(bash "$REPO_ROOT/.ci/engine/build.sh" --print-path)"
   [ -x "$engine_bin/pulumi" ] \
     || say "no pulumi CLI on PATH: building it from Go modules (.ci/engine/build.sh; several minutes the first time)"
-  # Also installs its command provider into PULUMI_HOME; a no-op of a second when the cache is current.
+  # Also installs its command provider into the engine's own Pulumi home; a second when the cache is current.
   bash "$REPO_ROOT/.ci/engine/build.sh" >&2 || fail "could not build the Pulumi engine (see the lines above)"
   PATH="$engine_bin:$PATH"
+  PULUMI_HOME="$(bash "$REPO_ROOT/.ci/engine/build.sh" --print-home)"
+  export PATH PULUMI_HOME
   # That engine ships our own command provider and cannot download plugins; the local stack needs no other.
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-  say "using the engine built from Go modules: $engine_bin/pulumi ($(pulumi version))"
+  say "using the engine built from Go modules: $engine_bin/pulumi ($(pulumi version)), PULUMI_HOME=$PULUMI_HOME"
 }
 
 # A file backend and a per-machine passphrase, unless the user already chose a backend or a passphrase.
@@ -57,19 +64,51 @@ choose_backend_and_passphrase() {
   fi
 }
 
-# Offline machines (no image registry) use stand-in base images built from Debian packages.
+# The bases the stack uses when none is chosen: the Dockerfile's ARG defaults and the Compose file's ${VAR:-default}s.
+default_base_image() {
+  local variable="$1" ref=""
+  case "$variable" in
+    BUILD_IMAGE | RUNTIME_IMAGE) ref="$(sed -n "s/^ARG $variable=//p" "$DOCKERFILE")" ;;
+    POSTGRES_IMAGE | NGINX_IMAGE) ref="$(sed -n "s/.*\${$variable:-\([^}]*\)}.*/\1/p" "$COMPOSE_FILE")" ;;
+  esac
+  [ -n "$ref" ] || fail "no default for $variable found in ${DOCKERFILE#"$REPO_ROOT/"} / ${COMPOSE_FILE#"$REPO_ROOT/"}"
+  printf '%s\n' "$ref"
+}
+
+image_available() {
+  docker_cli image inspect "$1" >/dev/null 2>&1 || docker_cli pull -q "$1" >/dev/null 2>&1
+}
+
+stand_in_image_env() { bash "$REPO_ROOT/scripts/stand-in-images.sh" --print-env; }
+
+# "A registry is reachable" only when every base the stack needs, and the user did not choose, is here or pullable;
+# one present image (say the node base) says nothing about the PostgreSQL or nginx ones.
+official_bases_available() {
+  local variable ref
+  for variable in "$@"; do
+    ref="$(default_base_image "$variable")"
+    if ! image_available "$ref"; then
+      say "base image $ref ($variable) is neither here nor pullable"
+      return 1
+    fi
+  done
+}
+
+# Offline machines (no image registry) use stand-in base images built from Debian packages for every base the
+# user did not set.
 choose_base_images() {
-  if [ -n "${BUILD_IMAGE:-}" ] || /usr/bin/docker image inspect "$OFFICIAL_PROBE_IMAGE" >/dev/null 2>&1 \
-    || /usr/bin/docker pull -q "$OFFICIAL_PROBE_IMAGE" >/dev/null 2>&1; then
+  local unset_bases=() variable line
+  for variable in BUILD_IMAGE RUNTIME_IMAGE POSTGRES_IMAGE NGINX_IMAGE; do
+    [ -n "${!variable:-}" ] || unset_bases+=("$variable")
+  done
+  if [ ${#unset_bases[@]} -eq 0 ] || official_bases_available "${unset_bases[@]}"; then
     return
   fi
-  say "no image registry reachable: using stand-in base images (scripts/stand-in-images.sh)"
-  local line
+  say "no image registry reachable: using stand-in base images (scripts/stand-in-images.sh) for ${unset_bases[*]}"
   while IFS= read -r line; do
-    case "$line" in
-      BUILD_IMAGE=* | RUNTIME_IMAGE=* | POSTGRES_IMAGE=* | NGINX_IMAGE=*) export "${line?}" ;;
-    esac
-  done < <(bash "$REPO_ROOT/scripts/stand-in-images.sh" --print-env)
+    variable="${line%%=*}"
+    case " ${unset_bases[*]} " in *" $variable "*) export "${line?}" ;; esac
+  done < <(stand_in_image_env)
   # Such machines usually sit behind TLS inspection too; the bundle reaches the build as a secret only.
   if [ -z "${BUILD_CA_FILE:-}" ] && [ -r "$SYSTEM_CA_BUNDLE" ]; then export BUILD_CA_FILE="$SYSTEM_CA_BUNDLE"; fi
 }
@@ -102,4 +141,5 @@ main() {
   run_action "$action" "$@"
 }
 
-main "$@"
+# Sourcing the script (tests drive its steps one by one) defines the functions and runs nothing.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

@@ -4,12 +4,17 @@
 # (both in .ci/engine/wrapper/cmd: their official modules are not served by the Go module proxy; see docs/engine.md).
 # Binaries and the Go caches live outside the repository so that a second run is fast.
 #
-# Usage: .ci/engine/build.sh [--force] [--print-path] [--try-docker-build] [--help]
+# The engine has a Pulumi home of its own under the cache: our stand-in command provider is installed there under
+# the official provider's name and version, so it must never land in the user's ~/.pulumi or $PULUMI_HOME, where
+# an official CLI installed later would pick it up for every project.
+#
+# Usage: .ci/engine/build.sh [--force] [--print-path] [--print-home] [--try-docker-build] [--help]
 #   --force             build even when a pulumi binary is already on PATH or the cache is up to date
 #   --print-path        print the folder holding pulumi and pulumi-language-nodejs (for PATH) and exit
+#   --print-home        print the engine's private Pulumi home (set PULUMI_HOME to it with this engine) and exit
 #   --try-docker-build  also try to fetch the docker-build provider's module (not served here; records the error)
-# Environment: CICD_ENGINE_CACHE (default $HOME/.cache/cicd-engine), PULUMI_HOME (where the command plugin is
-# installed; default $HOME/.pulumi), GO (the go command; default: go on PATH, else /usr/local/go/bin/go).
+# Environment: CICD_ENGINE_CACHE (default $HOME/.cache/cicd-engine; the private Pulumi home is its pulumi-home/),
+# GO (the go command; default: go on PATH, else /usr/local/go/bin/go). The user's PULUMI_HOME is never used.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,9 +28,11 @@ readonly CACHE_ROOT="${CICD_ENGINE_CACHE:-$HOME/.cache/cicd-engine}"
 readonly BIN_DIR="$CACHE_ROOT/bin"
 readonly PLUGIN_DIR="$CACHE_ROOT/plugins"
 readonly STAMP_FILE="$CACHE_ROOT/build.stamp"
+readonly ENGINE_PULUMI_HOME="$CACHE_ROOT/pulumi-home"
 
 force=false
 print_path=false
+print_home=false
 try_docker_build=false
 go_cmd=""
 
@@ -38,9 +45,10 @@ parse_arguments() {
     case "$1" in
       --force) force=true ;;
       --print-path) print_path=true ;;
+      --print-home) print_home=true ;;
       --try-docker-build) try_docker_build=true ;;
       -h|--help) usage; exit 0 ;;
-      *) usage >&2; fail "unknown argument '$1' (allowed: --force, --print-path, --try-docker-build, --help)" ;;
+      *) usage >&2; fail "unknown argument '$1' (allowed: --force, --print-path, --print-home, --try-docker-build, --help)" ;;
     esac
     shift
   done
@@ -110,9 +118,8 @@ build_command_provider() {
 }
 
 install_command_plugin() {
-  local pulumi_home="${PULUMI_HOME:-$HOME/.pulumi}"
-  say "installing resource plugin command $COMMAND_PLUGIN_VERSION into $pulumi_home/plugins"
-  PULUMI_SKIP_UPDATE_CHECK=true "$BIN_DIR/pulumi" plugin install resource command "$COMMAND_PLUGIN_VERSION" \
+  say "installing resource plugin command $COMMAND_PLUGIN_VERSION into the engine's own $ENGINE_PULUMI_HOME/plugins"
+  PULUMI_HOME="$ENGINE_PULUMI_HOME" PULUMI_SKIP_UPDATE_CHECK=true "$BIN_DIR/pulumi" plugin install resource command "$COMMAND_PLUGIN_VERSION" \
     --file "$PLUGIN_DIR/pulumi-resource-command" --reinstall >/dev/null \
     || fail "pulumi plugin install resource command $COMMAND_PLUGIN_VERSION --file $PLUGIN_DIR/pulumi-resource-command failed"
 }
@@ -146,13 +153,17 @@ main() {
     printf '%s\n' "$BIN_DIR"
     return
   fi
+  if $print_home; then
+    printf '%s\n' "$ENGINE_PULUMI_HOME"
+    return
+  fi
   if engine_already_on_path && ! $force; then
     say "pulumi already on PATH at $(command -v pulumi) ($(pulumi version 2>/dev/null || echo 'version unknown')):" \
       "skipping the build (--force builds anyway)"
     return
   fi
   find_go
-  mkdir -p "$BIN_DIR" "$PLUGIN_DIR"
+  mkdir -p "$BIN_DIR" "$PLUGIN_DIR" "$ENGINE_PULUMI_HOME"
   if ! $force && cache_is_current; then
     say "engine up to date in $BIN_DIR"
   else
@@ -167,7 +178,7 @@ main() {
   if $try_docker_build; then
     try_docker_build_provider
   fi
-  say "add to PATH: $BIN_DIR"
+  say "to use it: PATH=$BIN_DIR:\$PATH PULUMI_HOME=$ENGINE_PULUMI_HOME"
 }
 
 main "$@"

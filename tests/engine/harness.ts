@@ -18,6 +18,13 @@ export interface Engine {
     readonly binDir: string;
     /** Our command provider binary, when the engine was built by .ci/engine/build.sh. */
     readonly commandPlugin?: string;
+    /** The engine cache of .ci/engine/build.sh (CICD_ENGINE_CACHE), whether or not the engine came from it. */
+    readonly cacheRoot: string;
+}
+
+/** Where .ci/engine/build.sh keeps its binaries, Go caches and private Pulumi home. */
+export function engineCacheRoot(): string {
+    return process.env.CICD_ENGINE_CACHE ?? path.join(os.homedir(), ".cache", "cicd-engine");
 }
 
 function onPath(name: string): string | undefined {
@@ -36,14 +43,22 @@ function onPath(name: string): string | undefined {
 
 /** The engine built by .ci/engine/build.sh (cache bin dir) or any pulumi on PATH; undefined when neither exists. */
 export function findEngine(): Engine | undefined {
-    const cacheRoot = process.env.CICD_ENGINE_CACHE ?? path.join(os.homedir(), ".cache", "cicd-engine");
+    const cacheRoot = engineCacheRoot();
     const cached = path.join(cacheRoot, "bin", "pulumi");
     const plugin = path.join(cacheRoot, "plugins", "pulumi-resource-command");
     const commandPlugin = fs.existsSync(plugin) ? plugin : undefined;
-    if (fs.existsSync(cached)) return { pulumi: cached, binDir: path.dirname(cached), commandPlugin };
+    if (fs.existsSync(cached)) return { pulumi: cached, binDir: path.dirname(cached), commandPlugin, cacheRoot };
     const found = onPath("pulumi");
-    if (found) return { pulumi: found, binDir: path.dirname(found), commandPlugin };
+    if (found) return { pulumi: found, binDir: path.dirname(found), commandPlugin, cacheRoot };
     return undefined;
+}
+
+/** PATH without the folders that hold a `pulumi`, so that a script run under it takes its no-CLI path. */
+export function pathWithoutPulumi(): string {
+    return (process.env.PATH ?? "")
+        .split(path.delimiter)
+        .filter((dir) => dir && !fs.existsSync(path.join(dir, "pulumi")))
+        .join(path.delimiter);
 }
 
 export function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): string {
