@@ -20,7 +20,7 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly SCRIPT_DIR
 readonly WRAPPER_DIR="$SCRIPT_DIR/wrapper"
-readonly PULUMI_VERSION="v3.259.0"        # must equal the pkg/v3 and sdk/v3 versions in wrapper/go.mod
+readonly PULUMI_VERSION="v3.274.1"        # must equal the pkg/v3 and sdk/v3 versions in wrapper/go.mod
 readonly COMMAND_PLUGIN_VERSION="1.2.1"   # the @pulumi/command release the stand-in provider answers for
 readonly DOCKER_BUILD_MODULE="github.com/pulumi/pulumi-docker-build/provider"
 readonly DOCKER_BUILD_VERSION="v0.0.22"   # matches @pulumi/docker-build 0.0.22
@@ -57,13 +57,16 @@ parse_arguments() {
 find_go() {
   go_cmd="${GO:-$(command -v go || true)}"
   [ -n "$go_cmd" ] || go_cmd=/usr/local/go/bin/go
-  [ -x "$go_cmd" ] || fail "no Go toolchain: install Go 1.25+ or set GO=/path/to/go"
-  local version
+  local required version
+  required="$(sed -n 's/^go //p' "$WRAPPER_DIR/go.mod")"
+  [ -x "$go_cmd" ] || fail "no Go toolchain: install Go $required+ or set GO=/path/to/go"
   version="$("$go_cmd" env GOVERSION)"
-  case "$version" in
-    go1.2[5-9]*|go1.[3-9][0-9]*) say "using $version at $go_cmd" ;;
-    *) fail "Go 1.25 or newer is needed (the CLI's go.mod says so); found $version at $go_cmd" ;;
-  esac
+  version="${version%% *}"
+  if [ "$(printf '%s\n%s\n' "$required" "${version#go}" | sort -V | head -n 1)" = "$required" ]; then
+    say "using $version at $go_cmd"
+  else
+    fail "Go $required or newer is needed (wrapper/go.mod says so, after the CLI's go.mod); found $version at $go_cmd"
+  fi
 }
 
 engine_already_on_path() {
@@ -109,7 +112,7 @@ build_cli() {
 
 build_language_host() {
   say "building the Node.js language host (beside the CLI, where the CLI looks for it)"
-  go_build "$BIN_DIR/pulumi-language-nodejs" ./cmd/pulumi-language-nodejs -ldflags "-s -w"
+  go_build "$BIN_DIR/pulumi-language-nodejs" ./cmd/pulumi-language-nodejs -ldflags "-s -w -X main.hostVersion=${PULUMI_VERSION#v}"
 }
 
 build_command_provider() {

@@ -31,8 +31,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-// hostVersion is the CLI release this host is built and tested with.
-var hostVersion = "3.259.0"
+// hostVersion is the CLI release this host is built and tested with (.ci/engine/build.sh sets it with -X).
+var hostVersion = "3.274.1"
 
 // The SDK's run script exits with this code after it has already shown the user an actionable message.
 const exitCodeAfterUserMessage = 32
