@@ -9,6 +9,7 @@ readonly STACK=local
 readonly STATE_ROOT="${XDG_STATE_HOME:-$HOME/.local/state}/gitlab-docker-delivery"
 readonly DOCKERFILE="$REPO_ROOT/app/Dockerfile"
 readonly COMPOSE_FILE="$REPO_ROOT/app/deploy/compose.yaml"
+readonly REQUIRED_NODE_MAJOR=24
 readonly SYSTEM_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
 say() { printf '==> %s\n' "$*" >&2; }
@@ -17,7 +18,11 @@ usage() { sed -n 's/^# Usage: //p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 docker_cli() { /usr/bin/docker "$@"; }
 
 require_tools() {
-  command -v node >/dev/null || fail "Node.js 20+ is needed (node not found)"
+  command -v node >/dev/null || fail "Node.js $REQUIRED_NODE_MAJOR is needed (node not found)"
+  local node_major
+  node_major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$node_major" -ge "$REQUIRED_NODE_MAJOR" ] \
+    || fail "Node.js $REQUIRED_NODE_MAJOR is needed, found $(node --version) at $(command -v node) (see the README's prerequisites)"
   [ -d "$REPO_ROOT/node_modules/@pulumi/pulumi" ] || fail "dependencies are missing: run 'npm ci' first"
   docker_cli info >/dev/null 2>&1 || docker info >/dev/null 2>&1 \
     || fail "no Docker engine answers: start dockerd (or Docker Desktop) and try again"

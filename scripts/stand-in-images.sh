@@ -4,6 +4,8 @@
 # builds and tests here pass these tags as BUILD_IMAGE / RUNTIME_IMAGE / POSTGRES_IMAGE / NGINX_IMAGE.
 # Two test-only images are built on request: sim-host (a simulated deploy host: sshd, dockerd, Compose v2,
 # cloud-init) and registry (Debian's docker-registry with htpasswd auth); tests/support/simHosts.ts runs them.
+# The node images carry the Node.js major of the official bases (24), from the npm registry's node@24 package
+# (scripts/node-from-npm.sh), not Debian's older nodejs; a node image of another major is rebuilt.
 #
 # Usage: scripts/stand-in-images.sh [--rebuild] [--refresh-base] [--print-env] [IMAGE...]
 #   IMAGE           any of: node-build node-runtime postgres nginx (default: these four), sim-host, registry
@@ -20,6 +22,10 @@ readonly CACHE_DIR="${STANDIN_CACHE:-/var/cache/cicd-standin}"
 readonly BASE_ROOTFS="$CACHE_DIR/rootfs/$SUITE-minbase"
 readonly APT_ARCHIVES="$CACHE_DIR/apt-archives/$SUITE"
 readonly DOCKER=/usr/bin/docker
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly SCRIPT_DIR
+readonly NODE_MAJOR=24
+readonly NODE_PREFIX="$CACHE_DIR/node-from-npm"
 readonly ALL_IMAGES=(node-build node-runtime postgres nginx)
 # Built only when named: only the host-path tests need them.
 readonly ON_REQUEST_IMAGES=(sim-host registry)
@@ -56,10 +62,21 @@ parse_args() {
 
 image_exists() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
+# Like the official node images, ours record their Node.js version in ENV NODE_VERSION.
+image_is_current() {
+  local name="$1"
+  case "$name" in
+    node-build|node-runtime)
+      "$DOCKER" image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$(tag_for "$name")" \
+        | grep -q "^NODE_VERSION=$NODE_MAJOR\." ;;
+    *) return 0 ;;
+  esac
+}
+
 missing_images() {
   local name
   for name in "${REQUESTED_IMAGES[@]}"; do
-    if $REBUILD || ! image_exists "$(tag_for "$name")"; then printf '%s\n' "$name"; fi
+    if $REBUILD || ! image_exists "$(tag_for "$name")" || ! image_is_current "$name"; then printf '%s\n' "$name"; fi
   done
 }
 
@@ -195,12 +212,31 @@ set_stop_signal() {
     || fail "setting STOPSIGNAL $signal on $tag failed"
 }
 
+node_version() { "$NODE_PREFIX/node_modules/.bin/node" --version | sed 's/^v//'; }
+
+# Where the official images have them: /usr/local/bin/node, npm in /usr/local/lib/node_modules/npm.
+install_node_from_npm() {
+  local root="$1" with_npm="$2"
+  bash "$SCRIPT_DIR/node-from-npm.sh" "$NODE_PREFIX" || fail "could not fetch node@$NODE_MAJOR from the npm registry"
+  install -m 0755 "$NODE_PREFIX/node_modules/node/bin/node" "$root/usr/local/bin/node"
+  if [ "$with_npm" = with-npm ]; then
+    mkdir -p "$root/usr/local/lib/node_modules"
+    cp -a "$NODE_PREFIX/node_modules/npm" "$root/usr/local/lib/node_modules/npm"
+    ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
+    ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+  fi
+  local reported
+  reported="$(in_chroot "$root" /usr/local/bin/node --version)" || fail "node does not run inside the $SUITE rootfs"
+  [ "$reported" = "v$(node_version)" ] || fail "node in the rootfs reports $reported, expected v$(node_version)"
+}
+
 configure_node_build() {
-  install_packages "$1" nodejs npm ca-certificates
+  install_packages "$1" ca-certificates
+  install_node_from_npm "$1" with-npm
 }
 
 configure_node_runtime() {
-  install_packages "$1" nodejs
+  install_node_from_npm "$1" without-npm
   if in_chroot "$1" sh -c 'command -v npm || command -v npx' >/dev/null; then
     fail "the node-runtime rootfs unexpectedly contains npm/npx"
   fi
@@ -508,7 +544,7 @@ ENTRYPOINT
 docker_changes_for() {
   local pg_major="${PG_MAJOR_BY_SUITE[$SUITE]}"
   case "$1" in
-    node-build|node-runtime) printf '%s\n' 'ENV LANG=C.UTF-8' 'CMD ["node"]' ;;
+    node-build|node-runtime) printf '%s\n' "ENV NODE_VERSION=$(node_version)" 'ENV LANG=C.UTF-8' 'CMD ["node"]' ;;
     postgres) printf '%s\n' \
       "ENV PATH=/usr/lib/postgresql/$pg_major/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
       'ENV PGDATA=/var/lib/postgresql/data' 'ENV LANG=C.UTF-8' \

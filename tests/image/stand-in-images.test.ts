@@ -4,7 +4,7 @@ import assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DockerCleanup, STAND_IN_SCRIPT, StandInImages, TEST_LABEL, docker, ensureStandInImages, requireDocker, run, uniqueName } from "../support/docker";
+import { APP_DIR, DockerCleanup, STAND_IN_SCRIPT, StandInImages, TEST_LABEL, docker, ensureStandInImages, requireDocker, run, uniqueName } from "../support/docker";
 
 describe("stand-in base images (real Docker engine)", function () {
     this.timeout(60_000);
@@ -43,6 +43,22 @@ describe("stand-in base images (real Docker engine)", function () {
             const probe = "for t in node npm npx; do if command -v $t >/dev/null; then echo $t; fi; done";
             assert.strictEqual((await docker(["run", "--rm", images.RUNTIME_IMAGE, "sh", "-c", probe])).stdout, "node\n");
             assert.strictEqual((await docker(["run", "--rm", images.BUILD_IMAGE, "sh", "-c", probe])).stdout, "node\nnpm\nnpx\n");
+        });
+
+        it("both node images run the Node.js major of the Dockerfile's official bases and say so in NODE_VERSION", async () => {
+            const dockerfile = fs.readFileSync(path.join(APP_DIR, "Dockerfile"), "utf8");
+            const officialMajors = [...dockerfile.matchAll(/^ARG (?:BUILD|RUNTIME)_IMAGE=node:(\d+)\./gm)].map((match) => match[1]);
+            assert.deepStrictEqual(officialMajors.length, 2, "app/Dockerfile has no node:<major>.x defaults for BUILD_IMAGE and RUNTIME_IMAGE");
+            assert.strictEqual(officialMajors[0], officialMajors[1]);
+            for (const image of [images.BUILD_IMAGE, images.RUNTIME_IMAGE]) {
+                const version = (await docker(["run", "--rm", image, "node", "-p", "process.versions.node"])).stdout.trim();
+                assert.strictEqual(version.split(".")[0], officialMajors[0], `${image} runs Node.js ${version}`);
+                const env = (await docker(["image", "inspect", "--format", "{{range .Config.Env}}{{println .}}{{end}}", image])).stdout;
+                assert.match(env, new RegExp(`^NODE_VERSION=${version.replace(/\./g, "\\.")}$`, "m"), `${image}: ENV NODE_VERSION`);
+            }
+            // npm runs on that node in the build image (npm ci happens there).
+            const npmNode = (await docker(["run", "--rm", images.BUILD_IMAGE, "npm", "version", "--json"])).stdout;
+            assert.strictEqual((JSON.parse(npmNode) as { node: string }).node.split(".")[0], officialMajors[0]);
         });
     });
 
