@@ -32,8 +32,12 @@ export interface RegistryImageArgs {
     /** CA bundle handed to the build as BuildKit secret `ca`. */
     readonly caFile?: string;
     readonly registry: RegistryCredentials;
-    /** Registry cache reference; defaults to `<repository>:buildcache`. */
-    readonly cacheRef?: string;
+    /**
+     * Local BuildKit cache folder (the pipeline hands its protected GitLab cache). Never a registry cache:
+     * every job's CI_JOB_TOKEN, a merge request's included, can push to the project's registry.
+     * Unset: no build cache.
+     */
+    readonly cacheDir?: string;
 }
 
 /** The tags an image of `gitCommit` gets on `stack`. Pure, for tests and the policy pack. */
@@ -59,7 +63,10 @@ export class RegistryImage extends pulumi.ComponentResource {
         const dockerfile = args.dockerfile ?? path.join(args.contextDir, "Dockerfile");
         const target = args.target ?? "runtime";
         const platforms = args.platforms ?? ["linux/amd64"];
-        const cacheRef = args.cacheRef ?? `${args.repository}:buildcache`;
+        // A preview (a merge request's too) may read the cache but never writes one.
+        const cacheFrom = args.cacheDir ? [{ local: { src: args.cacheDir } }] : [];
+        const cacheTo = args.cacheDir && !pulumi.runtime.isDryRun()
+            ? [{ local: { dest: args.cacheDir, mode: dockerbuild.CacheMode.Max } }] : [];
         this.tags = imageTags(args.repository, args.stack, args.gitCommit);
         this.shaTag = this.tags[0];
 
@@ -82,8 +89,8 @@ export class RegistryImage extends pulumi.ComponentResource {
                 tags: [...this.tags],
                 push: true,
                 registries: [{ address: args.registry.address, username: args.registry.username, password: args.registry.password }],
-                cacheFrom: [{ registry: { ref: cacheRef } }],
-                cacheTo: [{ registry: { ref: cacheRef, mode: dockerbuild.CacheMode.Max, imageManifest: true, ignoreError: true } }],
+                cacheFrom,
+                cacheTo,
                 // A broken Dockerfile then fails the merge-request preview, not the deploy.
                 buildOnPreview: true,
             },

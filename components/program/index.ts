@@ -190,6 +190,7 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
         baseImages: config.baseImages,
         caFile: config.buildCaFile,
         registry: { address: repository.apply(registryHost), username: config.registryUsername, password: pulumi.secret(config.registryPassword) },
+        cacheDir: process.env.BUILD_CACHE_DIR || undefined, // set only by the deploy jobs (.gitlab-ci.yml)
     });
 
     const env = hostEnv(variables.postgresPassword, config);

@@ -230,6 +230,25 @@ describe("pipeline: run by a GitLab CI interpreter (gitlab-ci-local)", function 
         });
     });
 
+    describe("build cache (issue 18): only the release build has one, in a cache merge requests cannot write", () => {
+        it("deploy_staging alone gets BUILD_CACHE_DIR, inside a cache of its own; no cache is shared with unprotected refs", () => {
+            const config = expandedConfig(copy);
+            const withCacheDir: string[] = [];
+            for (const [name, job] of Object.entries(config)) {
+                if (!isHash(job) || name.startsWith(".")) continue;
+                const caches = (Array.isArray(job.cache) ? job.cache : isHash(job.cache) ? [job.cache] : []).filter(isHash);
+                assert.ok(caches.every((cache) => cache.unprotect !== true), `${name} shares a cache with unprotected refs`);
+                const variables = isHash(job.variables) ? job.variables : {};
+                if (variables.BUILD_CACHE_DIR === undefined) continue;
+                withCacheDir.push(name);
+                assert.strictEqual(variables.BUILD_CACHE_DIR, "$CI_PROJECT_DIR/.buildkit-cache");
+                assert.ok(caches.some((cache) => (cache.paths as string[]).includes(".buildkit-cache/")), `${name}: the folder is in no cache`);
+            }
+            assert.deepStrictEqual(withCacheDir, ["deploy_staging"]);
+            assert.strictEqual(isHash((config.variables as Hash)) && (config.variables as Hash).BUILD_CACHE_DIR, undefined);
+        });
+    });
+
     describe("the interpreter's state folder", () => {
         it("is neither linted nor committed", async () => {
             const eslint = new ESLint({ cwd: REPO_ROOT });

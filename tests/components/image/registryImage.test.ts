@@ -35,11 +35,35 @@ describe("image: RegistryImage", () => {
         assert.equal(build.inputs.dockerfile.location, "/repo/app/Dockerfile");
         assert.deepEqual(build.inputs.platforms, ["linux/arm64"]);
         assert.deepEqual(build.inputs.buildArgs, { APP_VERSION: "1.2.3", GIT_COMMIT: "abc1234", RUNTIME_IMAGE: "mirror/node:22" });
-        assert.equal(build.inputs.cacheTo[0].registry.mode, "max");
+        assert.deepEqual([build.inputs.cacheFrom ?? [], build.inputs.cacheTo ?? []], [[], []], "no cache unless a cache folder is given");
         assert.ok(build.secretInputs.includes("secrets"), "CA travels as a secret");
         assert.match(build.inputs.secrets.ca, /FAKECAFORTEST/);
         assert.doesNotMatch(JSON.stringify(build.plainInputs), /FAKECAFORTEST|FAKEPUSHTOKEN/);
         assert.equal(await valueOf(image.ref), `registry.gitlab.com/acme/app@sha256:${"ab".repeat(32)}`);
         assert.equal(image.shaTag, "registry.gitlab.com/acme/app:abc1234");
+    });
+
+    describe("build cache (issue 18): only the deploy jobs' protected folder, written only outside previews", () => {
+        const build = async (preview: boolean) => {
+            const recorder = await installMocks({ stack: "staging", preview });
+            new RegistryImage("img", {
+                contextDir: "/repo/app", repository: "registry.gitlab.com/acme/app", gitCommit: "abc1234", stack: "staging",
+                appVersion: "1.2.3", cacheDir: "/builds/acme/app/.buildkit-cache",
+                registry: { address: "registry.gitlab.com", username: "bot", password: pulumi.secret("FAKEPUSHTOKEN") },
+            });
+            await recorder.settle();
+            return recorder.find("docker-build:index:Image", "img-build").inputs;
+        };
+        it("a deploy imports and exports the local cache folder, and no registry cache", async () => {
+            const inputs = await build(false);
+            assert.deepEqual(inputs.cacheFrom, [{ local: { src: "/builds/acme/app/.buildkit-cache" } }]);
+            assert.deepEqual(inputs.cacheTo, [{ local: { dest: "/builds/acme/app/.buildkit-cache", mode: "max" } }]);
+            assert.doesNotMatch(JSON.stringify([inputs.cacheFrom, inputs.cacheTo]), /registry/);
+        });
+        it("a preview exports no cache", async () => {
+            const inputs = await build(true);
+            assert.deepEqual(inputs.cacheTo ?? [], []);
+            assert.deepEqual(inputs.cacheFrom, [{ local: { src: "/builds/acme/app/.buildkit-cache" } }]);
+        });
     });
 });
