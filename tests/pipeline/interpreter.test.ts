@@ -253,8 +253,14 @@ describe("pipeline: run by a GitLab CI interpreter (gitlab-ci-local)", function 
         it("is neither linted nor committed", async () => {
             const eslint = new ESLint({ cwd: REPO_ROOT });
             assert.strictEqual(await eslint.isPathIgnored(path.join(REPO_ROOT, ".gitlab-ci-local", "builds", "x.ts")), true);
-            const ignored = spawnSync("git", ["check-ignore", "--quiet", ".gitlab-ci-local/state.yml"], { cwd: REPO_ROOT });
-            assert.strictEqual(ignored.status, 0, "git does not ignore .gitlab-ci-local/");
+            // In a scratch repository with the project's .gitignore: a CI job's checkout may have no .git.
+            const scratch = new ProjectCopy({ ".gitignore": fs.readFileSync(path.join(REPO_ROOT, ".gitignore"), "utf8") });
+            try {
+                const ignored = spawnSync("git", ["check-ignore", "--quiet", ".gitlab-ci-local/state.yml"], { cwd: scratch.dir });
+                assert.strictEqual(ignored.status, 0, "git does not ignore .gitlab-ci-local/");
+            } finally {
+                scratch.remove();
+            }
         });
     });
 });
