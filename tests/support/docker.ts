@@ -285,7 +285,8 @@ export class DockerCleanup {
         const failures: string[] = [];
         const remove = async (kind: string, set: Set<string>, args: (name: string) => string[]) => {
             for (const name of set) {
-                const result = await docker(args(name), { allowFailure: true, timeoutMs: 60_000 });
+                // Generous: on a loaded 2-core machine dockerd took over a minute to remove a PostgreSQL container.
+                const result = await docker(args(name), { allowFailure: true, timeoutMs: 5 * 60_000 });
                 if (result.code !== 0 && !/no such|not found/i.test(result.stderr)) failures.push(`${kind} ${name}: ${result.stderr.trim()}`);
             }
             set.clear();
