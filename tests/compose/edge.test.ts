@@ -5,7 +5,7 @@ import assert from "assert";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
-import { docker, requireDocker } from "../support/docker";
+import { REPO_ROOT, docker, requireDocker } from "../support/docker";
 import { HttpAnswer, StackProject, request, sharedAppImage, startLoad, waitForStackHealthy } from "../deploy/stack";
 
 interface ErrorBody {
@@ -43,8 +43,10 @@ describe("the stack's edge and trust boundaries (real Docker engine)", function 
         await requireDocker();
         image = await sharedAppImage();
         project = await StackProject.create("edge");
-        // A route folder of this test's own, so it can switch maintenance on without touching the repository.
-        routeDir = fs.mkdtempSync(path.join(project.workDir, "route-"));
+        // A route folder of this test's own, so it can switch maintenance on. Under the repository's ignored .e2e/:
+        // the CI e2e job runs this on a daemon that sees the repository at the same path, but not this /tmp.
+        fs.mkdirSync(path.join(REPO_ROOT, ".e2e"), { recursive: true });
+        routeDir = fs.mkdtempSync(path.join(REPO_ROOT, ".e2e", "route-"));
         fs.chmodSync(routeDir, 0o755);
         fs.appendFileSync(project.envFile, `APP_ROUTE_DIR=${routeDir}\n`);
         await project.compose(["up", "-d"], image);
@@ -54,6 +56,7 @@ describe("the stack's edge and trust boundaries (real Docker engine)", function 
     after(async function () {
         this.timeout(120_000);
         if (project) await project.teardown();
+        if (routeDir) fs.rmSync(routeDir, { recursive: true, force: true });
     });
 
     it("runs every container without capabilities it does not need, read-only, without new privileges, with a process limit", async function () {
