@@ -151,8 +151,10 @@ export function gitlabCiLocal(copy: ProjectCopy, pipeline: PipelineKind, args: r
         "--ignore-predefined-vars", [...Object.keys(variables), ...(pipeline.unset ?? [])].join(","),
         ...Object.entries(variables).flatMap(([name, value]) => ["--variable", `${name}=${value}`]),
         ...(pipeline.unset ?? []).flatMap((name) => ["--unset-variable", name])];
+    // gitlab-ci-local reads GCL_* variables as options; one running these tests inside its own job sets some.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("GCL_")));
     const result: SpawnSyncReturns<string> = spawnSync(interpreterNode(), cli, {
-        cwd: copy.dir, encoding: "utf8", env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 120_000,
+        cwd: copy.dir, encoding: "utf8", env: { ...inherited, ...options.env }, timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 64 * 1024 * 1024,
     });
     if (result.error) throw result.error;
