@@ -9,7 +9,8 @@ import { Hash, isHash, REPO_ROOT } from "./support/ci-config";
 import {
     documentedSettings, PlantedSecret, plantSecrets, provisionedSettings, refusedJobs, Tier, variablesFile,
 } from "./support/gitlab-secrets";
-import { PipelineKind, PIPELINES, ProjectCopy, runJobs, withoutServices } from "./support/interpreter";
+import { branchSubject, trustAllows, trustPolicy } from "../../components/ci/trust";
+import { DEFAULT_BRANCH, PipelineKind, PIPELINES, ProjectCopy, runJobs, withoutServices } from "./support/interpreter";
 
 const CI_TEXT = fs.readFileSync(path.join(REPO_ROOT, ".gitlab-ci.yml"), "utf8");
 
@@ -128,6 +129,26 @@ describe("attacker: a merge request's own jobs receive none of production's secr
                 copy.remove();
                 fs.rmSync(state, { recursive: true, force: true });
             }
+        });
+    });
+
+    describe("the roles' trust refuses the attacker's OIDC subject (components/ci/trust.ts)", () => {
+        const issuerUrl = "https://gitlab.example.com";
+        const subject = { providerArn: "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com", issuerUrl, audience: issuerUrl, projectPath: "group/app", defaultBranch: DEFAULT_BRANCH };
+        // GitLab's sub for a job of the merge request's pipeline: its source branch, whatever environment the job claims.
+        const attacker = { aud: issuerUrl, sub: branchSubject("group/app", PIPELINES.mergeRequest.branch) };
+        it("the pipeline's ID token asks for the audience the roles trust", () => {
+            const tokens = (parse(CI_TEXT, { merge: true }) as Hash)[".pulumi"] as Hash;
+            assert.deepStrictEqual((tokens.id_tokens as Hash).AWS_ID_TOKEN, { aud: "$CI_SERVER_URL" });
+        });
+        it("staging and production deploy roles refuse it; the default branch's jobs are admitted (control)", () => {
+            for (const kind of ["staging", "production"] as const) {
+                assert.strictEqual(trustAllows(trustPolicy(kind, subject), issuerUrl, attacker), false, kind);
+                assert.strictEqual(trustAllows(trustPolicy(kind, subject), issuerUrl, { aud: issuerUrl, sub: branchSubject("group/app", DEFAULT_BRANCH) }), true, kind);
+            }
+        });
+        it("only the read-only preview role admits a merge request's branch", () => {
+            assert.strictEqual(trustAllows(trustPolicy("preview", subject), issuerUrl, attacker), true);
         });
     });
 });
