@@ -626,7 +626,7 @@ deploy_release() {
   switch_traffic
   prune_old
   record_release
-  progress "$verb: done, $IMAGE is live"
+  progress "$verb: done, $IMAGE is live (${SECONDS}s)"
 }
 
 # Two-phase rollout over several hosts: every host runs `prepare` (new replicas started beside the live ones and
@@ -654,7 +654,7 @@ prepare_release() {
     printf '%s %s %s\n' "$IMAGE" "$NEW_SLOT" "${NEW_CONTAINERS[*]}" >"$PREPARED_FILE"
   fi
   PREPARED=true
-  progress "prepare: ${#NEW_CONTAINERS[@]} replica(s) of $IMAGE ready in slot $NEW_SLOT; traffic still goes to $LIVE_SLOT until switch"
+  progress "prepare: done, ${#NEW_CONTAINERS[@]} replica(s) of $IMAGE ready in slot $NEW_SLOT; traffic still goes to $LIVE_SLOT until switch (${SECONDS}s)"
 }
 
 switch_release() {
@@ -673,7 +673,7 @@ switch_release() {
     return 0
   fi
   local prepared_image prepared_slot id
-  read -r prepared_image prepared_slot <"$PREPARED_FILE"
+  read -r prepared_image prepared_slot _ <"$PREPARED_FILE"
   [ "$prepared_image" = "$IMAGE" ] || fail "step switch: $PREPARED_FILE holds $prepared_image, not $IMAGE; run deploy.sh prepare --image $IMAGE first"
   [ "$prepared_slot" = "$NEW_SLOT" ] || fail "step switch: the prepared slot $prepared_slot is live already; run deploy.sh prepare again"
   mapfile -t OLD_CONTAINERS < <(live_containers)
@@ -686,7 +686,7 @@ switch_release() {
   prune_old
   record_release
   rm -f "$PREPARED_FILE"
-  progress "switch: done, $IMAGE is live"
+  progress "switch: done, $IMAGE is live (${SECONDS}s)"
 }
 
 show_status() {

@@ -227,6 +227,39 @@ describe(`deploy.sh on a host (real Docker engine, ${COMPOSE_BIN})`, function ()
         assert.strictEqual(await liveVersion(baseUrl), "v2");
     });
 
+    it("two phases: prepare gates v3 beside v2 without traffic; switch makes it live under load; an unswitched candidate is cleared", async function () {
+        const load = startLoad(baseUrl, { connections: 4, maxRequests: 40_000, maxDurationMs: 180_000 });
+        const prepared = await project.deploy(["prepare", "--image", v3]);
+        assert.strictEqual(prepared.code, 0, prepared.stdout + prepared.stderr);
+        assert.match(prepared.stdout, /--> prepare: done, 1 replica\(s\) of \S+ ready in slot \w+; traffic still goes to \w+ until switch/);
+        assert.strictEqual(await liveVersion(baseUrl), "v2", "prepare does not switch");
+        assert.deepStrictEqual((await appContainers(project)).map((app) => app.image).sort(), [v2, v3].sort(), "the candidate runs beside the live replica");
+
+        const switched = await project.deploy(["switch", "--image", v3]);
+        assert.strictEqual(switched.code, 0, switched.stdout + switched.stderr);
+        assert.strictEqual(await liveVersion(baseUrl), "v3");
+        assert.deepStrictEqual((await appContainers(project)).map((app) => app.image), [v3], "the old replica is gone");
+
+        // A host whose switch never came (another host failed its gate): the next prepare clears the candidate.
+        const candidate = await project.deploy(["prepare", "--image", v2]);
+        assert.strictEqual(candidate.code, 0, candidate.stdout + candidate.stderr);
+        const cleared = await project.deploy(["prepare", "--image", v3]);
+        assert.strictEqual(cleared.code, 0, cleared.stdout + cleared.stderr);
+        assert.match(cleared.stdout, /clear_leftovers: removed 1 app container/);
+        assert.match(cleared.stdout, /already live .* nothing to prepare/);
+        const stale = await project.deploy(["switch", "--image", v2]);
+        assert.strictEqual(stale.code, 1);
+        assert.match(stale.stderr, /^ERROR: step switch: nothing prepared for \S+-v2/m);
+        assert.strictEqual(await liveVersion(baseUrl), "v3");
+
+        const back = await project.deploy(["deploy", "--image", v2]);
+        assert.strictEqual(back.code, 0, back.stdout + back.stderr);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const report = await load.stop();
+        assert.strictEqual(report.failed, 0, `failed requests: ${report.failures.join(" | ")}`);
+        assert.deepStrictEqual(Object.keys(report.versions).sort(), ["v2", "v3"]);
+    });
+
     describe("bad input: one clear message, nothing touched", function () {
         const cases: { name: string; args: (images: { v1: string }) => string[]; env?: NodeJS.ProcessEnv; message: RegExp }[] = [
             { name: "no image", args: () => ["deploy"], message: /--image is required/ },
