@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { HostConfig, SshHostConfig, isArmInstanceType } from "../config";
+import { BaseImages, HostConfig, SshHostConfig, isArmInstanceType } from "../config";
 import { ComposeDeployment, DEFAULT_HTTP_PORT, DeploymentHost, Ec2Host, webUrl } from "../host";
 
 // Where a remote stack's app runs: an EC2 host it provisions (Ec2Host), or machines the user already has
@@ -22,6 +22,27 @@ export interface HostOutputs {
     readonly hostAddress: pulumi.Output<string | string[]>;
     readonly dataVolumeId?: pulumi.Output<string>;
     readonly rollbackCommands: pulumi.Output<Record<string, string>>;
+}
+
+/** The secrets of a remote environment's env file. */
+export interface RemoteSecrets {
+    readonly postgresPassword: string;
+    readonly appDbPassword: string;
+    readonly apiWriteToken: string;
+}
+
+/** The env file of a remote environment (ComposeDeployment adds the port): the same on every host source. */
+export function remoteEnv(secrets: RemoteSecrets, baseImages: BaseImages): Record<string, string> {
+    const env: Record<string, string> = {
+        POSTGRES_PASSWORD: secrets.postgresPassword,
+        POSTGRES_APP_PASSWORD: secrets.appDbPassword,
+        API_WRITE_TOKEN: secrets.apiWriteToken,
+        POSTGRES_USER: "app",
+        POSTGRES_DB: "app",
+    };
+    if (baseImages.postgres) env.POSTGRES_IMAGE = baseImages.postgres;
+    if (baseImages.nginx) env.NGINX_IMAGE = baseImages.nginx;
+    return env;
 }
 
 /** The one owner of the web port of remote stacks: the firewall rule, nginx's port and the URL all read it. */

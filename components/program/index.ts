@@ -6,7 +6,7 @@ import * as random from "@pulumi/random";
 import { GitLabConfig, LocalConfig, PROJECT, ProductionConfig, ProgramConfig, SandboxGitLabConfig, StagingConfig, loadConfig } from "../config";
 import { EnvironmentVariables, Project } from "../gitlab";
 import { LocalTarget } from "../host";
-import { DeploySettings, HostOutputs, deployToEc2, deployToHosts } from "./hosts";
+import { DeploySettings, HostOutputs, deployToEc2, deployToHosts, remoteEnv } from "./hosts";
 import { LocalImage, PromotedImage, RegistryImage } from "../image";
 import { checkedRepository, ciRoles, runners, stagingOutput, tierWarning } from "./delivery";
 
@@ -141,18 +141,9 @@ function hostEnv(postgresPassword: pulumi.Output<string>, config: StagingConfig 
     const appDbPassword = environmentSecret(config.environment, "db-app-password");
     const writeToken = environmentSecret(config.environment, "api-write-token");
     return pulumi.secret(
-        pulumi.all([postgresPassword, appDbPassword, writeToken]).apply(([password, appPassword, token]) => {
-            const env: Record<string, string> = {
-                POSTGRES_PASSWORD: password,
-                POSTGRES_APP_PASSWORD: appPassword,
-                API_WRITE_TOKEN: token,
-                POSTGRES_USER: "app",
-                POSTGRES_DB: "app",
-            };
-            if (config.baseImages.postgres) env.POSTGRES_IMAGE = config.baseImages.postgres;
-            if (config.baseImages.nginx) env.NGINX_IMAGE = config.baseImages.nginx;
-            return env;
-        }),
+        pulumi
+            .all([postgresPassword, appDbPassword, writeToken])
+            .apply(([password, appPassword, token]) => remoteEnv({ postgresPassword: password, appDbPassword: appPassword, apiWriteToken: token }, config.baseImages)),
     );
 }
 
@@ -214,6 +205,7 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
         environment: "staging",
         url: host.url,
         hostAddress: host.hostAddress,
+        rollbackCommands: host.rollbackCommands,
         imageRef: image.ref,
         imageDigest: image.digest,
         imageTag: image.shaTag,
@@ -314,6 +306,7 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
         ...outputs,
         url: host.url,
         hostAddress: host.hostAddress,
+        rollbackCommands: host.rollbackCommands,
         imageRef: image.ref,
         imageDigest: image.digest,
         promotedTag: image.promotedTag,

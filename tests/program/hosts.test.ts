@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { valueOf } from "../support/mocks";
 import { captureStack } from "./stacks";
 
 // The `hosts` host source wired into the remote stacks (components/program/hosts.ts): machines the user already
@@ -33,6 +35,9 @@ for (const stack of ["staging", "prod"] as const) {
                 { host: "192.0.2.11", port: 2222, user: "deploy", hostKey: `ssh-ed25519 ${KEY}` },
             );
             assert.ok(prepare.secretInputs.includes("connection"), "the private key travels as a secret");
+            const rollback = (await valueOf(pulumi.output(captured.outputs!.rollbackCommands))) as Record<string, string>;
+            assert.deepEqual(Object.keys(rollback).sort(), ["deploy@192.0.2.10:22", "deploy@192.0.2.11:2222"]);
+            assert.match(rollback["deploy@192.0.2.10:22"], new RegExp(`^bash /home/deploy/gitlab-docker-delivery/bundles/[0-9a-f]{16}/deploy/deploy\\.sh rollback --env ${environment}$`));
         });
     });
 }
