@@ -505,6 +505,14 @@ function validateSshHosts(r: Reader): SshHostConfig[] | undefined {
     return hosts;
 }
 
+/** The `hosts` value alone (what a program that deploys only to hosts reads); throws one ConfigError. */
+export function sshHostsFromConfig(stack: string, text: string): SshHostConfig[] {
+    const r = new Reader({ hosts: text }, new Set());
+    const hosts = validateSshHosts(r);
+    if (r.problems.length > 0 || hosts === undefined) throw new ConfigError(stack, r.problems);
+    return hosts;
+}
+
 function validateHost(environment: "staging" | "production", r: Reader): HostConfig {
     const instanceType = r.string("instanceType") ?? (environment === "production" ? "t3.medium" : "t3.small");
     if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceType)) {

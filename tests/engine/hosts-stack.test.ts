@@ -1,0 +1,165 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { Engine, findEngine, startLoad } from "./harness";
+import { COMPOSE_PROJECT, ENVIRONMENT, HostsStack } from "./hostsStack";
+
+// The `hosts` host source through the real engine (issue "The host path for real", the engine test): two
+// simulated hosts (sshd + dockerd + Compose v2), the image in an authenticated registry, the command provider's
+// remote resources dialling them over SSH with their host keys verified.
+
+const MINUTE = 60 * 1000;
+const SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
+const HOME = "/home/deploy/gitlab-docker-delivery";
+
+const engine = findEngine();
+if (!engine && process.env.CI === "true") {
+    describe("the hosts source through the real engine", () => {
+        it("needs the engine: .ci/run builds it with .ci/engine/build.sh", () => {
+            assert.fail("no pulumi binary on PATH or in the engine cache: .ci/engine/build.sh did not run or failed");
+        });
+    });
+} else if (engine) {
+    describeWithEngine(engine);
+}
+// Without an engine outside CI, local-stack.test.ts prints the one "engine not available" line for the folder.
+
+/** Where `needle` appears in the exported deployment: inside values marked secret, or in plain text. */
+function placement(deployment: unknown, needle: string): string[] {
+    const plain: string[] = [];
+    const walk = (value: unknown, where: string, insideSecret: boolean): void => {
+        if (typeof value === "string") {
+            if (value.includes(needle) && !insideSecret) plain.push(where);
+        } else if (Array.isArray(value)) {
+            value.forEach((item, index) => walk(item, `${where}[${index}]`, insideSecret));
+        } else if (value && typeof value === "object") {
+            const record = value as Record<string, unknown>;
+            const secret = insideSecret || record[SIGNATURE_KEY] === SECRET_SIGNATURE;
+            for (const [key, item] of Object.entries(record)) walk(item, `${where}.${key}`, secret);
+        }
+    };
+    walk(deployment, "$", false);
+    return plain;
+}
+
+function describeWithEngine(found: Engine): void {
+    describe("the hosts source through the real engine (two simulated hosts)", function () {
+        this.timeout(25 * MINUTE);
+        let subject: HostsStack;
+
+        before(async function () {
+            this.timeout(25 * MINUTE);
+            subject = await HostsStack.create(found, { hostCount: 2, prefix: "hosts-engine" });
+        });
+        after(async function () {
+            this.timeout(10 * MINUTE);
+            if (subject) await subject.dispose();
+        });
+
+        const versionOf = async (i: number): Promise<string> => {
+            const answer = await fetch(`${subject.url(i)}/`);
+            assert.equal(answer.status, 200, `host ${i + 1} answers ${answer.status}`);
+            return String(((await answer.json()) as { version?: unknown }).version);
+        };
+
+        it("`up`: both hosts serve the app through their nginx; env and credentials files are 0600", async () => {
+            const result = await subject.up();
+            assert.equal(result.summary.result, "succeeded");
+            for (let i = 0; i < 2; i++) {
+                assert.equal(await versionOf(i), "v1");
+                const ready = await fetch(`${subject.url(i)}/ready`);
+                assert.equal(ready.status, 200);
+                const modes = await subject.hosts[i].exec(["stat", "-c", "%a %U %n", `${HOME}/${ENVIRONMENT}.env`, `${HOME}/registry.env`]);
+                assert.deepEqual(modes.stdout.trim().split("\n"), [`600 deploy ${HOME}/${ENVIRONMENT}.env`, `600 deploy ${HOME}/registry.env`]);
+                assert.deepEqual(await subject.appImages(i), [subject.images.v1]);
+            }
+        });
+
+        it("keeps every secret out of the commands the provider ran, the exported state and the logs", async () => {
+            const deployment = (await subject.stack.exportStack()).deployment as { resources?: { type: string; inputs?: Record<string, unknown> }[] };
+            const stored = fs.readFileSync(path.join(subject.backend, ".pulumi", "stacks", "hosts-engine-test", `${ENVIRONMENT}.json`), "utf8");
+            for (const [name, secret] of Object.entries(subject.secrets)) {
+                assert.deepEqual(placement(deployment, secret), [], `${name} appears in plain text in the exported state`);
+                assert.ok(!stored.includes(secret), `${name} is stored in plain text in the backend`);
+                for (const log of subject.logs) assert.ok(!log.includes(secret), `${name} appears in the output of up`);
+                for (const resource of deployment.resources ?? []) {
+                    if (!resource.type.startsWith("command:remote:")) continue;
+                    for (const field of ["create", "update", "delete"]) {
+                        assert.ok(!JSON.stringify(resource.inputs?.[field] ?? "").includes(secret), `${name} is in the ${field} command of ${resource.type}`);
+                    }
+                }
+            }
+        });
+
+        it("`up` again changes nothing", async () => {
+            const result = await subject.up();
+            const changes = Object.entries(result.summary.resourceChanges ?? {}).filter(([op, count]) => op !== "same" && count > 0);
+            assert.deepEqual(changes, [], `the second up changed resources: ${result.stdout}`);
+        });
+
+        it("a new digest rolls out on both hosts with 0 failed requests under load", async () => {
+            await subject.setImage(subject.images.v2);
+            const loads = [0, 1].map((i) => startLoad(`${subject.url(i)}/`, 20000, 10 * MINUTE));
+            const result = await subject.up();
+            const reports = await Promise.all(loads.map((load) => load.stop()));
+            assert.equal(result.summary.result, "succeeded");
+            reports.forEach((report, i) => {
+                assert.equal(report.failed, 0, `host ${i + 1}: ${report.failed} of ${report.sent} requests failed: ${report.failures.join("; ")}`);
+                assert.ok(report.sent > 10, `host ${i + 1}: the load loop sent only ${report.sent} requests`);
+                assert.deepEqual(Object.keys(report.versions).filter((v) => v !== "v1" && v !== "v2"), []);
+            });
+            for (let i = 0; i < 2; i++) assert.equal(await versionOf(i), "v2");
+        });
+
+        it("an image that never gets ready: the gate refuses it, no host switches, both keep serving, up fails naming the host and the check", async () => {
+            await subject.setImage(subject.images.neverReady, 20);
+            const loads = [0, 1].map((i) => startLoad(`${subject.url(i)}/`, 20000, 10 * MINUTE));
+            const failure = await subject.up().then(
+                () => undefined,
+                (error: Error) => error,
+            );
+            const reports = await Promise.all(loads.map((load) => load.stop()));
+            assert.ok(failure, "up succeeded with an image that never gets ready");
+            const lines = String(failure.message).split("\n");
+            const gate = lines.filter((line) => /ERROR: on deploy@127\.0\.0\.1:\d+: health gate failed for \S+never|ERROR: on deploy@127\.0\.0\.1:\d+: health gate failed/.test(line));
+            assert.ok(gate.length >= 1, `no line names a host and the gate:\n${failure.message}`);
+            assert.match(gate[0], /GET \/ready on \S+ answered 503 instead of 200 within 20s/);
+            const failedPorts = new Set(gate.map((line) => Number(/deploy@127\.0\.0\.1:(\d+)/.exec(line)?.[1])));
+            assert.ok([...failedPorts].every((port) => subject.hosts.some((host) => host.sshPort === port)), "the failure names one of the hosts");
+            reports.forEach((report, i) => {
+                assert.equal(report.failed, 0, `host ${i + 1}: ${report.failures.join("; ")}`);
+                assert.deepEqual(Object.keys(report.versions), ["v2"], `host ${i + 1} served something other than v2`);
+            });
+            for (let i = 0; i < 2; i++) {
+                assert.equal(await versionOf(i), "v2");
+                assert.deepEqual(await subject.appImages(i), [subject.images.v2], `host ${i + 1} was switched or kept a candidate running`);
+            }
+            // Back to the good image: nothing to roll out, the stack is consistent again.
+            await subject.setImage(subject.images.v2);
+            const recovered = await subject.up();
+            assert.equal(recovered.summary.result, "succeeded");
+        });
+
+        it("`deploy.sh rollback`, run by hand over SSH on one host with its defaults, finds the history and rolls back", async () => {
+            const outputs = await subject.stack.outputs();
+            const commands = outputs.rollbackCommands?.value as Record<string, string>;
+            const host = subject.hosts[0];
+            const command = commands[`deploy@127.0.0.1:${host.sshPort}`];
+            assert.match(command, /^bash \/home\/deploy\/gitlab-docker-delivery\/bundles\/[0-9a-f]{16}\/deploy\/deploy\.sh rollback --env staging$/);
+            const rolled = await host.ssh(command);
+            assert.match(rolled.stdout, /rollback: done/);
+            assert.equal(await versionOf(0), "v1");
+            assert.equal(await versionOf(1), "v2", "the other host is untouched");
+        });
+
+        it("`destroy` leaves no container of the stack on either host; the database volume is kept", async () => {
+            await subject.stack.destroy({ color: "never" });
+            for (let i = 0; i < 2; i++) {
+                assert.deepEqual(await subject.containers(i), [], `host ${i + 1} still runs containers of ${COMPOSE_PROJECT}`);
+                const volumes = await subject.hosts[i].exec(["docker", "volume", "ls", "--filter", `label=com.docker.compose.project=${COMPOSE_PROJECT}`, "--format", "{{.Name}}"]);
+                assert.deepEqual(volumes.stdout.split("\n").filter(Boolean), [`${COMPOSE_PROJECT}_db-data`], "the database volume is kept");
+            }
+        });
+    });
+}
