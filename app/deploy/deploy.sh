@@ -51,6 +51,7 @@ DRY_RUN=false
 [ "${DEPLOY_DRY_RUN:-0}" = 1 ] && DRY_RUN=true
 DOCKER="${DEPLOY_DOCKER:-docker}"
 COMPOSE=()
+PIDS_OVERRIDE=()
 STATE_DIR=""
 LOCK_DIR=""
 RELEASES_FILE=""
@@ -104,7 +105,7 @@ compose() {
   local image="$1" slot="$2"
   shift 2
   run env APP_IMAGE="$image" APP_ROUTE_ALIAS="app-$slot" APP_ROUTE_DIR="$STATE_DIR/route" "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" \
-    -f "$BUNDLE_DIR/compose.yaml" -f "$BUNDLE_DIR/compose.$ENV_NAME.yaml" "$@"
+    -f "$BUNDLE_DIR/compose.yaml" -f "$BUNDLE_DIR/compose.$ENV_NAME.yaml" ${PIDS_OVERRIDE[@]+"${PIDS_OVERRIDE[@]}"} "$@"
 }
 
 on_unexpected_error() {
@@ -293,6 +294,23 @@ detect_compose() {
   else
     fail "neither 'docker compose' (the v2 plugin) nor 'docker-compose' is installed"
   fi
+}
+
+# Compose v2 (2.26 measured, on the simulated hosts) refuses a service with pids_limit beside deploy.resources.limits
+# unless deploy.resources.limits.pids says the same ("can't set distinct values"); Compose 1.29 refuses that key.
+# compose.yaml's pids_limit stays the one owner: on v2 an override with the same values is derived from it.
+derive_pids_override() {
+  $DRY_RUN && return 0
+  local version override="$STATE_DIR/compose.pids.yaml"
+  version="$("${COMPOSE[@]}" version --short 2>/dev/null || true)"
+  case "$version" in ""|1.*|v1.*) return 0 ;; esac
+  mkdir -p "$STATE_DIR"
+  awk '/^services:/ { inside = 1; print; next }
+       inside && /^[^ #]/ { inside = 0 }
+       inside && /^  [A-Za-z0-9_-]+:[[:space:]]*$/ { service = $1 }
+       inside && /^    pids_limit:/ { printf "  %s\n    deploy:\n      resources:\n        limits:\n          pids: %s\n", service, $2 }' \
+    "$BUNDLE_DIR/compose.yaml" >"$override"
+  PIDS_OVERRIDE=(-f "$override")
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -723,6 +741,7 @@ main() {
   parse_args "$@"
   validate_inputs
   detect_compose
+  derive_pids_override
   trap on_unexpected_error ERR
   trap on_exit EXIT
   trap 'exit 130' INT TERM
