@@ -14,15 +14,15 @@ fail() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
 locate_node() {
   local candidate
-  for candidate in "${GCL_NODE:-}" node; do
+  for candidate in "${INTERPRETER_NODE:-}" node; do
     [ -n "$candidate" ] || continue
     if "$candidate" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 22 ? 0 : 1)' 2>/dev/null; then
       NODE_BIN="$(command -v "$candidate")"; return
     fi
   done
   NODE_BIN="$(npx --yes node@24 -p process.execPath 2>/dev/null | tail -n 1)" \
-    || fail "gitlab-ci-local needs Node 22+: none on PATH and 'npx --yes node@24' failed (set GCL_NODE)"
-  [ -x "$NODE_BIN" ] || fail "gitlab-ci-local needs Node 22+: 'npx --yes node@24' gave no binary (set GCL_NODE)"
+    || fail "gitlab-ci-local needs Node 22+: none on PATH and 'npx --yes node@24' failed (set INTERPRETER_NODE)"
+  [ -x "$NODE_BIN" ] || fail "gitlab-ci-local needs Node 22+: 'npx --yes node@24' gave no binary (set INTERPRETER_NODE)"
 }
 
 check_prerequisites() {

@@ -22,13 +22,13 @@ function nodeMajor(node: string): number | undefined {
 let cachedNode: string | undefined;
 
 /**
- * A Node binary new enough for gitlab-ci-local: GCL_NODE, then the running Node, then `node` on PATH,
+ * A Node binary new enough for gitlab-ci-local: INTERPRETER_NODE, then the running Node, then `node` on PATH,
  * then the `node@24` npm package through npx (which the platform's Node 24 step makes unnecessary).
  */
 export function interpreterNode(): string {
     if (cachedNode) return cachedNode;
     const candidates: string[] = [];
-    if (process.env.GCL_NODE) candidates.push(process.env.GCL_NODE);
+    if (process.env.INTERPRETER_NODE) candidates.push(process.env.INTERPRETER_NODE);
     candidates.push(process.execPath, "node");
     for (const candidate of candidates) {
         if ((nodeMajor(candidate) ?? 0) >= MIN_NODE_MAJOR) return (cachedNode = candidate);
@@ -38,7 +38,7 @@ export function interpreterNode(): string {
     if (fromNpx && (nodeMajor(fromNpx) ?? 0) >= MIN_NODE_MAJOR) return (cachedNode = fromNpx);
     throw new Error(`gitlab-ci-local needs Node ${MIN_NODE_MAJOR} or newer, and none was found (tried ${candidates.join(", ")} `
         + `and \`npx --yes node@24\`: ${(npx.stderr || npx.error?.message || "").trim().slice(0, 300)}). `
-        + "Run the tests on Node 24, or set GCL_NODE to a Node 22+ binary.");
+        + "Run the tests on Node 24, or set INTERPRETER_NODE to a Node 22+ binary.");
 }
 
 function requireRsync(): void {
