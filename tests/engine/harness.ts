@@ -47,7 +47,12 @@ export function findEngine(): Engine | undefined {
     const cached = path.join(cacheRoot, "bin", "pulumi");
     const plugin = path.join(cacheRoot, "plugins", "pulumi-resource-command");
     const commandPlugin = fs.existsSync(plugin) ? plugin : undefined;
-    if (fs.existsSync(cached)) return { pulumi: cached, binDir: path.dirname(cached), commandPlugin, cacheRoot };
+    if (fs.existsSync(cached)) {
+        // Our engine keeps to its own Pulumi home even where a test passes no env of its own (the Automation
+        // API's PulumiCommand.get runs `pulumi version` in this process's environment, and the CLI logs there).
+        process.env.PULUMI_HOME = path.join(cacheRoot, "pulumi-home");
+        return { pulumi: cached, binDir: path.dirname(cached), commandPlugin, cacheRoot };
+    }
     const found = onPath("pulumi");
     if (found) return { pulumi: found, binDir: path.dirname(found), commandPlugin, cacheRoot };
     return undefined;

@@ -8,7 +8,9 @@ import { DOCKER, Engine, copyRepository, findEngine, freePort, httpGet, pathWith
 // The engine built from Go modules ships a stand-in command provider under the official provider's name and
 // version. Wherever an official CLI would look for plugins (the user's ~/.pulumi, or $PULUMI_HOME) it would take
 // it for the real one in every project, so the build and `npm run local:up` keep everything in the engine's own
-// Pulumi home. HOME and PULUMI_HOME point into a temp folder here, standing for the user's.
+// Pulumi home. HOME and PULUMI_HOME point into a temp folder here, standing for the user's (HOME catches what
+// the scripts write to $HOME/.pulumi; the CLI itself finds ~/.pulumi through the passwd entry, so a set PULUMI_HOME
+// is what makes its own writes observable).
 
 const PROJECT = "gitlab-docker-delivery";
 const COMPOSE_PROJECT = `platform-pulumi-home-test-${process.pid}`;
@@ -121,6 +123,21 @@ function describeWithEngine(found: Engine): void {
             const answer = await httpGet(`${url}/`);
             assert.equal(answer.status, 200, answer.body);
             assertUserHomesUntouched("local-stack.sh up");
+        });
+
+        it("an engine test's Automation API calls (PulumiCommand.get) stay out of the user's home", () => {
+            const probe = [
+                'const { findEngine } = require("./harness");',
+                'const { PulumiCommand } = require("@pulumi/pulumi/automation");',
+                "const engine = findEngine();",
+                "PulumiCommand.get({ root: require(\"path\").dirname(engine.binDir) }).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });",
+            ].join("\n");
+            // The user's PULUMI_HOME set, as a developer may have it: the CLI itself finds ~/.pulumi through the
+            // passwd entry, not $HOME, so only a set PULUMI_HOME makes its writes observable here.
+            const probeEnv: NodeJS.ProcessEnv = { ...process.env, HOME: home, PULUMI_HOME: userPulumiHome, CICD_ENGINE_CACHE: found.cacheRoot, PATH: pathWithoutPulumi() };
+            const result = spawnSync(process.execPath, ["--require", "tsx/cjs", "-e", probe], { cwd: __dirname, env: probeEnv, encoding: "utf8" });
+            assert.equal(result.status, 0, result.stderr);
+            assertUserHomesUntouched("PulumiCommand.get");
         });
 
         it("`local-stack.sh destroy` leaves the user's home untouched too", () => {
