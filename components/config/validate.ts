@@ -120,7 +120,6 @@ export const DEFAULT_SANDBOX_PROJECT_NAME = `${PROJECT}-sandbox`;
 export const DEFAULT_GITLAB_BASE_URL = "https://gitlab.com/api/v4";
 
 interface RemoteCommon extends CommonConfig {
-    readonly awsRegion: string;
     readonly host: HostConfig;
     readonly gitlab: GitLabConfig;
     /** Registry repository without tag, e.g. registry.gitlab.com/acme/gitlab-docker-delivery. */
@@ -132,12 +131,16 @@ interface RemoteCommon extends CommonConfig {
 
 export interface StagingConfig extends RemoteCommon {
     readonly environment: "staging";
+    /** Set whenever staging provisions its EC2 host; unset with `hosts`, where staging creates nothing on AWS. */
+    readonly awsRegion?: string;
     /** Stack that owns the project-level GitLab resources (read through a StackReference). */
     readonly projectStack: string;
 }
 
 export interface ProductionConfig extends RemoteCommon {
     readonly environment: "production";
+    /** Always set: the runners and the CI roles live on AWS, also when `hosts` replaces the EC2 host. */
+    readonly awsRegion: string;
     /** GitLab tier, approvals, CI roles, runner AMI (components/config/delivery.ts). */
     readonly delivery: DeliveryConfig;
     readonly dataVolumeSizeGb: number;
@@ -557,12 +560,21 @@ function validateHost(environment: "staging" | "production", r: Reader): HostCon
     };
 }
 
-function validateRemote(environment: "staging" | "production", stack: string, r: Reader, raw: RawConfig, opts: ValidateOptions): RemoteCommon {
+/** `aws:region` (or `AWS_REGION`), for a stack that creates AWS resources; `purpose` says which ones. */
+function validateAwsRegion(r: Reader, raw: RawConfig, env: Readonly<Record<string, string | undefined>>, purpose: string): string {
+    const awsRegion = raw["aws:region"] ?? env.AWS_REGION ?? "";
+    if (awsRegion === "") r.problems.push(`aws:region is required: ${purpose} (pulumi config set aws:region eu-central-1)`);
+    else if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(awsRegion)) r.problems.push(`aws:region "${awsRegion}" is not an AWS region (e.g. eu-central-1)`);
+    return awsRegion;
+}
+
+/** What needs AWS on each remote stack, as the aws:region problem tells it. */
+const EC2_HOST_REGION = "the AWS region of the hosts";
+const PROD_HOSTS_REGION = "prod creates its two GitLab runners on AWS (and the CI roles, unless you bring your own), also when hosts is set";
+
+function validateRemote(environment: "staging" | "production", stack: string, r: Reader, opts: ValidateOptions): RemoteCommon {
     const env = opts.env ?? {};
     const common = validateCommon(stack, r, opts);
-    const awsRegion = raw["aws:region"] ?? env.AWS_REGION ?? "";
-    if (awsRegion === "") r.problems.push("aws:region is required: the AWS region of the hosts (pulumi config set aws:region eu-central-1)");
-    else if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(awsRegion)) r.problems.push(`aws:region "${awsRegion}" is not an AWS region (e.g. eu-central-1)`);
 
     const imageRepository = r.required("imageRepository", "the registry repository images are pushed to, e.g. registry.gitlab.com/acme/gitlab-docker-delivery");
     if (imageRepository !== "" && (!/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(imageRepository))) {
@@ -599,7 +611,6 @@ function validateRemote(environment: "staging" | "production", stack: string, r:
 
     return {
         ...common,
-        awsRegion,
         host,
         gitlab: { baseUrl: gitlabBaseUrl, token: gitlabToken },
         imageRepository,
@@ -657,13 +668,17 @@ export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOpti
         }
         if (config.dbPassword !== undefined && config.dbPassword.length < 16) r.problem("dbPassword", "must be at least 16 characters (or unset it to generate one)");
     } else if (environment === "staging") {
+        const remote = validateRemote(environment, stack, r, opts);
         config = {
-            ...validateRemote(environment, stack, r, raw, opts),
+            ...remote,
             environment,
+            // Staging with `hosts` creates nothing on AWS: aws:region is not read (the committed stack file's is ignored).
+            awsRegion: remote.host.hosts === undefined ? validateAwsRegion(r, raw, opts.env ?? {}, EC2_HOST_REGION) : undefined,
             projectStack: r.string("projectStack") ?? stackPath(opts, "prod"),
         };
     } else {
-        const remote = validateRemote(environment, stack, r, raw, opts);
+        const remote = validateRemote(environment, stack, r, opts);
+        const awsRegion = validateAwsRegion(r, raw, opts.env ?? {}, remote.host.hosts === undefined ? EC2_HOST_REGION : PROD_HOSTS_REGION);
         const imageRef = r.string("imageRef");
         if (imageRef !== undefined) {
             const problem = imageRefProblem(imageRef, true);
@@ -680,6 +695,7 @@ export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOpti
         config = {
             ...remote,
             environment,
+            awsRegion,
             dataVolumeSizeGb: r.integer("dataVolumeSizeGb", 20, 1, 16384),
             protectData: r.boolean("protectData", true),
             imageRef,

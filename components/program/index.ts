@@ -110,11 +110,13 @@ function sandboxProject(settings: SandboxGitLabConfig): Project {
     );
 }
 
-/** Providers of a remote stack: AWS with the tags every resource carries, GitLab with the stack's token. */
-function remoteProviders(config: StagingConfig | ProductionConfig) {
-    const tags = { Project: PROJECT, Stack: config.stack, ManagedBy: "pulumi" };
-    const awsProvider = new aws.Provider("aws", { region: config.awsRegion as aws.Region, defaultTags: { tags } });
-    return { tags, awsProvider, gitlabProvider: gitlabProvider(config.gitlab) };
+/**
+ * The AWS provider of a stack that creates AWS resources, with the tags every one of them carries. Only then: a
+ * staging stack with `hosts` registers none, so it needs no AWS account, region or credentials.
+ */
+function createAwsProvider(stack: string, region: string) {
+    const tags = { Project: PROJECT, Stack: stack, ManagedBy: "pulumi" };
+    return { tags, awsProvider: new aws.Provider("aws", { region: region as aws.Region, defaultTags: { tags } }) };
 }
 
 /** `https://gitlab.example.com/api/v4` → `https://gitlab.example.com` (what the runner registers against). */
@@ -160,13 +162,12 @@ function deployHosts(config: StagingConfig | ProductionConfig, deploy: DeploySet
  * `pulumi destroy -s staging` deletes nothing else.
  */
 function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs {
-    const { tags, awsProvider, gitlabProvider } = remoteProviders(config);
     const project = new pulumi.StackReference("project", { name: config.projectStack });
 
     const variables = new EnvironmentVariables(
         "staging-vars",
         { project: project.requireOutput("projectId").apply(String), environment: "staging", sshPrivateKey: pulumi.secret(config.host.sshPrivateKey) },
-        { providers: { gitlab: gitlabProvider } },
+        { providers: { gitlab: gitlabProvider(config.gitlab) } },
     );
 
     // Pushing anywhere but the project's own registry would leave the hosts' deploy token unable to pull.
@@ -198,7 +199,11 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
                 password: pulumi.secret(project.requireOutput("deployTokenPassword").apply(String)),
             },
         },
-        () => ({ awsRegion: config.awsRegion, tags, awsProvider, ingressSecurityGroupIds: project.requireOutput("runnerSecurityGroupId").apply((id) => [String(id)]) }),
+        () => {
+            // Validation requires aws:region whenever staging provisions its EC2 host (no `hosts`).
+            const region = config.awsRegion!;
+            return { awsRegion: region, ...createAwsProvider(config.stack, region), ingressSecurityGroupIds: project.requireOutput("runnerSecurityGroupId").apply((id) => [String(id)]) };
+        },
     );
 
     return {
@@ -221,8 +226,9 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
  * production. With `bootstrap: true` it provisions GitLab only, before any image exists.
  */
 function productionProgram(config: ProductionConfig, repoRoot: string): ProgramOutputs {
-    const { tags, awsProvider, gitlabProvider } = remoteProviders(config);
-    const providers = { aws: awsProvider, gitlab: gitlabProvider };
+    // Prod is on AWS whatever the host source: its runners and (unless brought) the CI roles live there.
+    const { tags, awsProvider } = createAwsProvider(config.stack, config.awsRegion);
+    const providers = { aws: awsProvider, gitlab: gitlabProvider(config.gitlab) };
 
     const project = new Project(
         "gitlab",

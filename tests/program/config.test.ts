@@ -322,6 +322,37 @@ describe("config validation: the `hosts` host source", () => {
         assert.ok(problems.length >= 6);
     });
 
+    const ONLY_HOSTS = { hosts: JSON.stringify([host()]), "aws:region": undefined, sshPublicKey: undefined, instanceType: undefined, sshIngressCidrs: undefined };
+
+    it("staging with hosts needs no AWS config: no aws:region, no AWS_REGION, and no region kept", () => {
+        const config = validate("staging", ONLY_HOSTS) as StagingConfig;
+        assert.equal(config.host.hosts?.length, 1);
+        assert.equal(config.awsRegion, undefined);
+        // The region the committed Pulumi.staging.yaml sets is not read either.
+        assert.equal((validate("staging", { ...ONLY_HOSTS, "aws:region": "eu-central-1" }) as StagingConfig).awsRegion, undefined);
+        // Without hosts, staging provisions its EC2 host and still needs the region.
+        assert.deepEqual(problemsOf(() => validate("staging", { "aws:region": undefined })), ["aws:region is required: the AWS region of the hosts (pulumi config set aws:region eu-central-1)"]);
+    });
+
+    it("prod with hosts still needs aws:region, with one problem naming what lives on AWS", () => {
+        const problems = problemsOf(() => validate("prod", ONLY_HOSTS));
+        assert.deepEqual(problems, [
+            "aws:region is required: prod creates its two GitLab runners on AWS (and the CI roles, unless you bring your own), also when hosts is set (pulumi config set aws:region eu-central-1)",
+        ]);
+        assert.equal((validate("prod", { ...ONLY_HOSTS, "aws:region": "eu-central-1" }) as ProductionConfig).awsRegion, "eu-central-1");
+    });
+
+    it("keeps refusing every EC2-only key when hosts is set, on staging and prod", () => {
+        const ec2Only = { instanceType: "t3.medium", rootVolumeSizeGb: "30", sshIngressCidrs: JSON.stringify(["203.0.113.4/32"]), sshConnectVia: "public", subnetId: "subnet-0123456789abcdef0" };
+        for (const stack of ["staging", "prod"]) {
+            const extra = stack === "prod" ? { dataVolumeSizeGb: "40", "aws:region": "eu-central-1" } : {};
+            const problems = problemsOf(() => validate(stack, { ...ONLY_HOSTS, ...ec2Only, ...extra }));
+            const refused = problems.filter((p) => p.includes("configures the EC2 host, which is not created when hosts is set")).map((p) => p.split(" ")[0]).sort();
+            const expected = [...Object.keys(ec2Only), ...(stack === "prod" ? ["dataVolumeSizeGb"] : [])].map((k) => `gitlab-docker-delivery:${k}`).sort();
+            assert.deepEqual(refused, expected, problems.join("\n"));
+        }
+    });
+
     it("refuses an empty list or a non-list", () => {
         assert.match(problemsOf(() => validate("staging", { hosts: "[]" })).join("\n"), /hosts must be a list of \{address, port, user, knownHost\}/);
         assert.match(problemsOf(() => validate("prod", { hosts: "web1" })).join("\n"), /hosts must be a list/);

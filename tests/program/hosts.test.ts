@@ -41,3 +41,35 @@ for (const stack of ["staging", "prod"] as const) {
         });
     });
 }
+
+describe("program: hosts need no AWS on staging; prod's AWS is its runners and CI roles only", () => {
+    // Without aws:region, and with the region the committed Pulumi.staging.yaml sets (which is then ignored).
+    for (const region of [undefined, "eu-central-1"]) {
+        it(`staging with hosts and aws:region ${region ?? "unset (nor AWS_REGION)"} registers no AWS provider, resource or invoke`, async () => {
+            const captured = await captureStack("staging", { config: { ...WITHOUT_EC2, "aws:region": region }, env: {} });
+            assert.equal(captured.error, undefined, String(captured.error));
+            assert.deepEqual(captured.asyncErrors, []);
+            const aws = captured.resources.filter((r) => r.type === "pulumi:providers:aws" || r.type.startsWith("aws:"));
+            assert.deepEqual(aws.map((r) => `${r.type} ${r.name}`), []);
+            assert.deepEqual(captured.recorder.calls.filter((c) => c.token.startsWith("aws:")).map((c) => c.token), []);
+            // It still deploys: the hosts' rollouts are there.
+            assert.ok(captured.resources.some((r) => r.name === "staging-192-0-2-10-22-switch"), "no rollout on the first host");
+        });
+    }
+
+    it("prod with hosts still needs aws:region, and says for what", async () => {
+        const captured = await captureStack("prod", { config: { ...WITHOUT_EC2, dataVolumeSizeGb: undefined, "aws:region": undefined }, env: {} });
+        assert.match(String(captured.error), /aws:region is required: prod creates its two GitLab runners on AWS \(and the CI roles, unless you bring your own\), also when hosts is set/);
+        assert.deepEqual(captured.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type), [], "nothing is registered after a config error");
+    });
+
+    it("prod with hosts: every AWS resource belongs to a runner or to the CI roles", async () => {
+        const captured = await captureStack("prod", { config: { ...WITHOUT_EC2, dataVolumeSizeGb: undefined } });
+        assert.equal(captured.error, undefined, String(captured.error));
+        const owners = new Set(["cicd:runner:Runner", "cicd:ci:OidcRoles"]);
+        const aws = captured.resources.filter((r) => r.type.startsWith("aws:"));
+        assert.ok(aws.length > 0, "prod registers its runners and CI roles");
+        const stray = aws.filter((r) => !owners.has(captured.recorder.parentOf(r)?.type ?? "")).map((r) => `${r.type} ${r.name}`);
+        assert.deepEqual(stray, []);
+    });
+});
