@@ -3,7 +3,8 @@ import * as aws from "@pulumi/aws";
 import { remote, types } from "@pulumi/command";
 import { isWorldCidr, parseCidr } from "../config/validate";
 import { DEFAULT_HTTP_PORT, webUrl } from "./composeDeployment";
-import { EC2_USER, authorizeKeyCommand, cloudInit, interfaceAddresses, mountDataVolumeCommand, privateDialProblem, waitReadyCommand } from "./ec2Scripts";
+import { authorizedKeysCommand, keyMaterial, publicKeyOfPrivateKey } from "./authorizedKeys";
+import { EC2_USER, cloudInit, interfaceAddresses, mountDataVolumeCommand, privateDialProblem, waitReadyCommand } from "./ec2Scripts";
 
 /** Canonical's AWS account: the only publisher of official Ubuntu AMIs. */
 export const CANONICAL_OWNER_ID = "099720109477";
@@ -58,6 +59,7 @@ export function validateSshIngress(cidrs: readonly string[]): void {
 /** Every plain-argument check, before anything registers; returns {} for the super call. */
 export function checkEc2HostArgs(args: Ec2HostArgs): Record<string, never> {
     validateSshIngress(args.ssh.ingressCidrs ?? []);
+    if (keyMaterial(args.ssh.publicKey) === undefined) throw new Error(`[ssh.publicKey] "${args.ssh.publicKey}" is not an OpenSSH public key line (ssh-ed25519 AAAA... comment)`);
     if (args.dataVolume !== undefined && (!Number.isInteger(args.dataVolume.sizeGb) || args.dataVolume.sizeGb < 1)) {
         throw new Error(`[dataVolume.sizeGb] must be a whole number of GiB, at least 1 (got ${args.dataVolume.sizeGb})`);
     }
@@ -178,7 +180,15 @@ export class Ec2Host extends pulumi.ComponentResource {
         const connection = this.connection;
 
         const ready = new remote.Command(`${name}-ready`, { connection, create: waitReadyCommand(), triggers: [instance.id] }, { parent: this, dependsOn: [eip] });
-        const authorize = new remote.Command(`${name}-ssh-key`, { connection, create: authorizeKeyCommand(args.ssh.publicKey) }, { parent: this, dependsOn: [ready] });
+        // Ours are marked with the project and stack; during a rotation the key this command dials with stays
+        // until sshPrivateKey is the new key too, so no command of the same `up` is locked out.
+        const owner = `${pulumi.getProject()}:${pulumi.getStack()}`;
+        const dialling = pulumi.unsecret(pulumi.output(args.ssh.privateKey).apply(publicKeyOfPrivateKey));
+        const authorize = new remote.Command(
+            `${name}-ssh-key`,
+            { connection, create: dialling.apply((key) => authorizedKeysCommand({ install: args.ssh.publicKey, dialling: key, owner })), triggers: [instance.id] },
+            { parent: this, dependsOn: [ready] },
+        );
         this.ready = [ready, authorize];
 
         if (args.dataVolume) {

@@ -1,5 +1,4 @@
 import * as os from "os";
-import { shellQuote } from "./commands";
 
 // What Ec2Host runs on its machine and checks about this one: pure functions returning shell text or a problem.
 
@@ -20,12 +19,6 @@ export function waitReadyCommand(): string {
         // sudo: this SSH session began before cloud-init added the user to the docker group; later sessions have it.
         "sudo docker version --format 'docker {{.Server.Version}}' && sudo docker compose version",
     ].join("\n");
-}
-
-/** Adds `publicKey` to the user's authorized_keys (once): a key rotation is a command, not a new machine. */
-export function authorizeKeyCommand(publicKey: string): string {
-    const key = shellQuote(publicKey.trim());
-    return `set -eu; umask 077; mkdir -p ~/.ssh; touch ~/.ssh/authorized_keys; grep -qxF ${key} ~/.ssh/authorized_keys || printf '%s\\n' ${key} >> ~/.ssh/authorized_keys`;
 }
 
 /**

@@ -1,8 +1,12 @@
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ComposeDeployment, Ec2Host, Ec2HostArgs, cloudInit, mountDataVolumeCommand, privateDialProblem, validateSshIngress } from "../../../components/host";
 import { MockRecorder, RecorderOptions, installMocks, valueOf } from "../../support/mocks";
+import { generateDeployKey } from "../../support/simHosts";
 
 const BUNDLE = path.resolve(__dirname, "../../../app/deploy");
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKEHOSTKEYBODY\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -177,7 +181,64 @@ describe("host: Ec2Host with its ComposeDeployment", () => {
             const instance = after.recorder.find("aws:ec2/instance:Instance", "web-instance");
             assert.ok(instance.ignoreChanges.includes("keyName"), "a replaced key pair must not replace the instance");
             assert.deepEqual(volumeOf(after.recorder), volumeOf(before.recorder));
-            assert.match(after.recorder.find("command:remote:Command", "web-ssh-key").inputs.create, /grep -qxF 'ssh-ed25519 BBBB rotated' ~\/\.ssh\/authorized_keys/);
+            assert.match(after.recorder.find("command:remote:Command", "web-ssh-key").plainInputs.create, /KEYS_INSTALL='ssh-ed25519 BBBB rotated gitlab-docker-delivery:test'/);
+        });
+
+        describe("key rotation in two `up` runs leaves only the new key of ours next to hand-added keys", () => {
+            const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "keyrot-ec2-"));
+            after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+            const oldKey = generateDeployKey("deploy@old", fs.mkdtempSync(path.join(scratch, "old-")));
+            const newKey = generateDeployKey("deploy@new", fs.mkdtempSync(path.join(scratch, "new-")));
+            const withKeys = (publicKey: string, privateKey: string) => production({ ssh: { ...production().ssh, publicKey, privateKey: pulumi.secret(privateKey) } });
+            const sshKeyCommand = async (a: Ec2HostArgs) => (await build(a, { stack: "prod" })).recorder.find("command:remote:Command", "web-ssh-key");
+            const material = (publicKey: string) => publicKey.split(" ").slice(0, 2).join(" ");
+            const hand = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHandHandHandHandHandHandHandHandHand alice@laptop";
+
+            it("refuses a public key that is not an OpenSSH key line before anything registers", async () => {
+                const recorder = await installMocks({ stack: "test" });
+                assert.throws(() => new Ec2Host("web", args({ ssh: { ...args().ssh, publicKey: "ssh-ed25519 AAAA\nssh-ed25519 BBBB" } })), /\[ssh\.publicKey\] [\s\S]* is not an OpenSSH public key line/);
+                await recorder.settle();
+                assert.equal(recorder.resources.length, 0);
+            });
+
+            it("the command's inputs carry the key to install and the key it dials with, re-run on a new instance, and no private key", async () => {
+                const steps = [await sshKeyCommand(withKeys(oldKey.publicKey, oldKey.privateKey)), await sshKeyCommand(withKeys(newKey.publicKey, oldKey.privateKey)), await sshKeyCommand(withKeys(newKey.publicKey, newKey.privateKey))];
+                const creates = steps.map((c) => c.plainInputs.create as string);
+                const has = (text: string, part: string) => assert.ok(text.includes(part), `${part} in:\n${text}`);
+                has(creates[0], `KEYS_INSTALL='${oldKey.publicKey} gitlab-docker-delivery:prod'`);
+                assert.match(creates[0], /KEYS_DIALLING=''/, "the key installed is the key dialling");
+                has(creates[1], `KEYS_INSTALL='${newKey.publicKey} gitlab-docker-delivery:prod'`);
+                has(creates[1], `KEYS_DIALLING='${material(oldKey.publicKey)} gitlab-docker-delivery:prod'`); // the old key still dials in step 1
+                assert.match(creates[2], /KEYS_DIALLING=''/);
+                assert.ok(creates.every((c) => /KEYS_REMOVE_OLD='yes'/.test(c)));
+                for (const command of steps) {
+                    assert.match(String(command.plainInputs.triggers[0]), /web-instance/, "a replaced instance gets its keys installed again");
+                    assert.deepEqual(command.secretInputs, ["connection"], "only the connection is secret: the create text holds public keys only");
+                    const body = [oldKey, newKey].flatMap((k) => k.privateKey.split("\n").filter((l) => l !== "" && !l.startsWith("-----")));
+                    const plain = JSON.stringify({ ...command.plainInputs, connection: undefined });
+                    for (const line of body) assert.ok(!plain.includes(line), "no private key material outside the secret connection");
+                    assert.equal(command.plainInputs.connection, "[secret]", "the private key travels only in the secret connection");
+                }
+            });
+
+            it("the generated scripts, run in order in bash against a scratch HOME, rotate the key and keep the hand-added one", async () => {
+                const home = fs.mkdtempSync(path.join(scratch, "home-"));
+                fs.mkdirSync(path.join(home, ".ssh"), { mode: 0o700 });
+                const keysFile = path.join(home, ".ssh", "authorized_keys");
+                // What cloud-init wrote from the key pair, plus a key the operator added by hand.
+                fs.writeFileSync(keysFile, `${material(oldKey.publicKey)} web-key-1234\n${hand}\n`, { mode: 0o600 });
+                const run = async (a: Ec2HostArgs) => {
+                    const result = spawnSync("bash", ["-c", (await sshKeyCommand(a)).plainInputs.create], { env: { HOME: home, PATH: "/usr/bin:/bin" }, encoding: "utf8" });
+                    assert.equal(result.status, 0, result.stderr);
+                    return fs.readFileSync(keysFile, "utf8").split("\n").filter((l) => l !== "");
+                };
+                assert.deepEqual(await run(withKeys(oldKey.publicKey, oldKey.privateKey)), [hand, `${oldKey.publicKey} gitlab-docker-delivery:prod`]);
+                assert.deepEqual(await run(withKeys(newKey.publicKey, oldKey.privateKey)), [hand, `${material(oldKey.publicKey)} gitlab-docker-delivery:prod`, `${newKey.publicKey} gitlab-docker-delivery:prod`]);
+                const rotated = await run(withKeys(newKey.publicKey, newKey.privateKey));
+                assert.deepEqual(rotated, [hand, `${newKey.publicKey} gitlab-docker-delivery:prod`]);
+                assert.equal(fs.statSync(keysFile).mode & 0o777, 0o600);
+                assert.deepEqual(await run(withKeys(newKey.publicKey, newKey.privateKey)), rotated, "a second run with the same keys changes nothing");
+            });
         });
 
         it("an AMI move leaves the volume's inputs as they were", async () => {
