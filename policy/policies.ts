@@ -1,4 +1,4 @@
-import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { Policies, PolicyResource as StackPolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import {
     DEFAULT_ALLOWED_INSTANCE_TYPES,
     DEFAULT_ALLOWED_RUNNER_INSTANCE_TYPES,
@@ -9,11 +9,13 @@ import {
     DEFAULT_PREVIEW_ROLE_PURPOSES,
     PolicyResource,
     REQUIRED_TAGS,
+    StackResource,
     checkDeployRunner,
     checkEbsEncryption,
     checkImdsV2,
     checkImmutableImages,
     checkInstanceType,
+    checkMergeRequestRunnerUntrusted,
     checkNoSecretLiterals,
     checkOidcTrust,
     checkProductionApprovals,
@@ -50,6 +52,26 @@ export function toPolicyResource(args: ResourceValidationArgs): PolicyResource {
     };
 }
 
+/** Builds the plain view a stack rule judges from one resource of `validateStack`: outputs, and URNs for links. */
+export function toStackResource(resource: StackPolicyResource): StackResource {
+    return {
+        type: resource.type,
+        name: resource.name,
+        urn: resource.urn,
+        props: rawProps(resource.props),
+        options: { protect: resource.opts?.protect, parent: resource.parent?.urn ?? resource.opts?.parent },
+        propertyDependencies: Object.fromEntries(Object.entries(resource.propertyDependencies ?? {})
+            .map(([property, dependencies]) => [property, dependencies.map((dependency) => dependency.urn)])),
+    };
+}
+
+/** Adapts a pure stack rule to `validateStack`: every message it returns becomes one violation. */
+function judgeStack(rule: (resources: StackResource[]) => string[]) {
+    return (args: StackValidationArgs, reportViolation: ReportViolation): void => {
+        for (const message of rule(args.resources.map(toStackResource))) reportViolation(message);
+    };
+}
+
 /** Adapts a pure rule to `validateResource`: every message it returns becomes one violation. */
 function judge<C extends object>(rule: (resource: PolicyResource, config: C) => string[]) {
     return (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
@@ -66,7 +88,7 @@ interface DeployRunnerConfig { deployRunnerPattern?: string }
 
 const stringList = { type: "array" as const, items: { type: "string" as const } };
 
-export const policies: ResourceValidationPolicy[] = [
+export const policies: Policies = [
     {
         name: "no-world-ingress-except-web",
         description: "No security-group ingress from the world (any prefix shorter than /8) except TCP 80 and 443; SSH (22) never; no prefix list on every port.",
@@ -146,6 +168,12 @@ export const policies: ResourceValidationPolicy[] = [
         configSchema: { properties: { deployRunnerPattern: { type: "string", default: DEFAULT_DEPLOY_RUNNER_PATTERN } } },
         validateResource: judge<DeployRunnerConfig>((resource, config) =>
             checkDeployRunner(resource, config.deployRunnerPattern ?? DEFAULT_DEPLOY_RUNNER_PATTERN)),
+    },
+    {
+        name: "merge-request-runner-untrusted",
+        description: "No security group admits traffic, on any port, from the security group or address of a runner that takes merge-request jobs (accessLevel other than ref_protected).",
+        enforcementLevel: "mandatory",
+        validateStack: judgeStack(checkMergeRequestRunnerUntrusted),
     },
     {
         name: "allowed-instance-types",

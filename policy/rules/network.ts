@@ -125,3 +125,43 @@ export function checkWorldIngress(resource: PolicyResource): string[] {
     }
     return violations;
 }
+
+/** Where one ingress permission lets traffic in from, as the runner rule needs it (ports do not matter there). */
+export interface IngressSources {
+    readonly where: string;
+    /** Security groups it admits, by id. */
+    readonly securityGroups: readonly string[];
+    readonly cidrs: readonly string[];
+    /** Inputs that carry the sources: their property dependencies name the resources the sources came from. */
+    readonly sourceProperties: readonly string[];
+    /** The group that lets the traffic in, when it is another resource's (`securityGroupId` of a rule). */
+    readonly targetGroupId?: unknown;
+}
+
+/** The sources of every ingress permission a resource grants, whichever of the three resource types carries it. */
+export function ingressSources(resource: PolicyResource): IngressSources[] {
+    const props = resource.props;
+    switch (resource.type) {
+        case SECURITY_GROUP: {
+            const entries: IngressSources[] = asArray(props.ingress).map((raw, index) => {
+                const rule = asRecord(raw) ?? {};
+                return { where: `ingress[${index}]`, securityGroups: strings(rule.securityGroups), cidrs: strings(rule.cidrBlocks, rule.ipv6CidrBlocks), sourceProperties: [] };
+            });
+            // The engine records dependencies per top-level input, so those of `ingress` stand for the whole list.
+            return [...entries, { where: "ingress", securityGroups: [], cidrs: [], sourceProperties: ["ingress"] }];
+        }
+        case SECURITY_GROUP_RULE:
+            if (asString(props.type) !== "ingress") return [];
+            return [{
+                where: "rule", securityGroups: strings(props.sourceSecurityGroupId), cidrs: strings(props.cidrBlocks, props.ipv6CidrBlocks),
+                sourceProperties: ["sourceSecurityGroupId", "cidrBlocks", "ipv6CidrBlocks"], targetGroupId: props.securityGroupId,
+            }];
+        case SECURITY_GROUP_INGRESS_RULE:
+            return [{
+                where: "rule", securityGroups: strings(props.referencedSecurityGroupId), cidrs: strings(props.cidrIpv4, props.cidrIpv6),
+                sourceProperties: ["referencedSecurityGroupId", "cidrIpv4", "cidrIpv6"], targetGroupId: props.securityGroupId,
+            }];
+        default:
+            return [];
+    }
+}

@@ -21,6 +21,15 @@ export interface PolicyResource {
     readonly provider?: { readonly type: string; readonly props: Record<string, unknown> };
 }
 
+/**
+ * One resource as a stack policy sees it: `props` are its outputs (with `id` once it exists), and each input
+ * names the resources its value was computed from, which is all that links resources while ids are unknown.
+ */
+export interface StackResource extends PolicyResource {
+    /** Input property → URNs of the resources its value came from (the engine's property dependencies). */
+    readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+}
+
 /** What the engine sends for a string it does not know yet (during preview). */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 

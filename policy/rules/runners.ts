@@ -1,5 +1,6 @@
 import { INSTANCE } from "./compute";
-import { PolicyResource, ancestorTypes, asArray, asRecord, asString, isUnknown } from "./resource";
+import { SECURITY_GROUP, ingressSources } from "./network";
+import { PolicyResource, StackResource, ancestorTypes, asArray, asRecord, asString, isUnknown, label } from "./resource";
 
 export const USER_RUNNER = "gitlab:index/userRunner:UserRunner";
 
@@ -40,4 +41,84 @@ export function checkDeployRunner(resource: PolicyResource, pattern = DEFAULT_DE
     if (userData === undefined || isUnknown(userData) || !PRIVILEGED_ON.test(userData)) return [];
     return [`deploy runner host "${resource.name}" runs privileged job containers (its user data turns privileged mode on); ` +
         "a deploy runner is never privileged: a job there could take the host and the SSH access production grants it"];
+}
+
+/** True for a runner that takes jobs of unprotected refs, merge requests' among them (GitLab's default is not_protected). */
+export function takesMergeRequestJobs(resource: PolicyResource): boolean {
+    const access = resource.props.accessLevel;
+    return resource.type === USER_RUNNER && !isUnknown(access) && access !== "ref_protected";
+}
+
+/** What identifies one merge-request runner's host on the network: its security groups and addresses. */
+interface UntrustedRunner {
+    readonly name: string;
+    /** URNs of its host instances and security groups. */
+    readonly urns: ReadonlySet<string>;
+    readonly groupIds: ReadonlySet<string>;
+    readonly cidrs: ReadonlySet<string>;
+}
+
+function known(value: unknown): value is string {
+    return typeof value === "string" && value !== "" && !isUnknown(value);
+}
+
+function dependsOn(resource: StackResource, properties: readonly string[], urns: ReadonlySet<string>): boolean {
+    return properties.some((property) => (resource.propertyDependencies?.[property] ?? []).some((urn) => urns.has(urn)));
+}
+
+/**
+ * The merge-request runners of a stack. A runner's host and security groups are the resources registered beside
+ * its `UserRunner` (children of the same component, as components/runner registers them), plus every group the
+ * host wears, matched by id or, while ids are unknown, by the host's dependencies.
+ */
+function untrustedRunners(resources: readonly StackResource[]): UntrustedRunner[] {
+    const groups = resources.filter((r) => r.type === SECURITY_GROUP);
+    return resources.filter(takesMergeRequestJobs).flatMap((runner) => {
+        const parent = runner.options?.parent;
+        if (parent === undefined) return [];
+        const siblings = resources.filter((r) => r.options?.parent === parent);
+        const hosts = siblings.filter((r) => r.type === INSTANCE);
+        const worn = groups.filter((group) => hosts.some((host) =>
+            dependsOn(host, ["vpcSecurityGroupIds", "securityGroups"], new Set([group.urn ?? ""])) ||
+            (known(group.props.id) && [...asArray(host.props.vpcSecurityGroupIds), ...asArray(host.props.securityGroups)].includes(group.props.id))));
+        const ownGroups = [...siblings.filter((r) => r.type === SECURITY_GROUP), ...worn];
+        const addresses = hosts.flatMap((host) => [host.props.privateIp, host.props.publicIp]).filter(known);
+        return [{
+            name: parent.split("::").pop() ?? runner.name,
+            urns: new Set([...hosts, ...ownGroups].map((r) => r.urn ?? "")),
+            groupIds: new Set(ownGroups.map((group) => group.props.id).filter(known)),
+            cidrs: new Set(addresses.map((ip) => `${ip}/32`)),
+        }];
+    });
+}
+
+/**
+ * Mandatory, stack-wide: no security group admits traffic, on any port, from a runner that takes merge-request
+ * jobs, whether by that runner's security group or by its host's address. Code a merge request controls runs
+ * there (privileged), so a host that trusts it trusts every branch author; hosts admit the deploy runner only.
+ */
+export function checkMergeRequestRunnerUntrusted(resources: readonly StackResource[]): string[] {
+    const violations: string[] = [];
+    for (const runner of untrustedRunners(resources)) {
+        for (const resource of resources) {
+            if (runner.urns.has(resource.urn ?? "")) continue; // its own groups may admit themselves
+            const found: string[] = [];
+            for (const sources of ingressSources(resource)) {
+                const target = sources.targetGroupId;
+                if ((known(target) && runner.groupIds.has(target)) || dependsOn(resource, ["securityGroupId"], runner.urns)) continue;
+                const groups = sources.securityGroups.filter((id) => runner.groupIds.has(id));
+                const cidrs = sources.cidrs.filter((cidr) => runner.cidrs.has(cidr));
+                if (groups.length + cidrs.length > 0) {
+                    found.push(`${sources.where} admits ${[...groups.map((id) => `its security group ${id}`), ...cidrs.map((c) => `its address ${c}`)].join(" and ")}`);
+                } else if (found.length === 0 && dependsOn(resource, sources.sourceProperties, runner.urns)) {
+                    found.push(`${sources.where} takes its source from the runner's host or security group`);
+                }
+            }
+            for (const what of found) {
+                violations.push(`${label(resource)}: ${what} of the merge-request runner "${runner.name}". Merge-request jobs run ` +
+                    "there, so no host may trust it on any port; admit the deploy runner's security group (accessLevel ref_protected) instead");
+            }
+        }
+    }
+    return violations;
 }

@@ -105,4 +105,45 @@ describe("the policy pack served as the Pulumi CLI runs it", function () {
         }, "prod", true));
         assert.deepEqual(response.getDiagnosticsList().map((d: any) => d.getMessage()), []);
     });
+
+    /** One resource of an AnalyzeStack request, as the engine sends it: outputs, parent, property dependencies. */
+    function stackResource(type: string, name: string, component: string, props: Record<string, unknown>, dependencies: Record<string, string[]> = {}) {
+        const resource = new analyzerProto.AnalyzerResource();
+        resource.setType(type);
+        resource.setName(name);
+        resource.setUrn(`urn:pulumi:prod::gitlab-docker-delivery::${component.split("::")[0]}$${type}::${name}`);
+        const parent = `urn:pulumi:prod::gitlab-docker-delivery::${component}`;
+        resource.setParent(parent);
+        resource.setProperties(Struct.fromJavaScript(props));
+        const options = new analyzerProto.AnalyzerResourceOptions();
+        options.setParent(parent);
+        resource.setOptions(options);
+        for (const [property, urns] of Object.entries(dependencies)) {
+            const deps = new analyzerProto.AnalyzerPropertyDependencies();
+            deps.setUrnsList(urns);
+            resource.getPropertydependenciesMap().set(property, deps);
+        }
+        return resource;
+    }
+
+    it("stops a stack whose host admits the merge-request runner's group, judged by dependencies while ids are unknown", async () => {
+        const mrGroup = "urn:pulumi:prod::gitlab-docker-delivery::cicd:runner:Runner$aws:ec2/securityGroup:SecurityGroup::builds-sg";
+        const analyze = async (ingressFrom: string) => {
+            const request = new analyzerProto.AnalyzeStackRequest();
+            request.setResourcesList([
+                stackResource("gitlab:index/userRunner:UserRunner", "builds-runner", "cicd:runner:Runner::builds", { accessLevel: "not_protected" }),
+                stackResource("aws:ec2/securityGroup:SecurityGroup", "builds-sg", "cicd:runner:Runner::builds", { id: UNKNOWN_VALUE, ingress: [] }),
+                stackResource("aws:ec2/securityGroup:SecurityGroup", "production-sg", "cicd:host:Ec2Host::production",
+                    { id: UNKNOWN_VALUE, ingress: UNKNOWN_VALUE }, { ingress: [ingressFrom] }),
+            ]);
+            const response = await call(client, "analyzeStack", request);
+            return response.getDiagnosticsList().map((d: any) => [d.getPolicyname(), d.getEnforcementlevel(), d.getMessage()]);
+        };
+        const stopped = await analyze(mrGroup);
+        assert.equal(stopped.length, 1, JSON.stringify(stopped));
+        assert.equal(stopped[0][0], "merge-request-runner-untrusted");
+        assert.equal(stopped[0][1], analyzerProto.EnforcementLevel.MANDATORY);
+        assert.match(stopped[0][2], /"production-sg": ingress takes its source from .* merge-request runner "builds"/);
+        assert.deepEqual(await analyze("urn:pulumi:prod::gitlab-docker-delivery::cicd:runner:Runner$aws:ec2/securityGroup:SecurityGroup::deploy-sg"), []);
+    });
 });

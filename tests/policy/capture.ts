@@ -1,6 +1,6 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyResource } from "../../policy/rules";
+import { PolicyResource, StackResource, unwrapSecrets } from "../../policy/rules";
 
 // Runs a stack's program under `pulumi.runtime.setMocks` and records every registration the way the
 // engine (and so a policy pack) would receive it: inputs, the `protect` option, `additionalSecretOutputs`,
@@ -20,6 +20,10 @@ export interface CapturedResource extends PolicyResource {
     readonly custom: boolean;
     /** Raw provider reference (`urn::id`), empty for the default provider. */
     readonly providerRef: string;
+    /** Input property → URNs its value came from, as the SDK sends them to the engine. */
+    readonly propertyDependencies: Record<string, string[]>;
+    /** What the (mock) provider returned: the outputs a stack policy judges, with `id`; set once registered. */
+    outputs?: Record<string, unknown>;
 }
 
 export interface StackRun {
@@ -95,6 +99,13 @@ interface RegisterRequest {
     getProvider(): string;
     getProtect(): boolean | undefined;
     getAdditionalsecretoutputsList(): string[];
+    getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
+}
+
+/** The parts of the monitor's RegisterResourceResponse the capture reads. */
+interface RegisterResponse {
+    getId(): string;
+    getObject(): unknown;
 }
 
 /** Runs the program of `options.stack` under mocks and returns what the engine would have seen. */
@@ -112,7 +123,9 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
         const type: string = req.getType();
         const name: string = req.getName();
         const parent: string = req.getParent();
-        resources.push({
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((value, key) => (propertyDependencies[key] = value.getUrnsList()));
+        const captured: CapturedResource = {
             type,
             name,
             urn: monitor.newUrn(parent, type, name),
@@ -124,9 +137,15 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
                 additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                 parent: parent || undefined,
             },
-        });
-        register(req, (err: unknown, res: unknown) => {
+            propertyDependencies,
+        };
+        resources.push(captured);
+        register(req, (err: unknown, res: RegisterResponse | undefined) => {
             inFlight--;
+            if (!err && res) {
+                const id = res.getId();
+                captured.outputs = { ...rpc.deserializeProperties(res.getObject()), ...(id ? { id } : {}) };
+            }
             callback(err, res);
         });
     };
@@ -150,6 +169,21 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     await settle(() => resources.length, () => inFlight);
 
     return { stack: options.stack, resources: withProviders(resources, options.config), exports, invokes };
+}
+
+/**
+ * The stack as `validateStack` receives it after `up` (or preview): each resource's outputs, secrets unwrapped
+ * as `@pulumi/policy` does, and the property dependencies that link resources.
+ */
+export function toStackResources(run: StackRun): StackResource[] {
+    return run.resources.map((resource) => ({
+        type: resource.type,
+        name: resource.name,
+        urn: resource.urn,
+        props: unwrapSecrets(resource.outputs ?? resource.props) as Record<string, unknown>,
+        options: resource.options,
+        propertyDependencies: resource.propertyDependencies,
+    }));
 }
 
 /** Attaches each resource's provider inputs: an explicit provider's registration, or the default provider's stack config. */

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { captureStack, pulumiConfig, STACK_CONFIG } from "../program/stacks";
-import { runPack } from "./harness";
+import { SECURITY_GROUP, StackResource, UNKNOWN_VALUE } from "../../policy/rules";
+import { toStackResources } from "./capture";
+import { runPack, runStackPack } from "./harness";
 import { STACKS, runProjectStack, toPolicyResources } from "./stacks";
 
 // The project's own programs, run under mocks with the program engineer's capture helper, must pass
@@ -54,4 +56,55 @@ describe("the project's stacks pass the whole policy pack", () => {
         const host = resources.find((r) => r.type === "aws:ec2/instance:Instance" && r.urn?.includes("cicd:host:Ec2Host$"));
         assert.ok(host, "the production instance's URN carries its host component");
     });
+
+    for (const stack of STACKS) {
+        for (const preview of [false, true]) {
+            it(`${stack}${preview ? " (preview)" : ""}: the stack as a whole passes every stack policy`, async () => {
+                const run = await runProjectStack(stack, preview);
+                const violations = (await runStackPack(toStackResources(run))).map((v) => `${v.level} ${v.policy}: ${v.message}`);
+                assert.deepEqual(violations, []);
+            });
+        }
+    }
+});
+
+describe("merge-request-runner-untrusted on the prod program (issue 18)", () => {
+    const hostGroup = (stack: StackResource[]) => stack.find((r) => r.type === SECURITY_GROUP && r.urn?.includes("cicd:host:Ec2Host$"));
+    const mrGroup = (stack: StackResource[]) => stack.find((r) => r.type === SECURITY_GROUP && r.name === "runner-mr-sg");
+
+    /** The prod stack with its host's SSH rule pointed at the merge-request runner's group instead of the deploy runner's. */
+    function trustingMergeRequests(stack: StackResource[], idsKnown: boolean): StackResource[] {
+        const host = hostGroup(stack)!;
+        const mr = mrGroup(stack)!;
+        return stack.map((r) => {
+            const props = idsKnown ? r.props : { ...r.props, id: UNKNOWN_VALUE };
+            if (r !== host) return { ...r, props };
+            const ingress = idsKnown
+                ? (r.props.ingress as Array<Record<string, unknown>>).map((rule) => rule.securityGroups ? { ...rule, securityGroups: [mr.props.id] } : rule)
+                : UNKNOWN_VALUE;
+            return { ...r, props: { ...props, ingress }, propertyDependencies: { ...r.propertyDependencies, ingress: [mr.urn!] } };
+        });
+    }
+
+    it("prod registers a merge-request runner, and its host trusts the deploy runner's group only", async () => {
+        const stack = toStackResources(await runProjectStack("prod"));
+        const host = hostGroup(stack);
+        const mr = mrGroup(stack);
+        assert.ok(host && mr, "prod registers the production host's and the merge-request runner's security groups");
+        const deploy = stack.find((r) => r.type === SECURITY_GROUP && r.name === "runner-deploy-sg")!;
+        const sources = (host.props.ingress as Array<Record<string, unknown>>).flatMap((rule) => (rule.securityGroups as string[] | undefined) ?? []);
+        assert.deepEqual(sources, [deploy.props.id]);
+        assert.deepEqual(host.propertyDependencies?.ingress, [deploy.urn]);
+    });
+
+    for (const idsKnown of [true, false]) {
+        it(`stops prod if its host admitted SSH from the merge-request runner's group (${idsKnown ? "up" : "preview: ids unknown"})`, async () => {
+            const stack = trustingMergeRequests(toStackResources(await runProjectStack("prod", !idsKnown)), idsKnown);
+            const violations = await runStackPack(stack);
+            assert.equal(violations.length, 1, JSON.stringify(violations));
+            assert.equal(violations[0].policy, "merge-request-runner-untrusted");
+            assert.equal(violations[0].level, "mandatory");
+            assert.match(violations[0].message, /"production-sg": .* of the merge-request runner "runner-mr"/);
+        });
+    }
 });

@@ -41,6 +41,7 @@ describe("policy pack", () => {
             "production-data-protected": "mandatory",
             "oidc-role-exact-subjects": "mandatory",
             "deploy-runner-protected-unprivileged": "mandatory",
+            "merge-request-runner-untrusted": "mandatory",
             "allowed-instance-types": "advisory",
             "required-tags": "advisory",
         });
