@@ -17,6 +17,18 @@ function isStackPolicy(policy: ResourceValidationPolicy | StackValidationPolicy)
     return "validateStack" in policy && policy.validateStack !== undefined;
 }
 
+/** The resource options the policy engine hands every policy, resource or stack, for a captured resource. */
+function policyOptions(resource: PolicyResource): ResourceValidationArgs["opts"] {
+    return {
+        protect: resource.options?.protect ?? false,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [...(resource.options?.additionalSecretOutputs ?? [])],
+        parent: resource.options?.parent,
+    };
+}
+
 /**
  * Runs one of the pack's real `validateResource` functions on a resource, with the argument bag the
  * policy engine would pass (secrets unwrapped, as `@pulumi/policy` does), and returns the violations.
@@ -30,14 +42,7 @@ export async function runPolicy(name: string, resource: PolicyResource, config: 
         name: resource.name,
         urn: resource.urn ?? `urn:pulumi:test::gitlab-docker-delivery::${resource.type}::${resource.name}`,
         props: unknownCheckingProxy(unwrapSecrets(resource.props) as Record<string, unknown>),
-        opts: {
-            protect: resource.options?.protect ?? false,
-            ignoreChanges: [],
-            aliases: [],
-            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-            additionalSecretOutputs: [...(resource.options?.additionalSecretOutputs ?? [])],
-            parent: resource.options?.parent,
-        },
+        opts: policyOptions(resource),
         provider: resource.provider
             ? { type: resource.provider.type, props: resource.provider.props, urn: "urn:provider", name: "provider" }
             : undefined,
@@ -72,14 +77,7 @@ export async function runStackPolicy(name: string, resources: readonly StackReso
             name: resource.name,
             urn: urnOf,
             props: unknownCheckingProxy(unwrapSecrets(resource.props) as Record<string, unknown>),
-            opts: {
-                protect: resource.options?.protect ?? false,
-                ignoreChanges: [],
-                aliases: [],
-                customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-                additionalSecretOutputs: [...(resource.options?.additionalSecretOutputs ?? [])],
-                parent: resource.options?.parent,
-            },
+            opts: policyOptions(resource),
             dependencies: [],
             propertyDependencies: {},
             isType: () => false,
