@@ -588,8 +588,9 @@ function validateRemote(environment: "staging" | "production", stack: string, r:
     });
 
     const host = validateHost(environment, r);
+    // Only the EC2 host has a known architecture; the machines of `hosts` may run either.
     const neededPlatform: Platform = isArmInstanceType(host.instanceType) ? "linux/arm64" : "linux/amd64";
-    if (!platforms.includes(neededPlatform)) {
+    if (host.hosts === undefined && !platforms.includes(neededPlatform)) {
         r.problem("platforms", `must include ${neededPlatform} because instanceType ${host.instanceType} runs ${neededPlatform} (set platforms to ["${neededPlatform}"])`);
     }
 
