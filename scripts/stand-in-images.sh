@@ -7,16 +7,18 @@
 # The node images carry the Node.js major of the official bases (24), from the npm registry's node@24 package
 # (scripts/node-from-npm.sh), not Debian's older nodejs; a node image of another major is rebuilt.
 #
-# Usage: scripts/stand-in-images.sh [--rebuild] [--refresh-base] [--print-env] [IMAGE...]
+# Usage: scripts/stand-in-images.sh [--rebuild] [--refresh-base] [--print-env] [--check] [IMAGE...]
 #   IMAGE           any of: node-build node-runtime postgres nginx (default: these four), sim-host, registry
 #   --rebuild       rebuild the named images even if they exist
 #   --refresh-base  debootstrap the shared base rootfs again (it is cached under STANDIN_CACHE)
 #   --print-env  after building what is missing, print KEY=value lines for the image variables on stdout
+#   --check      build nothing: list the missing or outdated images on stdout, exit 1 when there are any (no root)
 # Environment: DEBIAN_MIRROR (default: the Debian mirror in /etc/apt/sources.list*),
-#              STANDIN_SUITE (default trixie), STANDIN_CACHE (default /var/cache/cicd-standin).
+#              STANDIN_SUITE (default trixie), STANDIN_CACHE (default /var/cache/cicd-standin),
+#              PROGRESS_INTERVAL (seconds between progress lines during the long steps, default 10).
 set -euo pipefail
 
-readonly USAGE="Usage: $0 [--rebuild] [--refresh-base] [--print-env] [node-build|node-runtime|postgres|nginx|sim-host|registry ...]"
+readonly USAGE="Usage: $0 [--rebuild] [--refresh-base] [--print-env] [--check] [node-build|node-runtime|postgres|nginx|sim-host|registry ...]"
 readonly SUITE="${STANDIN_SUITE:-trixie}"
 readonly CACHE_DIR="${STANDIN_CACHE:-/var/cache/cicd-standin}"
 readonly BASE_ROOTFS="$CACHE_DIR/rootfs/$SUITE-minbase"
@@ -24,6 +26,8 @@ readonly APT_ARCHIVES="$CACHE_DIR/apt-archives/$SUITE"
 readonly DOCKER=/usr/bin/docker
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly SCRIPT_DIR
+# shellcheck source=lib/progress.sh
+source "$SCRIPT_DIR/lib/progress.sh"
 readonly NODE_MAJOR=24
 readonly NODE_PREFIX="$CACHE_DIR/node-from-npm"
 readonly ALL_IMAGES=(node-build node-runtime postgres nginx)
@@ -35,6 +39,7 @@ declare -A PG_MAJOR_BY_SUITE=([bookworm]=15 [trixie]=17)
 REBUILD=false
 REFRESH_BASE=false
 PRINT_ENV=false
+CHECK_ONLY=false
 REQUESTED_IMAGES=()
 WORK_ROOT=""
 MOUNTED=()
@@ -50,9 +55,10 @@ parse_args() {
       --rebuild) REBUILD=true ;;
       --refresh-base) REFRESH_BASE=true ;;
       --print-env) PRINT_ENV=true ;;
+      --check) CHECK_ONLY=true ;;
       -h|--help) echo "$USAGE"; exit 0 ;;
       node-build|node-runtime|postgres|nginx|sim-host|registry) REQUESTED_IMAGES+=("$1") ;;
-      *) echo "$USAGE" >&2; fail "unknown argument '$1' (allowed: --rebuild, --refresh-base, --print-env, ${ON_REQUEST_IMAGES[*]}, ${ALL_IMAGES[*]})" ;;
+      *) echo "$USAGE" >&2; fail "unknown argument '$1' (allowed: --rebuild, --refresh-base, --print-env, --check, ${ON_REQUEST_IMAGES[*]}, ${ALL_IMAGES[*]})" ;;
     esac
     shift
   done
@@ -152,7 +158,8 @@ build_base_rootfs() {
   say "debootstrapping Debian $SUITE (minbase) from $mirror into $BASE_ROOTFS"
   rm -rf --one-file-system "$BASE_ROOTFS"
   mkdir -p "$BASE_ROOTFS" "$APT_ARCHIVES"
-  debootstrap --variant=minbase --cache-dir="$APT_ARCHIVES" "$SUITE" "$BASE_ROOTFS" "$mirror" >&2 \
+  progress_run "debootstrap $SUITE" last-line \
+    debootstrap --variant=minbase --cache-dir="$APT_ARCHIVES" "$SUITE" "$BASE_ROOTFS" "$mirror" \
     || fail "debootstrap of $SUITE from $mirror failed (see the output above)"
   printf 'deb %s %s main\n' "$mirror" "$SUITE" >"$BASE_ROOTFS/etc/apt/sources.list"
   # Services must not start inside the build chroot; the images start them through their entrypoints.
@@ -173,9 +180,11 @@ copy_base_rootfs() {
 install_packages() {
   local root="$1"; shift
   say "installing into the rootfs: $*"
-  in_chroot "$root" apt-get -qq update >&2 || fail "apt-get update inside the $SUITE chroot failed"
-  in_chroot "$root" apt-get -y -q -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef \
-    install "$@" >&2 || fail "apt-get install $* inside the $SUITE chroot failed"
+  progress_run "apt-get update in the $SUITE rootfs" last-line in_chroot "$root" apt-get -qq update \
+    || fail "apt-get update inside the $SUITE chroot failed"
+  progress_run "apt-get install $*" last-line \
+    in_chroot "$root" apt-get -y -q -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef install "$@" \
+    || fail "apt-get install $* inside the $SUITE chroot failed"
 }
 
 strip_rootfs() {
@@ -196,11 +205,15 @@ import_rootfs() {
       *) changes+=(--change "$change") ;;
     esac
   done
-  say "importing $tag"
-  tar --numeric-owner -C "$root" -c . | "$DOCKER" import "${changes[@]}" \
-    --message "offline stand-in built by scripts/stand-in-images.sh from Debian $SUITE" - "$tag" >/dev/null \
+  progress_run "docker import $tag" last-line import_tarball "$root" "$tag" "${changes[@]}" \
     || fail "docker import of $tag failed"
   if [ -n "$stop_signal" ]; then set_stop_signal "$tag" "$stop_signal"; fi
+}
+
+import_tarball() {
+  local root="$1" tag="$2"; shift 2
+  tar --numeric-owner -C "$root" -c . | "$DOCKER" import "$@" \
+    --message "offline stand-in built by scripts/stand-in-images.sh from Debian $SUITE" - "$tag" >/dev/null
 }
 
 # docker import --change does not accept STOPSIGNAL; a metadata-only build on top adds it without a layer.
@@ -575,6 +588,17 @@ build_image() {
   say "built $tag ($("$DOCKER" image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
+# Measured on 2 shared cores, in quarter minutes: debootstrap 1-2 min (once, then cached), an image 3/4 to 1 1/4 min,
+# sim-host (dockerd, sshd, cloud-init) twice that. The four bases from scratch: 4-7 min.
+build_estimate() {
+  local low=0 high=0 name
+  if $REFRESH_BASE || [ ! -f "$BASE_ROOTFS/.complete" ]; then low=4 high=8; fi
+  for name in "$@"; do
+    case "$name" in sim-host) low=$((low + 6)) high=$((high + 10)) ;; *) low=$((low + 3)) high=$((high + 5)) ;; esac
+  done
+  printf 'usually %d-%d min' $(((low + 3) / 4)) $(((high + 3) / 4))
+}
+
 print_env() {
   printf 'BUILD_IMAGE=%s\n' "$(tag_for node-build)"
   printf 'RUNTIME_IMAGE=%s\n' "$(tag_for node-runtime)"
@@ -593,6 +617,10 @@ main() {
   parse_args "$@"
   local to_build=()
   mapfile -t to_build < <(missing_images)
+  if $CHECK_ONLY; then
+    [ ${#to_build[@]} -eq 0 ] || { printf '%s\n' "${to_build[@]}"; return 1; }
+    return 0
+  fi
   if [ ${#to_build[@]} -eq 0 ]; then
     say "stand-in images present: ${REQUESTED_IMAGES[*]} (use --rebuild to rebuild)"
   else
@@ -606,6 +634,7 @@ main() {
     remove_stale_work_dirs
     mapfile -t to_build < <(missing_images)
     if [ ${#to_build[@]} -gt 0 ]; then
+      say "building ${to_build[*]}: $(build_estimate "${to_build[@]}"), a progress line every ${PROGRESS_INTERVAL:-10} s"
       build_base_rootfs
       local name
       for name in "${to_build[@]}"; do build_image "$name"; done

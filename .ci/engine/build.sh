@@ -14,11 +14,15 @@
 #   --print-home        print the engine's private Pulumi home (set PULUMI_HOME to it with this engine) and exit
 #   --try-docker-build  also try to fetch the docker-build provider's module (not served here; records the error)
 # Environment: CICD_ENGINE_CACHE (default $HOME/.cache/cicd-engine; the private Pulumi home is its pulumi-home/),
-# GO (the go command; default: go on PATH, else /usr/local/go/bin/go). The user's PULUMI_HOME is never used.
+# GO (the go command; default: go on PATH, else /usr/local/go/bin/go, else the toolchain this script fetched from
+# the Go module proxy into $CICD_ENGINE_CACHE/go), PROGRESS_INTERVAL (seconds between progress lines, default 10).
+# The user's PULUMI_HOME is never used.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly SCRIPT_DIR
+# shellcheck source=../../scripts/lib/progress.sh
+source "$SCRIPT_DIR/../../scripts/lib/progress.sh"
 readonly WRAPPER_DIR="$SCRIPT_DIR/wrapper"
 readonly PULUMI_VERSION="v3.274.1"        # must equal the pkg/v3 and sdk/v3 versions in wrapper/go.mod
 readonly COMMAND_PLUGIN_VERSION="1.2.1"   # the @pulumi/command release the stand-in provider answers for
@@ -29,6 +33,9 @@ readonly BIN_DIR="$CACHE_ROOT/bin"
 readonly PLUGIN_DIR="$CACHE_ROOT/plugins"
 readonly STAMP_FILE="$CACHE_ROOT/build.stamp"
 readonly ENGINE_PULUMI_HOME="$CACHE_ROOT/pulumi-home"
+readonly TOOLCHAIN_ROOT="$CACHE_ROOT/go"
+# Measured cold on 2 cores (docs/engine.md): about 7 min on an idle machine, 13-23 min while five other jobs run.
+readonly COLD_BUILD_ESTIMATE="usually 7 min on 2 idle cores, 13-23 min on a busy machine; seconds once cached"
 
 force=false
 print_path=false
@@ -54,19 +61,68 @@ parse_arguments() {
   done
 }
 
-find_go() {
-  go_cmd="${GO:-$(command -v go || true)}"
-  [ -n "$go_cmd" ] || go_cmd=/usr/local/go/bin/go
-  local required version
-  required="$(sed -n 's/^go //p' "$WRAPPER_DIR/go.mod")"
-  [ -x "$go_cmd" ] || fail "no Go toolchain: install Go $required+ or set GO=/path/to/go"
-  version="$("$go_cmd" env GOVERSION)"
+required_go_version() { sed -n 's/^go //p' "$WRAPPER_DIR/go.mod"; }
+
+go_is_recent_enough() {
+  local candidate="$1" required version
+  required="$(required_go_version)"
+  [ -x "$candidate" ] || return 1
+  version="$("$candidate" env GOVERSION 2>/dev/null)" || return 1
   version="${version%% *}"
-  if [ "$(printf '%s\n%s\n' "$required" "${version#go}" | sort -V | head -n 1)" = "$required" ]; then
-    say "using $version at $go_cmd"
+  [ "$(printf '%s\n%s\n' "$required" "${version#go}" | sort -V | head -n 1)" = "$required" ]
+}
+
+# The Go release go.mod asks for is itself a module on the Go module proxy (golang.org/toolchain, the one `go`
+# downloads when GOTOOLCHAIN asks for a newer release), so a machine with no Go, or an older one, needs nothing else.
+toolchain_version() {
+  local arch
+  case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
+  printf 'v0.0.1-go%s.linux-%s\n' "$(required_go_version)" "$arch"
+}
+
+toolchain_go() { printf '%s/golang.org/toolchain@%s/bin/go\n' "$TOOLCHAIN_ROOT" "$(toolchain_version)"; }
+
+fetch_toolchain() {
+  local version proxy url zip
+  version="$(toolchain_version)"
+  proxy="${GOPROXY:-https://proxy.golang.org}"
+  proxy="${proxy%%[,|]*}"
+  case "$proxy" in http://* | https://*) ;; *) proxy=https://proxy.golang.org ;; esac
+  url="$proxy/golang.org/toolchain/@v/$version.zip"
+  zip="$TOOLCHAIN_ROOT/$version.zip"
+  say "no Go $(required_go_version)+ here: fetching golang.org/toolchain@$version from $proxy (about 70 MB, once)"
+  mkdir -p "$TOOLCHAIN_ROOT"
+  command -v curl >/dev/null || fail "curl is needed to fetch the Go toolchain (apt-get install curl), or install Go $(required_go_version)+"
+  curl -fsSL -o "$zip.part" "$url" || fail "could not fetch $url; install Go $(required_go_version)+ or set GO"
+  mv "$zip.part" "$zip"
+  if command -v unzip >/dev/null; then
+    unzip -q -o "$zip" -d "$TOOLCHAIN_ROOT" || fail "unzip of $zip failed"
+  elif command -v python3 >/dev/null; then
+    python3 -m zipfile -e "$zip" "$TOOLCHAIN_ROOT" || fail "extracting $zip failed"
   else
-    fail "Go $required or newer is needed (wrapper/go.mod says so, after the CLI's go.mod); found $version at $go_cmd"
+    fail "unzip is needed to unpack the Go toolchain (apt-get install unzip)"
   fi
+  rm -f "$zip"
+  # Module zips keep no file modes; the go command does the same when it switches toolchains.
+  local root
+  root="$(dirname "$(dirname "$(toolchain_go)")")"
+  find "$root/bin" "$root/pkg/tool" -type f -exec chmod 0755 {} +
+}
+
+find_go() {
+  local candidate
+  for candidate in "${GO:-}" "$(command -v go || true)" "${SYSTEM_GO:-/usr/local/go/bin/go}" "$(toolchain_go)"; do
+    [ -n "$candidate" ] || continue
+    if go_is_recent_enough "$candidate"; then go_cmd="$candidate"; break; fi
+    [ -z "${GO:-}" ] || [ "$candidate" != "$GO" ] \
+      || fail "GO=$GO is not Go $(required_go_version) or newer (wrapper/go.mod says so, after the CLI's go.mod)"
+  done
+  if [ -z "$go_cmd" ]; then
+    fetch_toolchain
+    go_cmd="$(toolchain_go)"
+    go_is_recent_enough "$go_cmd" || fail "the fetched toolchain $go_cmd does not run"
+  fi
+  say "using $("$go_cmd" env GOVERSION) at $go_cmd"
 }
 
 engine_already_on_path() {
@@ -97,12 +153,12 @@ go_build() {
     # -mod=readonly: go.mod/go.sum are committed; a build never rewrites them. -trimpath, -buildvcs=false: the
     # binaries do not depend on where or in which git state the checkout is.
     GOMODCACHE="$CACHE_ROOT/gomod" GOCACHE="$CACHE_ROOT/gocache" GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local \
-      "$go_cmd" build -trimpath -o "$output" "$@" "$package"
+      progress_run "go build $(basename "$output")" go-packages "$go_cmd" build -v -trimpath -o "$output" "$@" "$package"
   ) || fail "go build of $package failed (command: cd $WRAPPER_DIR && go build -o $output $package)"
 }
 
 build_cli() {
-  say "building the Pulumi CLI $PULUMI_VERSION (cold: several minutes on 2 cores; cached afterwards)"
+  say "building the Pulumi CLI $PULUMI_VERSION: about 1,730 packages with the standard library (go list -deps), a progress line every ${PROGRESS_INTERVAL:-10} s"
   go_build "$BIN_DIR/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
   local reported
@@ -136,6 +192,7 @@ download_docker_build_module() {
 
 try_docker_build_provider() {
   say "trying the docker-build provider module $DOCKER_BUILD_MODULE@$DOCKER_BUILD_VERSION"
+  [ -n "$go_cmd" ] || find_go
   local result
   result="$(download_docker_build_module 2>&1)" || true
   if printf '%s' "$result" | grep -q '"Error"'; then
@@ -165,12 +222,13 @@ main() {
       "skipping the build (--force builds anyway)"
     return
   fi
-  find_go
   mkdir -p "$BIN_DIR" "$PLUGIN_DIR" "$ENGINE_PULUMI_HOME"
   if ! $force && cache_is_current; then
     say "engine up to date in $BIN_DIR"
   else
     local started=$SECONDS
+    say "building the engine from Go modules ($COLD_BUILD_ESTIMATE)"
+    find_go
     build_cli
     build_language_host
     build_command_provider
@@ -184,4 +242,5 @@ main() {
   say "to use it: PATH=$BIN_DIR:\$PATH PULUMI_HOME=$ENGINE_PULUMI_HOME"
 }
 
-main "$@"
+# Sourcing the script (tests drive its steps one by one) defines the functions and runs nothing.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
