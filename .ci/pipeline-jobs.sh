@@ -14,7 +14,8 @@ fail() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
 locate_node() {
   local candidate
-  for candidate in "${INTERPRETER_NODE:-}" node; do
+  # npm ci's devDependency `node` (Node.js 24) is the project's own; a machine's older node comes after it.
+  for candidate in "${INTERPRETER_NODE:-}" "$REPO_ROOT/node_modules/.bin/node" node; do
     [ -n "$candidate" ] || continue
     if "$candidate" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 22 ? 0 : 1)' 2>/dev/null; then
       NODE_BIN="$(command -v "$candidate")"; return

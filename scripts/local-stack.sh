@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the main job on the embedded default stack `local`: the app image is built and the Compose stack
 # (app + PostgreSQL + nginx) runs on this machine's Docker engine, on 127.0.0.1 only. No cloud, no GitLab.
-# Usage: scripts/local-stack.sh up|preview|destroy|outputs [extra pulumi flags]
+# Usage: scripts/local-stack.sh up|preview|destroy|outputs [extra pulumi flags] | status | logs [docker logs flags] | rollback [IMAGE]
 set -euo pipefail
 
 readonly REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,6 +11,7 @@ readonly DOCKERFILE="$REPO_ROOT/app/Dockerfile"
 readonly COMPOSE_FILE="$REPO_ROOT/app/deploy/compose.yaml"
 readonly REQUIRED_NODE_MAJOR=24
 readonly SYSTEM_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+readonly DEPLOY_PROGRAM="$REPO_ROOT/app/deploy/deploy.sh"
 
 say() { printf '==> %s\n' "$*" >&2; }
 fail() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
@@ -123,26 +124,77 @@ select_stack() {
   pulumi stack select --create "$STACK" --non-interactive >/dev/null || fail "could not select or create stack '$STACK'"
 }
 
+select_existing_stack() {
+  cd "$REPO_ROOT"
+  pulumi stack select "$STACK" --non-interactive >/dev/null 2>&1 || fail "there is no local stack yet: npm run local:up"
+}
+
+stack_output() {
+  pulumi stack output "$1" --stack "$STACK" 2>/dev/null || true
+}
+
+# The deploy program the stack's own deploys ran, with the same env file, project and state folder (its lock
+# and release history), so that status and rollback see what `up` did.
+deploy_program() {
+  local verb="$1"; shift
+  local env_file project
+  env_file="$(stack_output envFile)"
+  project="$(stack_output composeProject)"
+  [ -n "$env_file" ] && [ -n "$project" ] || fail "the local stack runs nothing (no envFile/composeProject output): npm run local:up"
+  DEPLOY_STATE_DIR="$(dirname "$env_file")/deploy" bash "$DEPLOY_PROGRAM" "$verb" "$@" --env local \
+    --dir "$REPO_ROOT/app/deploy" --env-file "$env_file" --project "$project"
+}
+
+# Every container of the stack, each line prefixed with its name; `-f` follows them all until Ctrl-C.
+show_logs() {
+  local project names=() name
+  project="$(stack_output composeProject)"
+  [ -n "$project" ] || fail "the local stack runs nothing: npm run local:up"
+  mapfile -t names < <(docker_cli ps -a --filter "label=com.docker.compose.project=$project" --format '{{.Names}}' | sort)
+  [ ${#names[@]} -gt 0 ] || fail "no container of $project exists: npm run local:up"
+  for name in "${names[@]}"; do
+    docker_cli logs --tail "${LOG_LINES:-50}" "$@" "$name" 2>&1 | sed -u "s/^/$name | /" &
+  done
+  wait
+}
+
+print_next_steps() {
+  local url="$1"
+  printf '\nThe app answers on %s\n' "$url"
+  printf '  %-10s %s\n' \
+    "logs:" "npm run local:logs       (every container; npm run local:logs -- -f follows them)" \
+    "status:" "npm run local:status     (the live release, the earlier ones, each container's health)" \
+    "roll back:" "npm run local:rollback   (to the previous release; npm run local:rollback -- IMAGE for another)" \
+    "tear down:" "npm run local:destroy    (containers, network and the database volume)"
+}
+
 run_action() {
   local action="$1"; shift
   case "$action" in
     up) pulumi up --yes --stack "$STACK" "$@"
-        say "the app answers on $(pulumi stack output url --stack "$STACK")" ;;
+        print_next_steps "$(pulumi stack output url --stack "$STACK")" ;;
     preview) pulumi preview --diff --stack "$STACK" "$@" ;;
     destroy) pulumi destroy --yes --stack "$STACK" "$@" ;;
     outputs) pulumi stack output --stack "$STACK" "$@" ;;
+    status) deploy_program status
+            printf 'url: %s\n' "$(stack_output url)" ;;
+    logs) show_logs "$@" ;;
+    rollback) deploy_program rollback "$@" ;;
   esac
 }
 
 main() {
   [ $# -ge 1 ] || usage
   local action="$1"; shift
-  case "$action" in up | preview | destroy | outputs) ;; *) usage ;; esac
+  case "$action" in up | preview | destroy | outputs | status | logs | rollback) ;; *) usage ;; esac
   require_tools
   find_pulumi
   choose_backend_and_passphrase
-  choose_base_images
-  select_stack
+  case "$action" in
+    status | logs | rollback) select_existing_stack ;;
+    *) choose_base_images
+       select_stack ;;
+  esac
   run_action "$action" "$@"
 }
 

@@ -2,8 +2,7 @@
 # Installs Node.js 24 LTS and npm 11 from the npm registry into a folder of their own: the package `node@24`
 # carries the official Linux binary, `npm@11` is npm itself. Nothing outside the folder changes (the system's
 # `node` stays as it is); a second run with a complete folder is a no-op.
-# .ci/run puts the folder's bin on PATH when the machine's Node is older; scripts/stand-in-images.sh copies
-# node and npm from it into the stand-in images.
+# scripts/stand-in-images.sh copies node and npm from it into the stand-in images.
 #
 # Usage: scripts/node-from-npm.sh [--print-bin] PREFIX
 #   --print-bin  print PREFIX's bin folder (node, npm, npx) on stdout after installing

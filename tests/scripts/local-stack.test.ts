@@ -162,6 +162,16 @@ describe("scripts/local-stack.sh", () => {
             assert.ok(!fs.existsSync(userPulumiHome), "something was installed into the user's PULUMI_HOME");
             assert.ok(!fs.existsSync(path.join(home, ".pulumi")), "something was installed into ~/.pulumi");
             assert.doesNotMatch(result.stderr, /engine:/, "the engine build script ran");
+
+            // `up` ends with the URL and how to see the logs, the status, roll back and tear down: npm scripts that exist.
+            const ending = result.stdout.trimEnd().split("\n").slice(-5);
+            assert.equal(ending[0], "The app answers on http://127.0.0.1:9", result.stdout);
+            const scripts = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+            const expected = { "logs:": "local:logs", "status:": "local:status", "roll back:": "local:rollback", "tear down:": "local:destroy" };
+            for (const [index, [label, script]] of Object.entries(expected).entries()) {
+                assert.match(ending[index + 1], new RegExp(`^ {2}${label} +npm run ${script} `), result.stdout);
+                assert.equal(scripts[script], `bash scripts/local-stack.sh ${script.slice("local:".length)}`, `package.json has no ${script} running local-stack.sh`);
+            }
         });
     });
 });

@@ -6,7 +6,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT } from "../engine/harness";
 
-// scripts/node-from-npm.sh provides Node.js 24 where the machine's is older (.ci/run, the stand-in images), and
+// scripts/node-from-npm.sh provides Node.js 24 to the stand-in images, and
 // one Node.js major holds everywhere the project names one.
 
 const SCRIPT = path.join(REPO_ROOT, "scripts", "node-from-npm.sh");
@@ -112,7 +112,9 @@ describe("one Node.js major everywhere", () => {
         for (const ref of e2eImages) assert.match(ref, exact, `pipeline BUILD_IMAGE/RUNTIME_IMAGE ${ref}`);
     });
 
-    it("the README's prerequisites name it", () => {
-        assert.match(read("README.md"), new RegExp(`^\\| Node\\.js ${major} \\(LTS\\), npm \\|`, "m"));
+    it("npm ci brings it for the npm scripts (the devDependency node), and the README's prerequisites say so", () => {
+        const devDependencies = (JSON.parse(read("package.json")) as { devDependencies: Record<string, string> }).devDependencies;
+        assert.match(devDependencies.node ?? "", new RegExp(`^\\^${major}\\.\\d+\\.\\d+$`), "package.json devDependencies.node");
+        assert.match(read("README.md"), new RegExp(`^\\| npm \\(any version; Node\\.js ${major} comes with \`npm ci\`\\) \\|`, "m"));
     });
 });

@@ -1,0 +1,195 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { REPO_ROOT } from "../engine/harness";
+
+// scripts/setup.sh on a machine made of fakes: a PATH holding only basic tools plus fake docker, npm, pulumi, sudo
+// and apt-get that record their calls, an injected os-release, and a user who is not root. Nothing is installed
+// and no root command runs; what the script decides, announces and calls is what the tests read.
+
+const SCRIPT = path.join(REPO_ROOT, "scripts", "setup.sh");
+const BASIC_TOOLS = [
+    "bash", "sh", "sed", "awk", "grep", "head", "tail", "tr", "cat", "sort", "dirname", "basename", "mktemp", "seq",
+    "sleep", "env", "uname", "find", "xargs", "sha256sum", "cut", "wc", "rm", "mkdir", "chmod", "date", "readlink",
+];
+const DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\nID=debian\n';
+
+interface Machine {
+    /** Fake docker: absent, installed but the engine does not answer, or answering (with or without Compose). */
+    readonly docker?: "absent" | "stopped" | "running" | "running-without-compose";
+    readonly npm?: boolean;
+    readonly pulumi?: boolean;
+    readonly sudo?: boolean;
+    readonly osRelease?: string;
+}
+
+interface Run {
+    readonly status: number | null;
+    readonly stderr: string;
+    /** Every call of a fake that changes the machine (sudo, apt-get, systemctl, dockerd), one line each. */
+    readonly rootCalls: string[];
+}
+
+function writeExecutable(file: string, body: string[]): void {
+    fs.writeFileSync(file, ["#!/bin/bash", ...body, ""].join("\n"), { mode: 0o755 });
+}
+
+describe("scripts/setup.sh", function () {
+    this.timeout(60_000);
+    let scratch = "";
+    beforeEach(() => {
+        scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-setup-"));
+    });
+    afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+    function setup(machine: Machine, args: string[], env: Record<string, string> = {}): Run {
+        const bin = path.join(scratch, "bin");
+        const calls = path.join(scratch, "root-calls.log");
+        // A fresh machine each call: tests that call twice compare two runs, not one run's leftovers.
+        fs.rmSync(bin, { recursive: true, force: true });
+        fs.rmSync(calls, { force: true });
+        fs.mkdirSync(bin, { recursive: true });
+        for (const tool of BASIC_TOOLS) {
+            const real = spawnSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+            assert.ok(real, `${tool} is not on this machine's PATH`);
+            fs.symlinkSync(real, path.join(bin, tool));
+        }
+        const record = `echo "$(basename "$0") $*" >>${JSON.stringify(calls)}`;
+        writeExecutable(path.join(bin, "id"), ['case "$1" in -u) echo 1000 ;; -un) echo newcomer ;; *) echo "uid=1000(newcomer)" ;; esac']);
+        writeExecutable(path.join(bin, "apt-get"), [record]);
+        writeExecutable(path.join(bin, "systemctl"), [record]);
+        if (machine.sudo ?? true) writeExecutable(path.join(bin, "sudo"), [record]);
+        if (machine.npm ?? true) writeExecutable(path.join(bin, "npm"), ['[ "$1" = --version ] && echo 10.9.2']);
+        if (machine.pulumi ?? true) writeExecutable(path.join(bin, "pulumi"), ['[ "$1" = version ] && echo v3.999.0-user']);
+        const docker = machine.docker ?? "running";
+        if (docker !== "absent") {
+            writeExecutable(path.join(bin, "docker"), [
+                `state=${docker}`,
+                'case "$1" in',
+                '  info) [ "$state" != stopped ] ;;',
+                '  compose) [ "$state" = running ] ;;',
+                // Every official base is here: a machine that reaches a registry.
+                '  image) [ "$2" = inspect ] ;;',
+                "  *) exit 1 ;;",
+                "esac",
+            ]);
+        }
+        const osRelease = path.join(scratch, "os-release");
+        fs.writeFileSync(osRelease, machine.osRelease ?? DEBIAN);
+        const result = spawnSync("bash", [SCRIPT, ...args], {
+            encoding: "utf8",
+            env: {
+                HOME: path.join(scratch, "home"),
+                PATH: bin,
+                SETUP_OS_RELEASE: osRelease,
+                CICD_ENGINE_CACHE: path.join(scratch, "engine-cache"),
+                SYSTEM_GO: path.join(scratch, "no-go"),
+                ...env,
+            },
+        });
+        const rootCalls = fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").filter(Boolean) : [];
+        return { status: result.status, stderr: result.stderr, rootCalls };
+    }
+
+    const announcedPackages = (stderr: string) => /^==> setup: will install with sudo: apt-get install (.+)$/m.exec(stderr)?.[1].split(" ") ?? [];
+
+    it("stops on a system that is not Debian or Ubuntu with one line naming what to install by hand, changing nothing", () => {
+        const run = setup({ osRelease: 'PRETTY_NAME="Fedora Linux 41"\nID=fedora\n' }, ["--tests"]);
+        assert.equal(run.status, 1);
+        const lines = run.stderr.split("\n").filter(Boolean);
+        assert.equal(lines.length, 1, run.stderr);
+        assert.match(lines[0], /^ERROR: setup: Fedora Linux 41 is not Debian or Ubuntu: install by hand a Docker engine with Compose, Node\.js 24 with npm, Go [0-9.]+\+ \(or a Pulumi CLI on PATH\), PostgreSQL .*rsync, openssh-client, git, check-jsonschema [0-9.]+, then run the README's two lines$/);
+        assert.deepEqual(run.rootCalls, []);
+    });
+
+    it("takes a Debian derivative (ID_LIKE) and Ubuntu as supported", () => {
+        for (const release of ['PRETTY_NAME="Linux Mint 22"\nID=linuxmint\nID_LIKE="ubuntu debian"\n', 'PRETTY_NAME="Ubuntu 24.04 LTS"\nID=ubuntu\nID_LIKE=debian\n']) {
+            const run = setup({ osRelease: release }, ["--plan"]);
+            assert.equal(run.status, 0, run.stderr);
+            assert.match(run.stderr, /^==> setup: this machine: (Linux Mint 22|Ubuntu 24\.04 LTS)$/m);
+        }
+    });
+
+    it("on a bare machine announces every package and build before doing anything, and --plan changes nothing", () => {
+        const run = setup({ docker: "absent", npm: false, pulumi: false }, ["--plan"]);
+        assert.equal(run.status, 0, run.stderr);
+        assert.deepEqual(announcedPackages(run.stderr).sort(), ["curl", "debootstrap", "docker-compose", "docker.io", "npm", "unzip"].sort(), run.stderr);
+        assert.match(run.stderr, /^==> setup: will start the Docker engine \(with sudo\)$/m);
+        assert.match(run.stderr, /^==> setup: will build: the Pulumi engine from Go modules \(\.ci\/engine\/build\.sh\)$/m);
+        assert.match(run.stderr, /^==> setup: will build: stand-in images from Debian packages, as root: node-build node-runtime postgres nginx \(scripts\/stand-in-images\.sh\)$/m);
+        assert.deepEqual(run.rootCalls, []);
+    });
+
+    it("--tests adds the test tools to the announced list", () => {
+        const run = setup({ docker: "absent", npm: false, pulumi: false }, ["--tests", "--plan"], { TEST_DATABASE_URL: "postgres://u:p@db.invalid/x" });
+        assert.equal(run.status, 0, run.stderr);
+        const packages = announcedPackages(run.stderr);
+        for (const tool of ["rsync", "openssh-client", "git", "python3-venv"]) assert.ok(packages.includes(tool), `${tool} not announced: ${run.stderr}`);
+        assert.ok(!packages.includes("postgresql"), "PostgreSQL announced although TEST_DATABASE_URL names a database");
+        assert.match(run.stderr, /^==> setup: will install check-jsonschema [0-9.]+ from PyPI into \/opt\/check-jsonschema \(with sudo\)$/m);
+        assert.match(run.stderr, /stand-in images from Debian packages, as root: node-build node-runtime postgres nginx sim-host registry/);
+    });
+
+    it("uses a Docker that is here: installs no engine, and starts it when it does not answer", () => {
+        const stopped = setup({ docker: "stopped" }, ["--plan"]);
+        assert.equal(stopped.status, 0, stopped.stderr);
+        assert.ok(!announcedPackages(stopped.stderr).includes("docker.io"), stopped.stderr);
+        assert.match(stopped.stderr, /Docker at \S+\/docker \(the engine does not answer yet\)/);
+        assert.match(stopped.stderr, /^==> setup: will start the Docker engine \(with sudo\)$/m);
+
+        const withoutCompose = setup({ docker: "running-without-compose" }, ["--plan"]);
+        assert.deepEqual(announcedPackages(withoutCompose.stderr), ["docker-compose"], withoutCompose.stderr);
+        assert.doesNotMatch(withoutCompose.stderr, /start the Docker engine/);
+    });
+
+    it("on a prepared machine installs, starts and builds nothing, asks for no root, and a second run does the same", () => {
+        for (let attempt = 1; attempt <= 2; attempt++) {
+            const run = setup({ docker: "running" }, []);
+            assert.equal(run.status, 0, run.stderr);
+            assert.match(run.stderr, /^==> setup: using what is here: Docker at \S+ \(the engine answers\); Compose; npm 10\.9\.2 .*; your pulumi at \S+ \(used as it is: nothing is built\)$/m);
+            assert.match(run.stderr, /^==> setup: nothing to install$/m);
+            assert.match(run.stderr, /^==> setup: nothing to build$/m);
+            assert.match(run.stderr, /^==> setup: ready: npm ci && npm run local:up$/m);
+            assert.deepEqual(run.rootCalls, [], `run ${attempt} called root commands`);
+        }
+    });
+
+    it("installs through sudo exactly what it announced", () => {
+        const run = setup({ docker: "running", npm: false }, []);
+        assert.deepEqual(announcedPackages(run.stderr), ["npm"], run.stderr);
+        assert.deepEqual(run.rootCalls.filter((call) => call.includes(" install ")), [
+            "sudo -- env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm",
+        ]);
+    });
+
+    it("without root and without sudo names the one command to run", () => {
+        const run = setup({ docker: "running", npm: false, sudo: false }, []);
+        assert.equal(run.status, 1);
+        assert.match(run.stderr, /^ERROR: setup: root is needed for: .*apt-get update .*\(sudo is not installed\); run this once as root: su -c 'bash \S+\/scripts\/setup\.sh .*'$/m);
+        assert.deepEqual(run.rootCalls, []);
+    });
+
+    it("rejects an unknown argument with the usage line, changing nothing", () => {
+        const run = setup({}, ["--yes"]);
+        assert.equal(run.status, 1);
+        assert.match(run.stderr, /^scripts\/setup\.sh \[--tests\] \[--plan\]$/m);
+        assert.match(run.stderr, /^ERROR: setup: unknown argument '--yes' \(allowed: --tests, --plan, --help\)$/m);
+        assert.deepEqual(run.rootCalls, []);
+    });
+});
+
+describe(".ci/run", () => {
+    it("runs the README's quickstart lines as written: exactly two, read from the README itself", () => {
+        const result = spawnSync("bash", ["-c", `source ${JSON.stringify(path.join(REPO_ROOT, ".ci", "run"))}; readme_quickstart_lines`], { encoding: "utf8" });
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(result.stdout.split("\n").filter(Boolean), [
+            "scripts/setup.sh && npm ci && npm run local:up",
+            "scripts/setup.sh --tests && npm ci && npm test",
+        ]);
+        const run = fs.readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8");
+        assert.match(run, /^ {2}run_readme_line 1$/m);
+        assert.match(run, /^ {2}run_readme_line 2$/m);
+    });
+});
