@@ -63,6 +63,9 @@ function describeWithEngine(found: Engine): void {
         let firstImageRef = "";
         let firstImageId = "";
         let destroyed = false;
+        let secondImageRef = "";
+        // What `npm run local:status|logs|rollback` (scripts/local-stack.sh) needs to find this stack.
+        let scriptEnv: NodeJS.ProcessEnv = {};
 
         // Image tags are content hashes shared with a developer's own local stack: remove only the ones we made.
         const tagsBefore = new Set<string>();
@@ -96,6 +99,7 @@ function describeWithEngine(found: Engine): void {
                 });
             }
 
+            scriptEnv = { ...process.env, ...envVars };
             const pulumiCommand = await PulumiCommand.get({ root: path.dirname(found.binDir) });
             stack = await LocalWorkspace.createOrSelectStack(
                 { stackName: "local", workDir },
@@ -137,6 +141,11 @@ function describeWithEngine(found: Engine): void {
             }
             if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
         });
+
+        /** scripts/local-stack.sh of the copy, as `npm run local:<action>` runs it; its output, stderr after stdout. */
+        function localStackScript(action: string): string {
+            return run("bash", [path.join(workDir, "scripts", "local-stack.sh"), action], { cwd: workDir, env: scriptEnv });
+        }
 
         it("`up` builds the image, runs the Compose stack and serves the app through nginx on 127.0.0.1", async () => {
             const result = await stack.up({ color: "never" });
@@ -215,6 +224,7 @@ function describeWithEngine(found: Engine): void {
             assert.equal(result.summary.result, "succeeded", result.stderr);
 
             const newRef = String(result.outputs.imageRef?.value);
+            secondImageRef = newRef;
             assert.notEqual(newRef, firstImageRef, "the changed source did not produce a new image tag");
             assert.deepEqual(serviceImages(COMPOSE_PROJECT, "app").filter((image) => image !== newRef), [],
                 "an app container of the old image is still running");
@@ -223,6 +233,32 @@ function describeWithEngine(found: Engine): void {
             assert.deepEqual(Object.keys(report.versions).filter((v) => v !== "1.0.0-engine" && v !== "2.0.0-engine"), []);
             const root = await httpGet(`${url}/`);
             assert.equal((JSON.parse(root.body) as { version?: string }).version, "2.0.0-engine");
+        });
+
+        it("`local:status` shows the live release, the earlier one, each container's health and the URL", () => {
+            const status = localStackScript("status");
+            assert.match(status, new RegExp(`^live image: ${escape(secondImageRef)}$`, "m"), status);
+            const releases = status.slice(status.indexOf("releases (newest last"));
+            assert.match(releases, new RegExp(`^ {2}\\S+Z ${escape(firstImageRef)}\\n {2}\\S+Z ${escape(secondImageRef)}$`, "m"), status);
+            for (const service of ["app", "db", "proxy"]) {
+                assert.match(status, new RegExp(`^${escape(COMPOSE_PROJECT)}[-_]${service}\\S*\\s.*\\(healthy\\)`, "m"), `no healthy ${service} container in:\n${status}`);
+            }
+            assert.match(status, new RegExp(`^url: ${escape(url)}$`, "m"));
+        });
+
+        it("`local:logs` prints every container's log lines, each under its name", () => {
+            const logs = localStackScript("logs");
+            for (const service of ["app", "db", "proxy"]) {
+                assert.match(logs, new RegExp(`^${escape(COMPOSE_PROJECT)}[-_]${service}\\S* \\| `, "m"), `no ${service} log line in:\n${logs.slice(0, 2000)}`);
+            }
+        });
+
+        it("`local:rollback` goes back to the previous release through the deploy program's gate", async () => {
+            localStackScript("rollback");
+            assert.deepEqual(serviceImages(COMPOSE_PROJECT, "app").filter((image) => image !== firstImageRef), [],
+                "an app container of the rolled-back image is still running");
+            const root = await httpGet(`${url}/`);
+            assert.equal((JSON.parse(root.body) as { version?: string }).version, "1.0.0-engine");
         });
 
         it("`destroy` leaves no container, network or volume of the stack, and an empty state", async () => {
@@ -263,6 +299,10 @@ function secretPlacement(deployment: unknown, needle: string): { plain: string[]
     };
     walk(deployment, "$", false);
     return result;
+}
+
+function escape(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 function appImageTags(): string[] {
