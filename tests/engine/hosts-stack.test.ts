@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Engine, findEngine, startLoad } from "./harness";
+import { Engine, LoadReport, findEngine, startLoad } from "./harness";
 import { COMPOSE_PROJECT, ENVIRONMENT, HostsStack } from "./hostsStack";
 
 // The `hosts` host source through the real engine (issue "The host path for real", the engine test): two
@@ -112,33 +112,44 @@ function describeWithEngine(found: Engine): void {
             for (let i = 0; i < 2; i++) assert.equal(await versionOf(i), "v2");
         });
 
-        it("an image that never gets ready: the gate refuses it, no host switches, both keep serving, up fails naming the host and the check", async () => {
-            await subject.setImage(subject.images.neverReady, 20);
-            const loads = [0, 1].map((i) => startLoad(`${subject.url(i)}/`, 20000, 10 * MINUTE));
-            const failure = await subject.up().then(
-                () => undefined,
-                (error: Error) => error,
-            );
-            const reports = await Promise.all(loads.map((load) => load.stop()));
-            assert.ok(failure, "up succeeded with an image that never gets ready");
-            const lines = String(failure.message).split("\n");
-            const gate = lines.filter((line) => /ERROR: on deploy@127\.0\.0\.1:\d+: health gate failed for \S+never|ERROR: on deploy@127\.0\.0\.1:\d+: health gate failed/.test(line));
-            assert.ok(gate.length >= 1, `no line names a host and the gate:\n${failure.message}`);
-            assert.match(gate[0], /GET \/ready on \S+ answered 503 instead of 200 within 20s/);
-            const failedPorts = new Set(gate.map((line) => Number(/deploy@127\.0\.0\.1:(\d+)/.exec(line)?.[1])));
-            assert.ok([...failedPorts].every((port) => subject.hosts.some((host) => host.sshPort === port)), "the failure names one of the hosts");
+        it("a release one host's gate refuses: the other host passed its gate but is not switched, both keep serving, up fails with one line naming the host and the check", async () => {
+            const [refusing, passing] = [0, 1];
+            // The first host's database takes no new connections: v3 cannot start there, so it never gets ready.
+            await subject.databaseAcceptsConnections(refusing, false);
+            let failure: Error | undefined;
+            let reports: LoadReport[];
+            try {
+                await subject.setImage(subject.images.v3, 20);
+                const loads = [0, 1].map((i) => startLoad(`${subject.url(i)}/`, 20000, 10 * MINUTE));
+                failure = await subject.up().then(
+                    () => undefined,
+                    (error: Error) => error,
+                );
+                reports = await Promise.all(loads.map((load) => load.stop()));
+            } finally {
+                await subject.databaseAcceptsConnections(refusing, true);
+            }
+            assert.ok(failure, "up succeeded although one host's gate cannot pass");
+            // The engine repeats a failed resource's message (progress, diagnostics, summary): one distinct ERROR line.
+            const errors = String(failure.message).split("\n").filter((line) => line.includes("ERROR: on "));
+            const gate = [...new Set(errors.map((line) => line.slice(line.indexOf("ERROR: on ")).trim()))];
+            assert.equal(gate.length, 1, `not exactly one ERROR line:\n${gate.join("\n")}`);
+            assert.match(gate[0], new RegExp(`ERROR: on deploy@127\\.0\\.0\\.1:${subject.hosts[refusing].sshPort}: health gate failed for \\S+: GET /ready on \\S+ answered (nothing|\\d{3}) instead of 200 within 20s`));
             reports.forEach((report, i) => {
                 assert.equal(report.failed, 0, `host ${i + 1}: ${report.failures.join("; ")}`);
                 assert.deepEqual(Object.keys(report.versions), ["v2"], `host ${i + 1} served something other than v2`);
             });
-            for (let i = 0; i < 2; i++) {
-                assert.equal(await versionOf(i), "v2");
-                assert.deepEqual(await subject.appImages(i), [subject.images.v2], `host ${i + 1} was switched or kept a candidate running`);
-            }
-            // Back to the good image: nothing to roll out, the stack is consistent again.
+            // The passing host started v3 and it passed the gate there (prepared), but no switch ran.
+            const prepared = await subject.hosts[passing].exec(["cat", `${HOME}/state/prepared`]);
+            assert.equal(prepared.stdout.split(" ")[0], subject.images.v3, "the other host did not pass its gate");
+            for (let i = 0; i < 2; i++) assert.equal(await versionOf(i), "v2", `host ${i + 1} was switched`);
+            assert.deepEqual(await subject.appImages(refusing), [subject.images.v2], "the refusing host kept its candidate");
+            assert.deepEqual((await subject.appImages(passing)).sort(), [subject.images.v2, subject.images.v3].sort());
+            // Back to the good image: the next prepare removes the unswitched candidate, the stack is consistent again.
             await subject.setImage(subject.images.v2);
             const recovered = await subject.up();
             assert.equal(recovered.summary.result, "succeeded");
+            for (let i = 0; i < 2; i++) assert.deepEqual(await subject.appImages(i), [subject.images.v2], `host ${i + 1} after the recovery`);
         });
 
         it("`deploy.sh rollback`, run by hand over SSH on one host with its defaults, finds the history and rolls back", async () => {

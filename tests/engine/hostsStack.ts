@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack, UpResult } from "@pulumi/pulumi/automation";
-import { DockerCleanup, docker } from "../support/docker";
+import { DockerCleanup } from "../support/docker";
 import { SimHost, SimLab } from "../support/simHosts";
 import { sharedAppImage, versionImage } from "../deploy/stack";
 import { Engine, REPO_ROOT, run, standInImages } from "./harness";
@@ -17,11 +17,6 @@ import { Engine, REPO_ROOT, run, standInImages } from "./harness";
 export const ENVIRONMENT = "staging";
 export const COMPOSE_PROJECT = `gitlab-docker-delivery-${ENVIRONMENT}`;
 const PASSPHRASE = "hosts-engine-test-passphrase-not-a-secret-elsewhere";
-
-/** GET / answers 200 with this version, GET /ready always 503: an image that never gets ready. */
-const NEVER_READY_SERVER =
-    'require("http").createServer((req, res) => { res.setHeader("content-type", "application/json");' +
-    ' res.statusCode = req.url === "/ready" ? 503 : 200; res.end(JSON.stringify({ version: "never-ready" })); }).listen(3000)';
 
 function program(): string {
     const hostsModule = JSON.stringify(path.join(REPO_ROOT, "components", "program", "hosts"));
@@ -54,7 +49,8 @@ export const rollbackCommands = deployed.rollbackCommands;
 export interface HostsStackImages {
     readonly v1: string;
     readonly v2: string;
-    readonly neverReady: string;
+    /** A third release, for the rollout that one host's gate refuses. */
+    readonly v3: string;
 }
 
 export class HostsStack {
@@ -82,7 +78,7 @@ export class HostsStack {
         return this.lab.hosts;
     }
 
-    /** A lab with `hostCount` hosts and a registry holding v1, v2, an image that never gets ready, postgres and nginx. */
+    /** A lab with `hostCount` hosts and a registry holding v1, v2, v3, postgres and nginx. */
     static async create(engine: Engine, options: { hostCount: number; prefix: string }): Promise<HostsStack> {
         const cleanup = new DockerCleanup();
         const lab = await SimLab.create({ prefix: options.prefix });
@@ -92,13 +88,9 @@ export class HostsStack {
             await sharedAppImage();
             const v1Local = await versionImage("v1", cleanup);
             const v2Local = await versionImage("v2", cleanup);
-            const neverLocal = cleanup.image(`${v2Local}-never-ready`);
-            await docker(["build", "--quiet", "--label", "cicd.test=1", "--tag", neverLocal, "-"], {
-                input: `FROM ${v2Local}\nCMD ["node", "-e", ${JSON.stringify(NEVER_READY_SERVER)}]\n`,
-                env: { DOCKER_BUILDKIT: "1" },
-            });
+            const v3Local = await versionImage("v3", cleanup);
             const standIns = standInImages();
-            const images = { v1: await lab.pushImage(v1Local, "app"), v2: await lab.pushImage(v2Local, "app"), neverReady: await lab.pushImage(neverLocal, "app") };
+            const images = { v1: await lab.pushImage(v1Local, "app"), v2: await lab.pushImage(v2Local, "app"), v3: await lab.pushImage(v3Local, "app") };
             const postgresImage = await lab.pushImage(standIns.POSTGRES_IMAGE, "postgres");
             const nginxImage = await lab.pushImage(standIns.NGINX_IMAGE, "nginx");
 
@@ -187,6 +179,18 @@ export class HostsStack {
         const script = `docker ps -q --filter label=com.docker.compose.project=${COMPOSE_PROJECT} --filter label=com.docker.compose.service=app | xargs -r docker inspect -f '{{.Config.Image}}'`;
         const out = await this.hosts[i].exec(["sh", "-c", script]);
         return out.stdout.split("\n").filter(Boolean);
+    }
+
+    /**
+     * Host `i`'s database stops (or resumes) accepting new connections to the app's database, as during
+     * maintenance there: sessions already open keep working, so the live replicas go on serving, while a new
+     * replica cannot reach the database at start and never gets ready.
+     */
+    async databaseAcceptsConnections(i: number, accept: boolean): Promise<void> {
+        const script =
+            `db=$(docker ps -q --filter label=com.docker.compose.project=${COMPOSE_PROJECT} --filter label=com.docker.compose.service=db) && ` +
+            `docker exec "$db" psql -v ON_ERROR_STOP=1 --quiet --username app --dbname postgres --command "ALTER DATABASE app WITH ALLOW_CONNECTIONS ${accept}"`;
+        await this.hosts[i].exec(["sh", "-c", script]);
     }
 
     async dispose(): Promise<void> {
