@@ -1,0 +1,120 @@
+// The restore drill (docs/backups.md), for real: the Compose stack with compose.backup.yaml on the real engine,
+// pgBackRest archiving to moto (S3 on loopback, behind TLS), notes written through nginx while it backs up, the
+// database volume destroyed, then backup.sh restore to latest and to a recorded point in time.
+import assert from "assert";
+import * as fs from "fs";
+import { requireDocker } from "../support/docker";
+import { BackupStack, SentNote, pgTime, startWriter } from "./backupStack";
+import { request, sharedAppImage } from "./stack";
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("backup and restore drill (pgBackRest to S3 on loopback, real engine)", function () {
+    this.timeout(10 * 60_000);
+    let stack: BackupStack;
+    let baseUrl: string;
+    let sent: SentNote[] = [];
+    let target = 0;
+
+    before(async function () {
+        this.timeout(25 * 60_000);
+        await requireDocker();
+        stack = await BackupStack.start("backup-drill", await sharedAppImage());
+        baseUrl = await stack.project.proxyUrl();
+        await stack.useS3("drill-backups");
+    });
+    after(async function () {
+        this.timeout(5 * 60_000);
+        if (stack) await stack.teardown();
+    });
+
+    const titles = async () => new Set(await stack.sql("select title from notes"));
+    const appAnswers = async () => {
+        for (let attempt = 0; attempt < 30; attempt++) {
+            const answer = await request(`${baseUrl}/api/notes?limit=1`).catch(() => undefined);
+            if (answer?.status === 200) return;
+            await pause(1000);
+        }
+        assert.fail("the app did not answer GET /api/notes with 200 within 30 s of the restore");
+    };
+
+    it("creates the stanza, archives WAL and takes a full backup while notes are being written", async function () {
+        const init = await stack.backup(["init"]);
+        assert.strictEqual(init.code, 0, init.stderr + init.stdout);
+        assert.match(init.stdout, /WAL archiving works/);
+
+        const writer = startWriter(baseUrl, "drill");
+        await pause(1500);
+        const full = await stack.backup(["backup", "--type", "full"]);
+        assert.strictEqual(full.code, 0, full.stderr + full.stdout);
+        assert.match(full.stdout, /full backup done/);
+        // Keep writing after the backup; the target lies in the middle of these writes.
+        await pause(1500);
+        target = Date.now();
+        await pause(1500);
+        sent = await writer.stop();
+        assert.deepStrictEqual(sent.filter((note) => note.ackAt === undefined), [], "every write is acknowledged while backing up");
+        assert.ok(sent.filter((note) => note.ackAt! < target).length > 20, `notes before the target: ${sent.length} sent in all`);
+        assert.ok(sent.filter((note) => note.sentAt > target).length > 5, "notes sent after the target");
+
+        const check = await stack.backup(["check"]);
+        assert.strictEqual(check.code, 0, check.stderr + check.stdout);
+        // Nothing in the logs or pgBackRest's output shows the repository key.
+        const cipher = /BACKUP_CIPHER_PASS=(.*)/.exec(fs.readFileSync(stack.project.envFile, "utf8"))![1];
+        const logs = await stack.compose(["logs", "--no-color", "db"]);
+        for (const text of [init.stdout, init.stderr, full.stdout, full.stderr, logs.stdout, logs.stderr]) {
+            assert.ok(!text.includes(cipher), "the repository key appears in output");
+        }
+    });
+
+    it("restores to latest after the database volume is destroyed: every acknowledged note is back, the app answers", async function () {
+        await stack.destroyDatabaseVolume();
+        const restore = await stack.backup(["restore", "--latest"]);
+        assert.strictEqual(restore.code, 0, restore.stderr + restore.stdout);
+        const present = await titles();
+        const missing = sent.filter((note) => !present.has(note.title)).map((note) => note.title);
+        assert.deepStrictEqual(missing, [], "acknowledged notes missing after the restore to latest");
+        await appAnswers();
+    });
+
+    it("refuses to restore over the running database without --force, and changes nothing", async function () {
+        const before = await titles();
+        const refused = await stack.backup(["restore", "--latest"]);
+        assert.notStrictEqual(refused.code, 0);
+        assert.match(refused.stderr, /ERROR: the database is running.*--force/);
+        assert.ok(await stack.dbRunning(), "the database still runs");
+        assert.deepStrictEqual(await titles(), before);
+    });
+
+    it("refuses to restore with a wrong repository key, before stopping the database", async function () {
+        const wrongEnv = `${stack.project.envFile}.wrong-key`;
+        fs.writeFileSync(wrongEnv, fs.readFileSync(stack.project.envFile, "utf8").replace(/^BACKUP_CIPHER_PASS=.*$/m, "BACKUP_CIPHER_PASS=not-the-key"), { mode: 0o600 });
+        const refused = await stack.backup(["restore", "--latest", "--force"], wrongEnv);
+        assert.notStrictEqual(refused.code, 0);
+        assert.match(refused.stderr, /ERROR: cannot read the backup repository \(wrong BACKUP_CIPHER_PASS/);
+        assert.ok(await stack.dbRunning(), "the database was not stopped");
+    });
+
+    it("restores to a recorded point in time: notes acknowledged before it are there, none sent after it", async function () {
+        const restore = await stack.backup(["restore", "--time", pgTime(target), "--force"]);
+        assert.strictEqual(restore.code, 0, restore.stderr + restore.stdout);
+        const present = await titles();
+        const lost = sent.filter((note) => note.ackAt! < target && !present.has(note.title)).map((note) => note.title);
+        const leaked = sent.filter((note) => note.sentAt > target && present.has(note.title)).map((note) => note.title);
+        assert.deepStrictEqual(lost, [], "notes acknowledged before the target are missing");
+        assert.deepStrictEqual(leaked, [], "notes sent after the target are present");
+        await appAnswers();
+        const write = await request(`${baseUrl}/api/notes`, "POST", { title: "after the restore", body: "" });
+        assert.strictEqual(write.status, 201, "the restored database takes writes");
+    });
+
+    it("fails the backup and the archive check loudly when the bucket is gone", async function () {
+        await stack.s3!.deleteEverything();
+        const backup = await stack.backup(["backup", "--type", "full"]);
+        assert.notStrictEqual(backup.code, 0);
+        assert.match(backup.stderr, /ERROR: full backup failed/);
+        const check = await stack.backup(["check"]);
+        assert.notStrictEqual(check.code, 0);
+        assert.match(check.stderr, /ERROR: WAL archive check failed/);
+    });
+});
