@@ -317,6 +317,7 @@ run_builds() {
 # Add ONE line per tool here.
 provide_test_tools() {
   :
+  bash "$REPO_ROOT/scripts/moto-server.sh"
 }
 
 main() {
