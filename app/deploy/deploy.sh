@@ -14,6 +14,8 @@
 #              DEPLOY_DRY_RUN=1         print the commands instead of running them (no engine needed)
 #              DEPLOY_READY_TIMEOUT     seconds the new replicas have to become ready (default 120)
 #              DEPLOY_LOCK_TIMEOUT      seconds to wait for another deploy's lock (default 300)
+#              DEPLOY_SWITCH_SETTLE     seconds to wait after the switch before stopping the old replicas (default 0:
+#                                       they keep serving for the app's SHUTDOWN_DELAY_MS after SIGTERM)
 #              DEPLOY_HOME              the host's deploy folder (default $HOME/gitlab-docker-delivery): the Pulumi
 #                                       host components put bundles, env files and state there
 #              DEPLOY_STATE_DIR         lock, releases file and route folder (default DEPLOY_HOME/state)
@@ -33,8 +35,9 @@ readonly ENVIRONMENTS=(local staging production)
 readonly GREEN_MARKER=green
 readonly ROUTE_MOUNT=/etc/nginx/route
 readonly RELEASES_KEPT=5
-# Requests that nginx routed just before the switch still connect to the old slot; give them a moment.
-readonly SWITCH_SETTLE_SECONDS="${DEPLOY_SWITCH_SETTLE:-1}"
+# Requests that nginx routed just before the switch still reach the old slot: the old replicas keep serving for the
+# app's SHUTDOWN_DELAY_MS after SIGTERM (compose.yaml: 2 s), which covers them, so by default nothing waits here.
+readonly SWITCH_SETTLE_SECONDS="${DEPLOY_SWITCH_SETTLE:-0}"
 readonly STOP_TIMEOUT_SECONDS=15
 readonly DEPLOY_HOME="${DEPLOY_HOME:-${HOME:-/root}/gitlab-docker-delivery}"
 
@@ -51,7 +54,9 @@ DRY_RUN=false
 [ "${DEPLOY_DRY_RUN:-0}" = 1 ] && DRY_RUN=true
 DOCKER="${DEPLOY_DOCKER:-docker}"
 COMPOSE=()
+COMPOSE_VERSION=""
 PIDS_OVERRIDE=()
+LOGGED_IN=false
 STATE_DIR=""
 LOCK_DIR=""
 RELEASES_FILE=""
@@ -284,16 +289,19 @@ desired_replicas() {
   printf '%s\n' "$value"
 }
 
+# Also records the version (COMPOSE_VERSION), asking Compose once: each call costs a Compose start.
 detect_compose() {
   if [ -n "${DEPLOY_COMPOSE:-}" ]; then
     read -r -a COMPOSE <<<"$DEPLOY_COMPOSE"
-  elif "$DOCKER" compose version >/dev/null 2>&1; then
+  elif COMPOSE_VERSION="$("$DOCKER" compose version --short 2>/dev/null)"; then
     COMPOSE=("$DOCKER" compose)
+    return 0
   elif command -v docker-compose >/dev/null 2>&1; then
     COMPOSE=(docker-compose)
   else
     fail "neither 'docker compose' (the v2 plugin) nor 'docker-compose' is installed"
   fi
+  $DRY_RUN || COMPOSE_VERSION="$("${COMPOSE[@]}" version --short 2>/dev/null || true)"
 }
 
 # Compose v2 (2.26 measured, on the simulated hosts) refuses a service with pids_limit beside deploy.resources.limits
@@ -301,9 +309,8 @@ detect_compose() {
 # compose.yaml's pids_limit stays the one owner: on v2 an override with the same values is derived from it.
 derive_pids_override() {
   $DRY_RUN && return 0
-  local version override="$STATE_DIR/compose.pids.yaml"
-  version="$("${COMPOSE[@]}" version --short 2>/dev/null || true)"
-  case "$version" in ""|1.*|v1.*) return 0 ;; esac
+  local override="$STATE_DIR/compose.pids.yaml"
+  case "$COMPOSE_VERSION" in ""|1.*|v1.*) return 0 ;; esac
   mkdir -p "$STATE_DIR"
   awk '/^services:/ { inside = 1; print; next }
        inside && /^[^ #]/ { inside = 0 }
@@ -457,9 +464,12 @@ already_live() {
   return 0
 }
 
+# Called by the steps that may pull (the app image; db and proxy when they are created), once per run at most: a
+# rollout of an image already on the host with db and proxy running talks to no registry.
 registry_login() {
   CURRENT_STEP=registry_login
-  [ -n "${REGISTRY_USER:-}" ] || return 0
+  [ -n "${REGISTRY_USER:-}" ] && ! $LOGGED_IN || return 0
+  LOGGED_IN=true
   # The password travels on stdin only: never in argv (visible in ps), never printed.
   if $DRY_RUN; then
     run "$DOCKER" login --username "$REGISTRY_USER" --password-stdin ${REGISTRY:+"$REGISTRY"}
@@ -475,6 +485,8 @@ pull_image() {
     progress "pull_image: $IMAGE is already on this host, not pulling"
     return
   fi
+  registry_login
+  CURRENT_STEP=pull_image
   run "$DOCKER" pull "$IMAGE"
   progress "pull_image: pulled $IMAGE"
 }
@@ -482,11 +494,24 @@ pull_image() {
 # db and proxy are created if missing and otherwise left alone: a deploy never recreates the database.
 ensure_infrastructure() {
   CURRENT_STEP=ensure_infrastructure
-  run mkdir -p "$STATE_DIR/route"
-  compose "$IMAGE" "$NEW_SLOT" up -d --no-deps --no-recreate db proxy
+  # With both running, `up --no-recreate` would change nothing: skip its Compose start.
+  if ! infrastructure_running; then
+    registry_login
+    CURRENT_STEP=ensure_infrastructure
+    run mkdir -p "$STATE_DIR/route"
+    compose "$IMAGE" "$NEW_SLOT" up -d --no-deps --no-recreate db proxy
+  fi
   wait_db_healthy
   resolve_route_dir
   progress "ensure_infrastructure: db and proxy are up (left as they were if already running); live slot: $LIVE_SLOT"
+}
+
+infrastructure_running() {
+  $DRY_RUN && return 1
+  local service
+  for service in db proxy; do
+    [ -n "$("$DOCKER" ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$service" --filter status=running)" ] || return 1
+  done
 }
 
 wait_db_healthy() {
@@ -636,7 +661,6 @@ deploy_release() {
     return 0
   fi
   clear_leftovers
-  registry_login
   pull_image
   ensure_infrastructure
   boot_new
@@ -660,7 +684,6 @@ prepare_release() {
     progress "prepare: $IMAGE is already live on all $(desired_replicas) replica(s); nothing to prepare"
     return 0
   fi
-  registry_login
   pull_image
   ensure_infrastructure
   boot_new
