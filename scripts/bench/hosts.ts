@@ -3,15 +3,21 @@
 // Measures a rollout through the real engine (`pulumi up` of the `hosts` source, tests/engine/hostsStack.ts) to 1,
 // 2 and 4 simulated hosts: v1 is deployed first, v2 is pulled on every host beforehand (so no pull is timed),
 // then v2 is rolled out under a bounded load loop on every host. Prints wall time of the `up`, the slowest host's
-// own rollout (deploy.sh's "done (Ns)" lines: prepare + switch, or deploy with one host) and failed requests.
+// own rollout (deploy.sh's "done (Ns)" lines: prepare + switch, or deploy with one host), failed requests, the
+// wall time of a following `up` that changes nothing (the engine's own share), and the CPU time the hosts and the
+// engine used during the rollout next to what the machine had (scripts/bench/cpu.ts).
 import { execFileSync } from "child_process";
+import * as os from "os";
+import { CpuUse, containerIds, cpuBetween, readCpu } from "./cpu";
 import { findEngine, startLoad } from "../../tests/engine/harness";
 import { HostsStack } from "../../tests/engine/hostsStack";
 
 interface Row {
     hosts: number;
     upSeconds: number;
+    noChangeSeconds: number;
     rolloutSeconds: number;
+    cpu: CpuUse;
     sent: number;
     failed: number;
 }
@@ -52,16 +58,22 @@ async function measure(count: number): Promise<Row> {
             ),
         );
         await subject.setImage(subject.images.v2);
+        const ids = containerIds(subject.hosts.map((host) => host.name));
+        const hosts = subject.hosts.map((host, i) => ({ id: ids[i], name: host.name }));
         const loads = subject.hosts.map((_, i) => startLoad(`${subject.url(i)}/`, 50_000, 10 * 60_000));
-        const started = process.hrtime.bigint();
+        const before = readCpu(hosts);
         const result = await subject.up();
-        const upSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const cpu = cpuBetween(before, readCpu(hosts));
         await new Promise((resolve) => setTimeout(resolve, 1500));
         const reports = await Promise.all(loads.map((load) => load.stop()));
         if (result.summary.result !== "succeeded") throw new Error(`the rollout failed: ${result.stderr}`);
+        const noChangeStarted = process.hrtime.bigint();
+        await subject.up();
         return {
             hosts: count,
-            upSeconds,
+            upSeconds: cpu.wallSeconds,
+            noChangeSeconds: Number(process.hrtime.bigint() - noChangeStarted) / 1e9,
+            cpu,
             rolloutSeconds: slowestRollout(result.stdout),
             sent: reports.reduce((n, r) => n + r.sent, 0),
             failed: reports.reduce((n, r) => n + r.failed, 0),
@@ -84,13 +96,27 @@ async function main(): Promise<void> {
     for (const count of parseCounts(process.argv.slice(2))) rows.push(await measure(count));
     const one = rows.find((row) => row.hosts === 1);
     console.log("");
-    console.log("| hosts | `pulumi up` wall time | slowest host's rollout (deploy.sh) | × 1 host (up) | requests sent | failed |");
-    console.log("|---:|---:|---:|---:|---:|---:|");
+    console.log(
+        "| hosts | `pulumi up` wall time | × 1 host (up) | slowest host's rollout (deploy.sh) | `up` with no change | CPU: hosts (sum) | CPU: engine | CPU: whole machine busy / available | requests sent | failed |",
+    );
+    console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const row of rows) {
         const ratio = one ? (row.upSeconds / one.upSeconds).toFixed(2) : "n/a";
-        console.log(`| ${row.hosts} | ${row.upSeconds.toFixed(1)} s | ${row.rolloutSeconds} s | ${ratio} | ${row.sent} | ${row.failed} |`);
+        const hostsCpu = row.cpu.hosts.reduce((sum, seconds) => sum + seconds, 0);
+        console.log(
+            `| ${row.hosts} | ${row.upSeconds.toFixed(1)} s | ${ratio} | ${row.rolloutSeconds} s | ${row.noChangeSeconds.toFixed(1)} s | ` +
+                `${hostsCpu.toFixed(1)} s (${row.cpu.hosts.map((seconds) => seconds.toFixed(1)).join(" + ")}) | ${row.cpu.engine.toFixed(1)} s | ` +
+                `${row.cpu.machineBusy.toFixed(1)} s / ${row.cpu.machineAvailable.toFixed(1)} s | ${row.sent} | ${row.failed} |`,
+        );
     }
     console.log("");
+    for (const row of rows) {
+        const needed = row.cpu.hosts.reduce((sum, seconds) => sum + seconds, 0) + row.cpu.engine;
+        const cores = os.cpus().length;
+        const goal = one ? ` (goal for ${row.hosts} hosts: ${(1.3 * one.upSeconds).toFixed(1)} s)` : "";
+        console.log(`${row.hosts} host(s): the hosts and the engine used ${needed.toFixed(1)} CPU s; on ${cores} idle cores that alone takes ≥ ${(needed / cores).toFixed(1)} s${goal}`);
+    }
+    console.log(`load average at the end: ${os.loadavg().map((value) => value.toFixed(1)).join(" ")}`);
     console.log(`engine: ${version(findEngine()?.pulumi ?? "pulumi", ["version"])}; hosts: sim-host (Compose v2 2.26, dockerd 26.1); load: one sequential client per host`);
 }
 
