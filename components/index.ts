@@ -1,4 +1,5 @@
 // Every component of the program, by module. Type tokens: cicd:<module>:<Type>.
+export * as backup from "./backup";
 export * as config from "./config";
 export * as gitlab from "./gitlab";
 export * as host from "./host";
