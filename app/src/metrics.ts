@@ -39,5 +39,56 @@ export function createMetrics(pool: Pool): AppMetrics {
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
+  registerArchiverMetrics(registry, pool);
   return { registry, httpRequests, httpDuration };
+}
+
+/**
+ * WAL archiving as PostgreSQL reports it (pg_stat_archiver, readable by every role), read at each scrape: a backup
+ * that stopped archiving (a missing bucket, a wrong key, no route to S3) shows here even when no backup job runs.
+ * A database without archiving reports 0 failures; values nobody knows (no segment archived yet, the database not
+ * answering) are NaN, never a reassuring 0.
+ */
+function registerArchiverMetrics(registry: Registry, pool: Pool): void {
+  // The registry collects every metric at once; one query per scrape serves all three.
+  let snapshot: { at: number; row: Promise<ArchiverRow | undefined> } | undefined;
+  const read = () => {
+    if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), row: readArchiver(pool) };
+    return snapshot.row;
+  };
+  const gauge = (name: string, help: string, value: (row: ArchiverRow) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const row = await read();
+        this.set(row ? value(row) : NaN);
+      },
+    });
+  gauge('pg_wal_archive_failing', '1 when the newest WAL archive attempt failed (pg_stat_archiver), else 0: backups are not keeping up.',
+    (row) => (row.failing ? 1 : 0));
+  gauge('pg_wal_archive_failures', 'Failed WAL archive attempts since the statistics were reset (pg_stat_archiver.failed_count).',
+    (row) => Number(row.failed_count));
+  gauge('pg_wal_archive_last_success_age_seconds', 'Seconds since a WAL segment last reached the backup repository; NaN before the first one.',
+    (row) => (row.last_archived_age === null ? NaN : Number(row.last_archived_age)));
+}
+
+interface ArchiverRow {
+  failing: boolean;
+  failed_count: string;
+  last_archived_age: string | null;
+}
+
+async function readArchiver(pool: Pool): Promise<ArchiverRow | undefined> {
+  try {
+    const { rows } = await pool.query<ArchiverRow>(
+      `SELECT coalesce(last_failed_time > coalesce(last_archived_time, 'epoch'), false) AS failing,
+              failed_count, extract(epoch FROM now() - last_archived_time) AS last_archived_age
+         FROM pg_stat_archiver`,
+    );
+    return rows[0];
+  } catch {
+    return undefined;
+  }
 }

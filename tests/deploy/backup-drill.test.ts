@@ -3,7 +3,7 @@
 // database volume destroyed, then backup.sh restore to latest and to a recorded point in time.
 import assert from "assert";
 import * as fs from "fs";
-import { requireDocker } from "../support/docker";
+import { docker, requireDocker } from "../support/docker";
 import { BackupStack, SentNote, pgTime, startWriter } from "./backupStack";
 import { request, sharedAppImage } from "./stack";
 
@@ -28,6 +28,14 @@ describe("backup and restore drill (pgBackRest to S3 on loopback, real engine)",
         if (stack) await stack.teardown();
     });
 
+    /** A sample of the app's /metrics, read inside the app container (nginx keeps /metrics private). */
+    const appMetric = async (name: string): Promise<number> => {
+        const script = "fetch('http://127.0.0.1:3000/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
+        const text = (await docker(["exec", await stack.project.container("app"), "node", "-e", script])).stdout;
+        const line = text.split("\n").find((entry) => entry.startsWith(`${name} `));
+        assert.ok(line, `the app exposes ${name}`);
+        return Number(line.split(" ")[1]);
+    };
     const titles = async () => new Set(await stack.sql("select title from notes"));
     const appAnswers = async () => {
         for (let attempt = 0; attempt < 30; attempt++) {
@@ -53,7 +61,8 @@ describe("backup and restore drill (pgBackRest to S3 on loopback, real engine)",
         target = Date.now();
         await pause(1500);
         sent = await writer.stop();
-        assert.deepStrictEqual(sent.filter((note) => note.ackAt === undefined), [], "every write is acknowledged while backing up");
+        const failed = sent.filter((note) => note.ackAt === undefined);
+        assert.deepStrictEqual(failed.slice(0, 5), [], `every write is acknowledged while backing up (${failed.length} of ${sent.length} failed)`);
         assert.ok(sent.filter((note) => note.ackAt! < target).length > 20, `notes before the target: ${sent.length} sent in all`);
         assert.ok(sent.filter((note) => note.sentAt > target).length > 5, "notes sent after the target");
 
@@ -72,7 +81,7 @@ describe("backup and restore drill (pgBackRest to S3 on loopback, real engine)",
         const restore = await stack.backup(["restore", "--latest"]);
         assert.strictEqual(restore.code, 0, restore.stderr + restore.stdout);
         const present = await titles();
-        const missing = sent.filter((note) => !present.has(note.title)).map((note) => note.title);
+        const missing = sent.filter((note) => note.ackAt !== undefined && !present.has(note.title)).map((note) => note.title);
         assert.deepStrictEqual(missing, [], "acknowledged notes missing after the restore to latest");
         await appAnswers();
     });
@@ -108,13 +117,27 @@ describe("backup and restore drill (pgBackRest to S3 on loopback, real engine)",
         assert.strictEqual(write.status, 201, "the restored database takes writes");
     });
 
-    it("fails the backup and the archive check loudly when the bucket is gone", async function () {
+    it("fails the backup and the archive check loudly when the bucket is gone, and the app's metrics say so", async function () {
+        assert.strictEqual(await appMetric("pg_wal_archive_failing"), 0, "archiving works before the bucket goes");
+        assert.ok(Number.isFinite(await appMetric("pg_wal_archive_last_success_age_seconds")), "a segment was archived");
         await stack.s3!.deleteEverything();
+
         const backup = await stack.backup(["backup", "--type", "full"]);
         assert.notStrictEqual(backup.code, 0);
-        assert.match(backup.stderr, /ERROR: full backup failed/);
+        assert.match(backup.stderr, /backup: ERROR: full backup failed/);
+
+        // A change and a forced segment switch give the archiver something to push into the missing bucket.
+        await stack.sql("insert into notes (title) values ('after the bucket went'); select pg_switch_wal()");
+        let failing = 0;
+        for (let attempt = 0; attempt < 60 && failing !== 1; attempt++) {
+            await pause(1000);
+            failing = await appMetric("pg_wal_archive_failing");
+        }
+        assert.strictEqual(failing, 1, "pg_wal_archive_failing turns 1 within 60 s");
+        assert.ok((await appMetric("pg_wal_archive_failures")) > 0);
+
         const check = await stack.backup(["check"]);
         assert.notStrictEqual(check.code, 0);
-        assert.match(check.stderr, /ERROR: WAL archive check failed/);
+        assert.match(check.stderr, /backup: ERROR: WAL archive check failed/);
     });
 });

@@ -32,6 +32,8 @@ export interface SentNote {
     readonly title: string;
     readonly sentAt: number;
     readonly ackAt?: number;
+    /** Why the write was not acknowledged (status or error). */
+    readonly failure?: string;
 }
 
 /** "2026-12-01 16:30:00.250+00", the form backup.sh restore --time takes. */
@@ -139,9 +141,10 @@ export class BackupStack {
 
 /**
  * Writes notes through nginx one after another (a bounded loop: stops at stop() or `max`), each titled with a
- * unique sequence number, recording send and acknowledgement times. Failed writes are kept without ackAt.
+ * unique sequence number, recording send and acknowledgement times. A pause between writes keeps the rate well
+ * under nginx's per-client write limit (200/s), so the load is steady, not a flood. Failed writes keep no ackAt.
  */
-export function startWriter(baseUrl: string, prefix: string, max = 20_000): { stop(): Promise<SentNote[]> } {
+export function startWriter(baseUrl: string, prefix: string, max = 20_000, pauseMs = 10): { stop(): Promise<SentNote[]> } {
     const sent: SentNote[] = [];
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     let stopping = false;
@@ -149,8 +152,11 @@ export function startWriter(baseUrl: string, prefix: string, max = 20_000): { st
         for (let i = 0; i < max && !stopping; i++) {
             const title = `${prefix}-${i}`;
             const sentAt = Date.now();
-            const answer = await request(`${baseUrl}/api/notes`, "POST", { title, body: "drill" }, agent).catch(() => undefined);
-            sent.push(answer?.status === 201 ? { title, sentAt, ackAt: Date.now() } : { title, sentAt });
+            const answer = await request(`${baseUrl}/api/notes`, "POST", { title, body: "drill" }, agent).catch((error: Error) => error);
+            if (answer instanceof Error) sent.push({ title, sentAt, failure: answer.message });
+            else if (answer.status === 201) sent.push({ title, sentAt, ackAt: Date.now() });
+            else sent.push({ title, sentAt, failure: `HTTP ${answer.status} ${answer.body.slice(0, 200)}` });
+            await new Promise((resolve) => setTimeout(resolve, pauseMs));
         }
     })();
     return {
