@@ -1,3 +1,4 @@
 export * from "./validate";
 export * from "./load";
 export * from "./delivery";
+export * from "./tls";

@@ -3,6 +3,7 @@
 // typed configuration or ONE error that names every bad key and what it accepts.
 
 import { DELIVERY_KEYS, DeliveryConfig, validateDelivery } from "./delivery";
+import { TLS_KEYS, TlsConfig, validateTls } from "./tls";
 
 export const PROJECT = "gitlab-docker-delivery";
 
@@ -127,6 +128,8 @@ interface RemoteCommon extends CommonConfig {
     readonly platforms: readonly Platform[];
     readonly registryUsername: string;
     readonly registryPassword: string;
+    /** HTTPS with an ACME certificate (components/config/tls.ts); undefined: plain HTTP. */
+    readonly tls?: TlsConfig;
 }
 
 export interface StagingConfig extends RemoteCommon {
@@ -349,6 +352,7 @@ const REMOTE_KEYS = [
     "sshConnectVia",
     "subnetId",
     "hosts",
+    ...TLS_KEYS,
 ];
 export const KNOWN_KEYS: Readonly<Record<Environment, readonly string[]>> = {
     local: [...COMMON_KEYS, "httpPort", "composeProject", "stateDir", "dbPassword", ...SANDBOX_KEYS],
@@ -618,6 +622,7 @@ function validateRemote(environment: "staging" | "production", stack: string, r:
         platforms,
         registryUsername,
         registryPassword,
+        tls: validateTls(r, host.hosts === undefined),
     };
 }
 

@@ -100,10 +100,14 @@ export function switchCommand(target: DeployTarget, imageRef: string, revision?:
 
 /** Env keys whose change needs db and proxy recreated (deploy.sh leaves running ones as they are). */
 export const SETTINGS_KEYS = ["HTTP_BIND", "HTTP_PORT", "POSTGRES_IMAGE", "NGINX_IMAGE", "POSTGRES_USER", "POSTGRES_DB"] as const;
+/** The same for HTTPS; counted only when set, so a stack without TLS keeps the fingerprint it had before TLS existed. */
+export const TLS_SETTINGS_KEYS = ["HTTPS_PORT", "TLS_DOMAINS", "ACME_EMAIL", "ACME_DIRECTORY_URL"] as const;
 
 /** Fingerprint of the non-secret settings in an env file's values (never of the password). */
 export function settingsFingerprint(env: Readonly<Record<string, string | undefined>>): string {
-    return fingerprint(SETTINGS_KEYS.map((k) => `${k}=${env[k] ?? ""}`).join("\n")).slice(0, 16);
+    const lines = SETTINGS_KEYS.map((k) => `${k}=${env[k] ?? ""}`);
+    for (const k of TLS_SETTINGS_KEYS) if (env[k]) lines.push(`${k}=${env[k]}`);
+    return fingerprint(lines.join("\n")).slice(0, 16);
 }
 
 /**

@@ -3,9 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import { hashDirectory } from "../image/context";
 import { DeployTarget, downCommand, hostHome, hostProject, renderEnvFile, rolloutCommand, secretFilesInBundle, settingsFingerprint, switchCommand, writePrivateFileCommand } from "./commands";
-
-/** The port nginx listens on when nothing else is asked for. */
-export const DEFAULT_HTTP_PORT = 80;
+import { DEFAULT_HTTP_PORT, TlsSite, WEB_ENV_KEYS, webEnv, webPortProblems } from "./webPorts";
 
 /** One machine to deploy to over SSH. */
 export interface DeploymentHost {
@@ -31,21 +29,20 @@ export interface ComposeDeploymentArgs {
     readonly imageDigest: pulumi.Input<string>;
     /** The Compose bundle folder (app/deploy). */
     readonly bundleDir: string;
-    /** Env file values (secret: contains POSTGRES_PASSWORD). HTTP_PORT and HTTP_BIND come from `httpPort`. */
+    /** Env file values (secret: contains POSTGRES_PASSWORD). The web settings (WEB_ENV_KEYS) come from the ports and `tls`. */
     readonly env: pulumi.Input<Record<string, string>>;
     /** Pull credentials for the hosts (a read_registry deploy token). */
     readonly registry: { readonly address: pulumi.Input<string>; readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
     /** The one owner of the web port: nginx publishes it; the host's firewall and URL derive from the same value. */
     readonly httpPort?: number;
+    /** HTTPS: nginx serves `httpsPort` (default 443) with an ACME certificate for these names, and HTTP only redirects. */
+    readonly tls?: TlsSite;
+    /** Only with `tls`. */
+    readonly httpsPort?: number;
     /** Seconds the new replicas have to answer /ready (deploy.sh's DEPLOY_READY_TIMEOUT); defaults to 120. */
     readonly readyTimeoutSeconds?: number;
     /** `deploy.sh down` (volumes kept) when the deployment is deleted; defaults to true for staging only. */
     readonly stopOnDelete?: boolean;
-}
-
-/** `http://address` for port 80, `http://address:port` otherwise. */
-export function webUrl(address: string, port: number): string {
-    return port === DEFAULT_HTTP_PORT ? `http://${address}` : `http://${address}:${port}`;
 }
 
 /** Every plain-argument check, before anything registers; returns {} for the super call. */
@@ -57,8 +54,7 @@ export function checkComposeDeploymentArgs(args: ComposeDeploymentArgs): Record<
         if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) problems.push(`[hosts[${i}].name] "${name}" must be lowercase letters, digits and "-"`);
         if (names.indexOf(name) !== i) problems.push(`[hosts[${i}].name] "${name}" is used twice`);
     });
-    const port = args.httpPort ?? DEFAULT_HTTP_PORT;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`[httpPort] must be a port number (got ${port})`);
+    problems.push(...webPortProblems(args.httpPort ?? DEFAULT_HTTP_PORT, args.httpsPort, args.tls));
     const timeout = args.readyTimeoutSeconds ?? 120;
     if (!Number.isInteger(timeout) || timeout < 1) problems.push(`[readyTimeoutSeconds] must be a whole number of seconds (got ${timeout})`);
     const leaked = secretFilesInBundle(args.bundleDir);
@@ -75,12 +71,12 @@ export function copiedDirectoryPath(remotePath: string, localDir: string): strin
     return `${remotePath.replace(/\/+$/, "")}/${path.basename(path.resolve(localDir))}`;
 }
 
-/** The env file values with the web port owned here: a port set in `env` would be a second owner. */
-function envWithPort(env: Record<string, string>, httpPort: number): Record<string, string> {
-    for (const owned of ["HTTP_PORT", "HTTP_BIND"]) {
-        if (owned in env) throw new Error(`[env.${owned}] is set by ComposeDeployment from httpPort; remove it from env`);
+/** The env file values with the web settings owned here: one set in `env` would be a second owner. */
+function envWithWeb(env: Record<string, string>, web: Record<string, string>): Record<string, string> {
+    for (const owned of WEB_ENV_KEYS) {
+        if (owned in env) throw new Error(`[env.${owned}] is set by ComposeDeployment from httpPort, httpsPort and tls; remove it from env`);
     }
-    return { ...env, HTTP_BIND: "0.0.0.0", HTTP_PORT: String(httpPort) };
+    return { ...env, ...web };
 }
 
 /**
@@ -101,7 +97,8 @@ export class ComposeDeployment extends pulumi.ComponentResource {
         const httpPort = args.httpPort ?? DEFAULT_HTTP_PORT;
         const stopOnDelete = args.stopOnDelete ?? args.environment === "staging";
         const bundleHash = hashDirectory(args.bundleDir);
-        const env = pulumi.output(args.env).apply((values) => envWithPort(values, httpPort));
+        const web = webEnv(httpPort, args.tls, args.httpsPort);
+        const env = pulumi.output(args.env).apply((values) => envWithWeb(values, web));
         const envContent = pulumi.secret(env.apply((values) => renderEnvFile(values)));
         const credentials = pulumi.secret(
             pulumi

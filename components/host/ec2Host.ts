@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { remote, types } from "@pulumi/command";
 import { isWorldCidr, parseCidr } from "../config/validate";
-import { DEFAULT_HTTP_PORT, webUrl } from "./composeDeployment";
+import { DEFAULT_HTTP_PORT, webUrl } from "./webPorts";
 import { authorizedKeysCommand, keyMaterial, publicKeyOfPrivateKey } from "./authorizedKeys";
 import { EC2_USER, cloudInit, interfaceAddresses, mountDataVolumeCommand, privateDialProblem, waitReadyCommand } from "./ec2Scripts";
 
@@ -36,8 +36,10 @@ export interface Ec2HostArgs {
         /** Dial the Elastic IP (`public`) or the private IP from inside the VPC (`private`); defaults to public. */
         readonly connectVia?: "public" | "private";
     };
-    /** The only web port opened: the one the deployment's nginx listens on. Defaults to 80. */
+    /** The HTTP port opened: the one the deployment's nginx listens on (with TLS: the ACME challenge and the redirect). Defaults to 80. */
     readonly httpPort?: number;
+    /** Opened only when set: the deployment serves HTTPS there (TLS on). */
+    readonly httpsPort?: number;
     /** Production: the database lives on its own EBS volume that outlives the host. */
     readonly dataVolume?: { readonly sizeGb: number };
     /** `protect: true` on the instance and the data volume. */
@@ -117,6 +119,9 @@ export class Ec2Host extends pulumi.ComponentResource {
         const ingress: aws.types.input.ec2.SecurityGroupIngress[] = [
             { description: "HTTP", protocol: "tcp", fromPort: httpPort, toPort: httpPort, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] },
         ];
+        if (args.httpsPort !== undefined) {
+            ingress.push({ description: "HTTPS", protocol: "tcp", fromPort: args.httpsPort, toPort: args.httpsPort, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] });
+        }
         const v4 = ingressCidrs.filter((c) => parseCidr(c)?.version === 4);
         const v6 = ingressCidrs.filter((c) => parseCidr(c)?.version === 6);
         if (v4.length + v6.length > 0) {

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { BaseImages, HostConfig, SshHostConfig, isArmInstanceType } from "../config";
-import { ComposeDeployment, DEFAULT_HTTP_PORT, DeploymentHost, Ec2Host, webUrl } from "../host";
+import { BaseImages, HostConfig, SshHostConfig, TlsConfig, isArmInstanceType } from "../config";
+import { ComposeDeployment, DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DeploymentHost, DnsRecords, Ec2Host, httpsUrl, webUrl } from "../host";
 
 // Where a remote stack's app runs: an EC2 host it provisions (Ec2Host), or machines the user already has
 // (`hosts`); either way ComposeDeployment ships and rolls out the stack over SSH.
@@ -14,6 +14,8 @@ export interface DeploySettings {
     readonly env: pulumi.Input<Record<string, string>>;
     readonly registry: { readonly address: pulumi.Input<string>; readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
     readonly readyTimeoutSeconds?: number;
+    /** HTTPS with an ACME certificate; undefined: plain HTTP. */
+    readonly tls?: TlsConfig;
 }
 
 /** Where the app ended up. */
@@ -22,6 +24,8 @@ export interface HostOutputs {
     readonly hostAddress: pulumi.Output<string | string[]>;
     readonly dataVolumeId?: pulumi.Output<string>;
     readonly rollbackCommands: pulumi.Output<Record<string, string>>;
+    /** What the stack serves, in a sentence: HTTPS for which names, or plain HTTP and how to change that. */
+    readonly tls: string;
 }
 
 /** The secrets of a remote environment's env file. */
@@ -45,8 +49,28 @@ export function remoteEnv(secrets: RemoteSecrets, baseImages: BaseImages): Recor
     return env;
 }
 
-/** The one owner of the web port of remote stacks: the firewall rule, nginx's port and the URL all read it. */
+/** The one owner of the web ports of remote stacks: the firewall rules, nginx's ports and the URL all read them. */
 export const REMOTE_HTTP_PORT = DEFAULT_HTTP_PORT;
+/** Served (and opened) only with TLS on: nothing listens there otherwise. */
+export const REMOTE_HTTPS_PORT = DEFAULT_HTTPS_PORT;
+
+/** The web ports and TLS site of a deployment; the HTTPS port only when TLS is on. */
+function webSettings(tls: TlsConfig | undefined): { httpPort: number; httpsPort?: number; tls?: TlsConfig } {
+    return tls === undefined ? { httpPort: REMOTE_HTTP_PORT } : { httpPort: REMOTE_HTTP_PORT, httpsPort: REMOTE_HTTPS_PORT, tls };
+}
+
+/** The stack's URL: the domain over HTTPS with TLS, else the host's address over HTTP. */
+function siteUrl(address: string, tls: TlsConfig | undefined): string {
+    return tls === undefined ? webUrl(address, REMOTE_HTTP_PORT) : httpsUrl(tls.domains[0], REMOTE_HTTPS_PORT);
+}
+
+/** The `tls` output. */
+export function tlsSummary(tls: TlsConfig | undefined): string {
+    if (tls === undefined) {
+        return `off: no domain is set, so the hosts serve plain HTTP on port ${REMOTE_HTTP_PORT} and port ${REMOTE_HTTPS_PORT} stays closed; set domain and acmeEmail for HTTPS`;
+    }
+    return `on: HTTPS on port ${REMOTE_HTTPS_PORT} for ${tls.domains.join(", ")} with a certificate from ${tls.directoryUrl} (HTTP-01); port ${REMOTE_HTTP_PORT} answers the ACME challenge and redirects`;
+}
 
 /** Resource-name part of a host: stable while its address and port are. */
 function hostResourceName(host: SshHostConfig): string {
@@ -66,15 +90,16 @@ export function deployToHosts(environment: "staging" | "production", hosts: read
         environment,
         hosts: targets,
         ...deploy,
-        httpPort: REMOTE_HTTP_PORT,
+        ...webSettings(deploy.tls),
         // The user's machines outlive the stack: `destroy` stops the app there (the database volume is kept).
         stopOnDelete: true,
     });
-    const urls = hosts.map((host) => webUrl(host.address, REMOTE_HTTP_PORT));
+    const url = siteUrl(hosts[0].address, deploy.tls);
     return {
-        url: pulumi.all([deployment.deployedImage]).apply(() => urls[0]),
+        url: deployment.deployedImage.apply(() => url),
         hostAddress: pulumi.output(hosts.map((host) => host.address)),
         rollbackCommands: deployment.rollbackCommands,
+        tls: tlsSummary(deploy.tls),
     };
 }
 
@@ -110,21 +135,27 @@ export function deployToEc2(environment: "staging" | "production", host: HostCon
                 connectVia: host.sshConnectVia,
             },
             httpPort: REMOTE_HTTP_PORT,
+            httpsPort: webSettings(deploy.tls).httpsPort,
             dataVolume: ec2.dataVolumeSizeGb === undefined ? undefined : { sizeGb: ec2.dataVolumeSizeGb },
             protect: ec2.protect,
         },
         { providers: { aws: ec2.awsProvider } },
     );
+    // HTTP-01 reaches the host by name: the records exist before the deployment asks for a certificate.
+    const dns = deploy.tls?.hostedZoneId === undefined
+        ? undefined
+        : new DnsRecords(environment, { zoneId: deploy.tls.hostedZoneId, names: deploy.tls.domains, address: machine.publicIp }, { providers: { aws: ec2.awsProvider } });
     const deployment = new ComposeDeployment(environment, {
         environment,
-        hosts: [{ name: environment, label: `${environment} host`, user: machine.user, connection: machine.connection, machineId: machine.instanceId, dependsOn: machine.ready }],
+        hosts: [{ name: environment, label: `${environment} host`, user: machine.user, connection: machine.connection, machineId: machine.instanceId, dependsOn: [...machine.ready, ...(dns ? [dns] : [])] }],
         ...deploy,
-        httpPort: REMOTE_HTTP_PORT,
+        ...webSettings(deploy.tls),
     });
     return {
-        url: pulumi.all([machine.url, deployment.deployedImage]).apply(([url]) => url),
+        url: pulumi.all([machine.publicIp, deployment.deployedImage]).apply(([ip]) => siteUrl(ip, deploy.tls)),
         hostAddress: machine.publicIp,
         dataVolumeId: machine.dataVolumeId,
         rollbackCommands: deployment.rollbackCommands,
+        tls: tlsSummary(deploy.tls),
     };
 }

@@ -193,6 +193,7 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
             imageDigest: image.digest,
             bundleDir: bundleDir(repoRoot),
             env,
+            tls: config.tls,
             registry: {
                 address: registryHost(config.imageRepository),
                 username: project.requireOutput("deployTokenUsername").apply(String),
@@ -209,6 +210,7 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
     return {
         environment: "staging",
         url: host.url,
+        tls: host.tls,
         hostAddress: host.hostAddress,
         rollbackCommands: host.rollbackCommands,
         imageRef: image.ref,
@@ -293,6 +295,7 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
             imageDigest: image.digest,
             bundleDir: bundleDir(repoRoot),
             env,
+            tls: config.tls,
             registry: { address: registryHost(config.imageRepository), username: project.deployTokenUsername, password: project.deployTokenPassword },
         },
         () => ({
@@ -311,6 +314,7 @@ function productionProgram(config: ProductionConfig, repoRoot: string): ProgramO
     return {
         ...outputs,
         url: host.url,
+        tls: host.tls,
         hostAddress: host.hostAddress,
         rollbackCommands: host.rollbackCommands,
         imageRef: image.ref,

@@ -74,6 +74,17 @@ describe("host: ComposeDeployment", () => {
         assert.throws(() => new ComposeDeployment("bad", args({ httpPort: 0 })), /\[httpPort\] must be a port number/);
     });
 
+    it("owns the HTTPS settings too: with tls the env file names the port, the names and the ACME account; without tls no HTTPS port", async () => {
+        const tls = { domains: ["app.example.com"], email: "ops@example.com", directoryUrl: "https://acme.example.com/dir" };
+        const { recorder } = await build(args({ tls, httpsPort: 8443, hosts: [sshHost("192.0.2.10", 22)] }));
+        const env = recorder.find("command:remote:Command", "app-env");
+        assert.match(env.inputs.stdin, /^HTTPS_PORT=8443$/m);
+        assert.match(env.inputs.stdin, /^TLS_DOMAINS=app\.example\.com$/m);
+        assert.match(env.inputs.stdin, /^ACME_DIRECTORY_URL=https:\/\/acme\.example\.com\/dir$/m);
+        assert.throws(() => new ComposeDeployment("bad", args({ httpsPort: 443 })), /\[httpsPort\] is set without tls: nothing would listen there/);
+        assert.throws(() => new ComposeDeployment("bad", args({ tls, httpsPort: 80, httpPort: 80 })), /\[httpsPort\] is the same port as httpPort/);
+    });
+
     it("writes the secrets 0600 from stdin with logging off, never in a command line or in plain inputs", async () => {
         const { recorder } = await build(args());
         for (const name of ["app-192-0-2-10-22-env", "app-192-0-2-10-22-registry-credentials"]) {

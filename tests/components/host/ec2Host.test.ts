@@ -76,6 +76,15 @@ describe("host: Ec2Host with its ComposeDeployment", () => {
         ]);
     });
 
+    it("opens 443 only when given an HTTPS port (TLS on), beside 80 for the ACME challenge and the redirect", async () => {
+        const { recorder } = await build(args({ httpsPort: 443 }));
+        const sg = recorder.find("aws:ec2/securityGroup:SecurityGroup", "web-sg");
+        assert.deepEqual(sg.inputs.ingress.filter((r: any) => (r.cidrBlocks ?? []).includes("0.0.0.0/0")).map((r: any) => [r.description, r.fromPort, r.toPort]), [
+            ["HTTP", 80, 80],
+            ["HTTPS", 443, 443],
+        ]);
+    });
+
     it("waits for cloud-init, then copies the bundle, writes secrets with logging off, and deploys by digest", async () => {
         const { recorder, host } = await build(args());
         const ready = recorder.find("command:remote:Command", "web-ready");

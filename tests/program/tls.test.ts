@@ -1,0 +1,139 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { ACME_DIRECTORIES, ConfigError, StagingConfig, validateConfig } from "../../components/config";
+import { valueOf } from "../support/mocks";
+import { STACK_CONFIG, captureStack } from "./stacks";
+
+// HTTPS of the remote stacks (issue 16): the config keys (components/config/tls.ts) and how the program turns them
+// into open ports, the env file nginx and the ACME client read, DNS records and outputs (components/program/hosts.ts).
+
+const TLS = { domain: "app.example.com", acmeEmail: "ops@example.com" };
+const KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIBhostkeybodyOfTheServer0123456789abcdef";
+const HOSTS = {
+    hosts: JSON.stringify([{ address: "192.0.2.10", port: 22, user: "deploy", knownHost: `192.0.2.10 ssh-ed25519 ${KEY}` }]),
+    instanceType: undefined,
+    sshIngressCidrs: undefined,
+    sshPublicKey: undefined,
+};
+
+function validateStaging(overrides: Record<string, string | undefined>): StagingConfig {
+    const raw: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...STACK_CONFIG.staging, ...overrides })) if (v !== undefined) raw[k] = v;
+    return validateConfig("staging", raw, { secretKeys: new Set(["sshPrivateKey", "gitlabToken", "registryPassword"]), env: {}, organization: "acme" }) as StagingConfig;
+}
+
+function problemsOf(overrides: Record<string, string | undefined>): string[] {
+    try {
+        validateStaging(overrides);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, String(err));
+        return [...err.problems];
+    }
+    return assert.fail("expected a ConfigError");
+}
+
+function ingressPorts(resources: readonly { type: string; inputs: any }[]): number[] {
+    const sg = resources.filter((r) => r.type === "aws:ec2/securityGroup:SecurityGroup" && /Compose host/.test(String(r.inputs.description)));
+    assert.equal(sg.length, 1, "one security group of the app host");
+    return sg[0].inputs.ingress.filter((rule: any) => (rule.cidrBlocks ?? []).includes("0.0.0.0/0")).map((rule: any) => rule.fromPort);
+}
+
+describe("config: tls", () => {
+    it("without domain there is no TLS; with domain and acmeEmail, Let's Encrypt production is the default directory", () => {
+        assert.equal(validateStaging({}).tls, undefined);
+        const tls = validateStaging({ ...TLS, extraDomains: JSON.stringify(["www.example.com"]) }).tls!;
+        assert.deepEqual(tls.domains, ["app.example.com", "www.example.com"]);
+        assert.equal(tls.directoryUrl, "https://acme-v02.api.letsencrypt.org/directory");
+        assert.equal(tls.email, "ops@example.com");
+    });
+
+    it("takes Let's Encrypt staging by name, and any https directory (a private CA, Pebble)", () => {
+        assert.equal(validateStaging({ ...TLS, acmeDirectoryUrl: "letsencrypt-staging" }).tls!.directoryUrl, ACME_DIRECTORIES["letsencrypt-staging"]);
+        assert.equal(validateStaging({ ...TLS, acmeDirectoryUrl: "https://acme.internal:14000/dir" }).tls!.directoryUrl, "https://acme.internal:14000/dir");
+    });
+
+    for (const [overrides, expected] of [
+        [{ domain: "app.example.com" }, /acmeEmail is required: the ACME account's contact address/],
+        [{ ...TLS, domain: "App.Example.com" }, /domain "App\.Example\.com" is not a DNS name in lowercase/],
+        [{ ...TLS, domain: "192.0.2.10" }, /domain "192\.0\.2\.10" is not a DNS name/],
+        [{ ...TLS, domain: "*.example.com" }, /domain "\*\.example\.com" is a wildcard; HTTP-01 cannot prove one/],
+        [{ ...TLS, extraDomains: JSON.stringify(["app.example.com"]) }, /extraDomains\[0\] "app\.example\.com" is listed twice/],
+        [{ ...TLS, acmeEmail: "ops" }, /acmeEmail "ops" is not an email address/],
+        [{ ...TLS, acmeDirectoryUrl: "http://acme.example.com/dir" }, /acmeDirectoryUrl "http:\/\/acme\.example\.com\/dir" is neither an https URL/],
+        [{ ...TLS, hostedZoneId: "zone-1" }, /hostedZoneId "zone-1" is not a Route 53 hosted zone id/],
+        [{ acmeEmail: "ops@example.com" }, /acmeEmail is only used when domain is set/],
+        [{ hostedZoneId: "Z0123456789ABC" }, /hostedZoneId is only used when domain is set/],
+        [{ ...TLS, ...HOSTS, hostedZoneId: "Z0123456789ABC" }, /hostedZoneId points names at the EC2 host this stack provisions, and hosts is set/],
+    ] as const) {
+        it(`refuses ${JSON.stringify(overrides).slice(0, 110)} with one clear message`, () => {
+            const problems = problemsOf(overrides);
+            assert.equal(problems.length, 1, problems.join("\n"));
+            assert.match(problems[0], expected);
+        });
+    }
+});
+
+describe("program: tls on the remote stacks", () => {
+    it("without domain: only port 80 opens, the env file has no TLS keys, and the outputs say HTTP and how to get HTTPS", async () => {
+        const captured = await captureStack("staging");
+        assert.equal(captured.error, undefined, String(captured.error));
+        assert.deepEqual(ingressPorts(captured.resources), [80]);
+        const env = captured.recorder.find("command:remote:Command", "staging-env");
+        assert.doesNotMatch(env.inputs.stdin, /HTTPS_PORT|TLS_DOMAINS|ACME_/);
+        assert.equal(await valueOf(pulumi.output(captured.outputs!.url)), "http://203.0.113.10");
+        assert.match(String(captured.outputs!.tls), /^off: no domain is set, so the hosts serve plain HTTP on port 80 and port 443 stays closed; set domain and acmeEmail/);
+        assert.equal(captured.resources.filter((r) => r.type === "aws:route53/record:Record").length, 0);
+    });
+
+    for (const stack of ["staging", "prod"] as const) {
+        it(`${stack} with domain: 443 opens, the env file tells nginx and the ACME client, the URL is https://domain`, async () => {
+            const captured = await captureStack(stack, { config: { ...TLS, extraDomains: JSON.stringify(["www.example.com"]), acmeDirectoryUrl: "letsencrypt-staging" } });
+            assert.equal(captured.error, undefined, String(captured.error));
+            assert.deepEqual(ingressPorts(captured.resources), [80, 443]);
+            const environment = stack === "prod" ? "production" : "staging";
+            const env = captured.recorder.find("command:remote:Command", `${environment}-env`);
+            assert.match(env.inputs.stdin, /^HTTP_PORT=80$/m);
+            assert.match(env.inputs.stdin, /^HTTPS_PORT=443$/m);
+            assert.match(env.inputs.stdin, /^TLS_DOMAINS=app\.example\.com,www\.example\.com$/m);
+            assert.match(env.inputs.stdin, /^ACME_EMAIL=ops@example\.com$/m);
+            assert.match(env.inputs.stdin, /^ACME_DIRECTORY_URL=https:\/\/acme-staging-v02\.api\.letsencrypt\.org\/directory$/m);
+            assert.equal(await valueOf(pulumi.output(captured.outputs!.url)), "https://app.example.com");
+            assert.match(String(captured.outputs!.tls), /^on: HTTPS on port 443 for app\.example\.com, www\.example\.com with a certificate from https:\/\/acme-staging/);
+        });
+    }
+
+    it("a changed domain changes the settings fingerprint, so the proxy is recreated with it", async () => {
+        const deploy = async (domain: string) => {
+            const captured = await captureStack("staging", { config: { ...TLS, domain } });
+            return String(await valueOf(pulumi.output(captured.recorder.find("command:remote:Command", "staging-deploy").inputs.create)));
+        };
+        const fingerprint = (command: string) => /settings=([0-9a-f]{16})/.exec(command)?.[1];
+        const [a, b] = [fingerprint(await deploy("app.example.com")), fingerprint(await deploy("shop.example.com"))];
+        assert.ok(a && b, "both rollouts carry a settings fingerprint");
+        assert.notEqual(a, b);
+    });
+
+    it("with hostedZoneId: an A record per name points at the host's Elastic IP before the deploy asks for a certificate", async () => {
+        const captured = await captureStack("staging", { config: { ...TLS, extraDomains: JSON.stringify(["www.example.com"]), hostedZoneId: "Z0123456789ABC" } });
+        assert.equal(captured.error, undefined, String(captured.error));
+        const records = captured.resources.filter((r) => r.type === "aws:route53/record:Record");
+        assert.deepEqual(records.map((r) => [r.inputs.name, r.inputs.type, r.inputs.zoneId, r.inputs.allowOverwrite]), [
+            ["app.example.com", "A", "Z0123456789ABC", false],
+            ["www.example.com", "A", "Z0123456789ABC", false],
+        ]);
+        const eip = captured.resources.find((r) => r.type === "aws:ec2/eip:Eip")!;
+        assert.ok(records.every((r) => r.inputs.records.length === 1 && r.inputs.records[0] !== undefined), "records carry the address");
+        assert.ok(records.every((r) => captured.recorder.parentOf(r)?.type === "cicd:host:DnsRecords"));
+        const deploy = captured.recorder.find("command:remote:Command", "staging-deploy");
+        assert.ok(deploy.dependencies.some((d: string) => d.includes("cicd:host:DnsRecords")), `deploy depends on: ${deploy.dependencies.join(", ")}`);
+        assert.ok(eip);
+    });
+
+    it("with hosts: the URL names the domain and the env file carries TLS on every host", async () => {
+        const captured = await captureStack("staging", { config: { ...TLS, ...HOSTS, "aws:region": undefined } });
+        assert.equal(captured.error, undefined, String(captured.error));
+        assert.equal(await valueOf(pulumi.output(captured.outputs!.url)), "https://app.example.com");
+        const env = captured.recorder.find("command:remote:Command", "staging-env");
+        assert.match(env.inputs.stdin, /^TLS_DOMAINS=app\.example\.com$/m);
+    });
+});
