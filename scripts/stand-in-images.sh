@@ -2,13 +2,14 @@
 # Builds offline stand-ins for the official base images (node, postgres, nginx) from Debian packages,
 # because no image registry is reachable from these machines. Production files keep official defaults;
 # builds and tests here pass these tags as BUILD_IMAGE / RUNTIME_IMAGE / POSTGRES_IMAGE / NGINX_IMAGE.
-# Two test-only images are built on request: sim-host (a simulated deploy host: sshd, dockerd, Compose v2,
-# cloud-init) and registry (Debian's docker-registry with htpasswd auth); tests/support/simHosts.ts runs them.
+# Test-only images are built on request: sim-host (a simulated deploy host: sshd, dockerd, Compose v2,
+# cloud-init) and registry (Debian's docker-registry with htpasswd auth), which tests/support/simHosts.ts runs, and
+# acme (Debian's certbot, standing in for certbot/certbot: the stack's ACME client with TLS on, tests/tls).
 # The node images carry the Node.js major of the official bases (24), from the npm registry's node@24 package
 # (scripts/node-from-npm.sh), not Debian's older nodejs; a node image of another major is rebuilt.
 #
 # Usage: scripts/stand-in-images.sh [--rebuild] [--refresh-base] [--print-env] [--check] [IMAGE...]
-#   IMAGE           any of: node-build node-runtime postgres nginx (default: these four), sim-host, registry
+#   IMAGE           any of: node-build node-runtime postgres nginx (default: these four), sim-host, registry, acme
 #   --rebuild       rebuild the named images even if they exist
 #   --refresh-base  debootstrap the shared base rootfs again (it is cached under STANDIN_CACHE)
 #   --print-env  after building what is missing, print KEY=value lines for the image variables on stdout
@@ -18,7 +19,7 @@
 #              PROGRESS_INTERVAL (seconds between progress lines during the long steps, default 10).
 set -euo pipefail
 
-readonly USAGE="Usage: $0 [--rebuild] [--refresh-base] [--print-env] [--check] [node-build|node-runtime|postgres|nginx|sim-host|registry ...]"
+readonly USAGE="Usage: $0 [--rebuild] [--refresh-base] [--print-env] [--check] [node-build|node-runtime|postgres|nginx|sim-host|registry|acme ...]"
 readonly SUITE="${STANDIN_SUITE:-trixie}"
 readonly CACHE_DIR="${STANDIN_CACHE:-/var/cache/cicd-standin}"
 readonly BASE_ROOTFS="$CACHE_DIR/rootfs/$SUITE-minbase"
@@ -32,7 +33,7 @@ readonly NODE_MAJOR=24
 readonly NODE_PREFIX="$CACHE_DIR/node-from-npm"
 readonly ALL_IMAGES=(node-build node-runtime postgres nginx)
 # Built only when named: only the host-path tests need them.
-readonly ON_REQUEST_IMAGES=(sim-host registry)
+readonly ON_REQUEST_IMAGES=(sim-host registry acme)
 # PostgreSQL major version shipped by each suite; the entrypoint and PATH depend on it.
 declare -A PG_MAJOR_BY_SUITE=([bookworm]=15 [trixie]=17)
 
@@ -57,7 +58,7 @@ parse_args() {
       --print-env) PRINT_ENV=true ;;
       --check) CHECK_ONLY=true ;;
       -h|--help) echo "$USAGE"; exit 0 ;;
-      node-build|node-runtime|postgres|nginx|sim-host|registry) REQUESTED_IMAGES+=("$1") ;;
+      node-build|node-runtime|postgres|nginx|sim-host|registry|acme) REQUESTED_IMAGES+=("$1") ;;
       *) echo "$USAGE" >&2; fail "unknown argument '$1' (allowed: --rebuild, --refresh-base, --print-env, --check, ${ON_REQUEST_IMAGES[*]}, ${ALL_IMAGES[*]})" ;;
     esac
     shift
@@ -554,6 +555,12 @@ ENTRYPOINT
   chmod 0755 "$root/usr/local/bin/registry-entrypoint"
 }
 
+# certbot/certbot's role: certbot and Python's cryptography (the stack's acme.sh uses both), nothing else.
+configure_acme() {
+  install_packages "$1" certbot ca-certificates
+  in_chroot "$1" certbot --version >&2 || fail "certbot does not run in the acme rootfs"
+}
+
 docker_changes_for() {
   local pg_major="${PG_MAJOR_BY_SUITE[$SUITE]}"
   case "$1" in
@@ -569,6 +576,7 @@ docker_changes_for() {
       'ENTRYPOINT ["/usr/bin/tini", "--"]' 'CMD ["/usr/local/sbin/sim-host-init"]' ;;
     registry) printf '%s\n' 'EXPOSE 5000' 'VOLUME /var/lib/docker-registry' \
       'CMD ["/usr/local/bin/registry-entrypoint"]' ;;
+    acme) printf '%s\n' 'ENV LANG=C.UTF-8' 'ENV PYTHONDONTWRITEBYTECODE=1' 'ENTRYPOINT ["certbot"]' ;;
   esac
 }
 
@@ -609,6 +617,7 @@ print_env() {
     case "$name" in
       sim-host) printf 'SIM_HOST_IMAGE=%s\n' "$(tag_for sim-host)" ;;
       registry) printf 'REGISTRY_IMAGE=%s\n' "$(tag_for registry)" ;;
+      acme) printf 'ACME_IMAGE=%s\n' "$(tag_for acme)" ;;
     esac
   done
 }

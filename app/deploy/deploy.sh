@@ -22,6 +22,9 @@
 #              DEPLOY_HOST              a name for this host in every ERROR line (several hosts deploy at once)
 #              DEPLOY_COMPOSE           Compose command to use, e.g. "docker-compose" (default: detected)
 #              APP_REPLICAS             app replicas (default: the env file's value, else 2 in production, 1 elsewhere)
+#              DEPLOY_TLS_WAIT          seconds to wait for a first certificate before reporting it pending (default 60)
+# HTTPS: when the env file sets TLS_DOMAINS, compose.tls.yaml joins the stack (nginx on 443, the acme service), and
+# every deploy ends with the certificate's status line (a failed issuance is a WARNING; the old certificate serves).
 set -Eeuo pipefail
 
 readonly USAGE="Usage: deploy.sh deploy --image REF --env local|staging|production [--dir BUNDLE_DIR] [--env-file FILE] [--project NAME]
@@ -57,6 +60,7 @@ COMPOSE=()
 COMPOSE_VERSION=""
 PIDS_OVERRIDE=()
 LOGGED_IN=false
+TLS_FILES=()
 STATE_DIR=""
 LOCK_DIR=""
 RELEASES_FILE=""
@@ -110,7 +114,8 @@ compose() {
   local image="$1" slot="$2"
   shift 2
   run env APP_IMAGE="$image" APP_ROUTE_ALIAS="app-$slot" APP_ROUTE_DIR="$STATE_DIR/route" "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" \
-    -f "$BUNDLE_DIR/compose.yaml" -f "$BUNDLE_DIR/compose.$ENV_NAME.yaml" ${PIDS_OVERRIDE[@]+"${PIDS_OVERRIDE[@]}"} "$@"
+    -f "$BUNDLE_DIR/compose.yaml" -f "$BUNDLE_DIR/compose.$ENV_NAME.yaml" ${TLS_FILES[@]+"${TLS_FILES[@]}"} \
+    ${PIDS_OVERRIDE[@]+"${PIDS_OVERRIDE[@]}"} "$@"
 }
 
 on_unexpected_error() {
@@ -309,14 +314,15 @@ detect_compose() {
 # compose.yaml's pids_limit stays the one owner: on v2 an override with the same values is derived from it.
 derive_pids_override() {
   $DRY_RUN && return 0
-  local override="$STATE_DIR/compose.pids.yaml"
+  local override="$STATE_DIR/compose.pids.yaml" files=("$BUNDLE_DIR/compose.yaml")
   case "$COMPOSE_VERSION" in ""|1.*|v1.*) return 0 ;; esac
+  tls_enabled && files+=("$BUNDLE_DIR/compose.tls.yaml")
   mkdir -p "$STATE_DIR"
-  awk '/^services:/ { inside = 1; print; next }
+  awk '/^services:/ { inside = 1; if (!header++) print; next }
        inside && /^[^ #]/ { inside = 0 }
        inside && /^  [A-Za-z0-9_-]+:[[:space:]]*$/ { service = $1 }
        inside && /^    pids_limit:/ { printf "  %s\n    deploy:\n      resources:\n        limits:\n          pids: %s\n", service, $2 }' \
-    "$BUNDLE_DIR/compose.yaml" >"$override"
+    "${files[@]}" >"$override"
   PIDS_OVERRIDE=(-f "$override")
 }
 
@@ -491,14 +497,63 @@ pull_image() {
   progress "pull_image: pulled $IMAGE"
 }
 
+# ---------------------------------------------------------------------------------------------------------------
+# HTTPS (compose.tls.yaml): on when the env file names TLS_DOMAINS.
+
+tls_enabled() { [ -n "$(env_file_value TLS_DOMAINS)" ]; }
+
+select_tls_files() {
+  tls_enabled || return 0
+  [ -f "$BUNDLE_DIR/compose.tls.yaml" ] || fail "TLS_DOMAINS is set but $BUNDLE_DIR/compose.tls.yaml is missing"
+  TLS_FILES=(-f "$BUNDLE_DIR/compose.tls.yaml")
+}
+
+service_container() {
+  "$DOCKER" ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1" | head -n 1
+}
+
+# nginx needs a certificate to start: the acme service makes a placeholder at once, then asks the CA.
+start_acme() {
+  compose "$IMAGE" "$NEW_SLOT" up -d --no-deps --no-recreate acme
+  $DRY_RUN && return 0
+  local id health deadline=$((SECONDS + 60))
+  id="$(service_container acme)"
+  [ -n "$id" ] || fail "step ensure_infrastructure: the acme container of project $PROJECT is not running"
+  while health="$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$id")" && [ "$health" != healthy ]; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      "$DOCKER" logs --tail 30 "$id" 2>&1 | sed 's/^/    acme | /' >&2 || true
+      fail "step ensure_infrastructure: the acme service made no certificate for nginx to start with within 60s (health: $health)"
+    fi
+    sleep 1
+  done
+}
+
+# The certificate's status line, after every rollout: waits a while for a first issuance, then says what serves.
+report_tls() {
+  tls_enabled || return 0
+  CURRENT_STEP=report_tls
+  $DRY_RUN && { printf '+ report the certificate status of %q\n' "$PROJECT"; return 0; }
+  local id status="" deadline=$((SECONDS + ${DEPLOY_TLS_WAIT:-60}))
+  id="$(service_container acme)"
+  [ -n "$id" ] || { printf 'WARNING: tls: the acme service of %s is not running; nothing renews the certificate\n' "$PROJECT" >&2; return 0; }
+  while status="$("$DOCKER" exec "$id" cat /tls/status 2>/dev/null || true)"; [[ "$status" == pending* || -z "$status" ]] && [ "$SECONDS" -lt "$deadline" ]; do
+    sleep 1
+  done
+  case "$status" in
+    ok*) progress "tls: $status" ;;
+    *) printf 'WARNING: tls%s: %s (docker logs %s)\n' "${DEPLOY_HOST:+ on $DEPLOY_HOST}" "${status:-no status yet}" "$(name_of "$id")" >&2 ;;
+  esac
+}
+
 # db and proxy are created if missing and otherwise left alone: a deploy never recreates the database.
 ensure_infrastructure() {
   CURRENT_STEP=ensure_infrastructure
-  # With both running, `up --no-recreate` would change nothing: skip its Compose start.
+  # With all of them running, `up --no-recreate` would change nothing: skip its Compose start.
   if ! infrastructure_running; then
     registry_login
     CURRENT_STEP=ensure_infrastructure
     run mkdir -p "$STATE_DIR/route"
+    tls_enabled && start_acme
     compose "$IMAGE" "$NEW_SLOT" up -d --no-deps --no-recreate db proxy
   fi
   wait_db_healthy
@@ -509,7 +564,7 @@ ensure_infrastructure() {
 infrastructure_running() {
   $DRY_RUN && return 1
   local service
-  for service in db proxy; do
+  for service in db proxy $(tls_enabled && echo acme); do
     [ -n "$("$DOCKER" ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$service" --filter status=running)" ] || return 1
   done
 }
@@ -658,6 +713,7 @@ deploy_release() {
   resolve_route_dir
   if already_live; then
     progress "$verb: $IMAGE is already live on all $(desired_replicas) replica(s); nothing to do"
+    report_tls
     return 0
   fi
   clear_leftovers
@@ -669,6 +725,7 @@ deploy_release() {
   prune_old
   record_release
   progress "$verb: done, $IMAGE is live (${SECONDS}s)"
+  report_tls
 }
 
 # Two-phase rollout over several hosts: every host runs `prepare` (new replicas started beside the live ones and
@@ -728,6 +785,7 @@ switch_release() {
   record_release
   rm -f "$PREPARED_FILE"
   progress "switch: done, $IMAGE is live (${SECONDS}s)"
+  report_tls
 }
 
 show_status() {
@@ -764,6 +822,7 @@ main() {
   parse_args "$@"
   validate_inputs
   detect_compose
+  select_tls_files
   derive_pids_override
   trap on_unexpected_error ERR
   trap on_exit EXIT

@@ -3,6 +3,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { DOCKER_BIN, DockerCleanup, REPO_ROOT, RunOptions, RunResult, buildAppImage, docker, ensureStandInImages, run, uniqueName } from "../support/docker";
@@ -195,7 +196,8 @@ export function request(
 ): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
         const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = http.request(
+        // https:// URLs (the TLS suite) go through https with the caller's agent (its CA and name resolution).
+        const req = (url.startsWith("https:") ? https : http).request(
             url,
             {
                 method,
@@ -219,7 +221,8 @@ export function request(
             },
         );
         req.on("timeout", () => req.destroy(new Error(`${method} ${url} timed out after 15 s`)));
-        req.on("error", reject);
+        // Whether the request went out on a kept-alive connection: the load loop's retry rule needs to know.
+        req.on("error", (error: Error & { reusedSocket?: boolean }) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
         req.end(payload);
     });
 }
@@ -238,6 +241,8 @@ export interface LoadReport {
     /** Answers to GET / per reported version. */
     readonly versions: Record<string, number>;
     readonly durationMs: number;
+    /** GETs sent again after the server closed the idle kept-alive connection they went out on (see LoadOptions). */
+    readonly retried: number;
 }
 
 export interface LoadOptions {
@@ -248,6 +253,14 @@ export interface LoadOptions {
     readonly maxDurationMs?: number;
     /** Pause per connection between requests, so the load leaves CPU for the deploy on a shared 2-core box. */
     readonly pauseMs?: number;
+    /** The keep-alive agent to send through (an https.Agent for https:// URLs); one of `connections` sockets by default. */
+    readonly agent?: http.Agent;
+    /**
+     * Send a GET once more when the server closed the kept-alive connection it went out on before answering (a reset on
+     * a reused socket): what browsers, curl and Node's docs do, as RFC 9112 9.3.1 allows for idempotent requests. An
+     * nginx reload closes its idle connections this way. POSTs are never sent again, and a second failure counts.
+     */
+    readonly retryGetOnReusedConnection?: boolean;
 }
 
 /**
@@ -259,13 +272,21 @@ export function startLoad(baseUrl: string, options: LoadOptions = {}): { stop():
     const maxRequests = options.maxRequests ?? 20_000;
     const maxDurationMs = options.maxDurationMs ?? 180_000;
     const pauseMs = options.pauseMs ?? 10;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+    const agent = options.agent ?? new http.Agent({ keepAlive: true, maxSockets: connections });
     const started = Date.now();
     const versions: Record<string, number> = {};
     const failures: string[] = [];
     let sent = 0;
     let failed = 0;
+    let retried = 0;
     let stopping = false;
+    const closedWhileIdle = (error: unknown) => (error as { reusedSocket?: boolean }).reusedSocket === true && /ECONNRESET|socket hang up/.test(String((error as Error).message));
+    const get = (url: string) =>
+        request(url, "GET", undefined, agent).catch((error: unknown) => {
+            if (!options.retryGetOnReusedConnection || !closedWhileIdle(error)) throw error;
+            retried++;
+            return request(url, "GET", undefined, agent);
+        });
 
     const worker = async (index: number): Promise<void> => {
         for (let n = 0; !stopping && sent < maxRequests && Date.now() - started < maxDurationMs; n++) {
@@ -274,7 +295,7 @@ export function startLoad(baseUrl: string, options: LoadOptions = {}): { stop():
             try {
                 const answer = write
                     ? await request(`${baseUrl}/api/notes`, "POST", { title: `load ${index}-${n}`, body: "written during a deploy" }, agent)
-                    : await request(`${baseUrl}/`, "GET", undefined, agent);
+                    : await get(`${baseUrl}/`);
                 if (answer.status !== (write ? 201 : 200)) {
                     failed++;
                     if (failures.length < 10) failures.push(`${write ? "POST /api/notes" : "GET /"}: ${answer.status} ${answer.body.slice(0, 200)}`);
@@ -295,7 +316,7 @@ export function startLoad(baseUrl: string, options: LoadOptions = {}): { stop():
             stopping = true;
             await Promise.all(workers);
             agent.destroy();
-            return { sent, failed, failures, versions, durationMs: Date.now() - started };
+            return { sent, failed, failures, versions, durationMs: Date.now() - started, retried };
         },
     };
 }

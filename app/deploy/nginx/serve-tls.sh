@@ -1,0 +1,29 @@
+#!/bin/sh
+# The proxy's command when TLS is on (compose.tls.yaml): nginx in the foreground as PID 1, and beside it a watch on
+# the served certificate. When the acme service replaces it, `nginx -s reload` starts workers with the new one while
+# the old workers finish their requests and connections: nothing in flight is dropped.
+# Environment: TLS_RELOAD_CHECK_SECONDS  how often to look at the certificate (default 30)
+set -eu
+
+readonly CERT=/etc/nginx/tls/fullchain.pem
+readonly INTERVAL="${TLS_RELOAD_CHECK_SECONDS:-30}"
+
+certificate_sum() { cksum <"$CERT" 2>/dev/null || echo missing; }
+
+watch_certificate() {
+  served="$(certificate_sum)"
+  while sleep "$INTERVAL"; do
+    current="$(certificate_sum)"
+    [ "$current" = "$served" ] && continue
+    # A certificate nginx refuses (half-written, key mismatch) must not take the running one down: test first.
+    if nginx -t -q 2>/dev/null && nginx -s reload; then
+      echo "serve-tls: certificate changed; nginx reloaded" >&2
+      served="$current"
+    else
+      echo "serve-tls: certificate changed but nginx -t refused the new one; still serving the previous one" >&2
+    fi
+  done
+}
+
+watch_certificate &
+exec nginx -g 'daemon off;'

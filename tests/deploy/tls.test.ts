@@ -1,0 +1,235 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as https from "https";
+import * as path from "path";
+import * as tls from "tls";
+import { DockerCleanup, docker, requireDocker, run, uniqueName, STAND_IN_SCRIPT } from "../support/docker";
+import { Pebble, requirePebble, startPebble, writePebbleTrust } from "../support/pebble";
+import { RunResult } from "../support/docker";
+import { StackProject, request, startLoad, versionImage } from "./stack";
+
+// HTTPS of the deployed stack (issue 16), for real: deploy.sh with TLS_DOMAINS set runs compose.tls.yaml (nginx on
+// 443, the acme service with certbot), and Pebble, Let's Encrypt's test CA, in -strict mode, validates HTTP-01
+// through the stack's own nginx. The name resolves to nginx only through hosts entries (Pebble's container) and the
+// clients' own lookup (127.0.0.1): never a public resolver. Certificates live 60 s, so renewal happens in the test.
+
+const DOMAIN = "app.tls.test";
+const VALIDITY_SECONDS = 60;
+
+interface Served {
+    readonly serial: string;
+    readonly issuer: string;
+    readonly subject: string;
+    readonly validTo: Date;
+}
+
+/** The certificate nginx presents for DOMAIN on 127.0.0.1:port (not verified: the test looks at it). */
+function servedCertificate(port: number): Promise<Served> {
+    return new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port, servername: DOMAIN, rejectUnauthorized: false }, () => {
+            const cert = socket.getPeerCertificate();
+            socket.end();
+            resolve({ serial: cert.serialNumber.toLowerCase().replace(/^0+/, ""), issuer: String(cert.issuer.CN), subject: String(cert.subject.CN), validTo: new Date(cert.valid_to) });
+        });
+        socket.on("error", reject);
+    });
+}
+
+/** Keep-alive HTTPS to DOMAIN that trusts only `ca` and resolves the name to 127.0.0.1 itself, like a hosts entry. */
+function domainAgent(ca: string, sockets = 4): https.Agent {
+    type Lookup = (hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => void;
+    const lookup: Lookup = (_hostname, options, callback) =>
+        options.all ? callback(null, [{ address: "127.0.0.1", family: 4 }]) : callback(null, "127.0.0.1", 4);
+    return new https.Agent({ keepAlive: true, maxSockets: sockets, ca, lookup: lookup as never });
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const value = await probe().catch(() => undefined);
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+}
+
+function sClient(port: number, version: string): Promise<RunResult> {
+    // SECLEVEL=0 lets this client offer TLS 1.0/1.1 at all; whether they are spoken is then the server's answer.
+    return run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", DOMAIN, `-${version}`, "-cipher", "DEFAULT:@SECLEVEL=0"], { allowFailure: true, timeoutMs: 20_000 });
+}
+
+describe("deploy: HTTPS with certificates from an ACME CA (Pebble), through the stack's nginx", function () {
+    this.timeout(6 * 60_000);
+    const cleanup = new DockerCleanup();
+    const outputs: string[] = [];
+    let project: StackProject;
+    let pebble: Pebble;
+    let image: string;
+    let root = "";
+    let httpsPort = 0;
+    let httpPort = 0;
+
+    const deploy = async (env: NodeJS.ProcessEnv = {}) => {
+        const result = await project.deploy(["deploy", "--image", image], env);
+        outputs.push(result.stdout, result.stderr);
+        assert.equal(result.code, 0, `deploy failed:\n${result.stdout}\n${result.stderr}`);
+        return `${result.stdout}\n${result.stderr}`;
+    };
+    const status = async () => (await docker(["exec", await project.container("acme"), "cat", "/tls/status"])).stdout.trim();
+    const containerLogs = async (service: string) => {
+        const result = await docker(["logs", await project.container(service)]);
+        return result.stdout + result.stderr;
+    };
+    const publishedPort = async (containerPort: string) =>
+        Number((await docker(["port", await project.container("proxy"), containerPort])).stdout.split("\n")[0].trim().split(":").pop());
+
+    before(async function () {
+        this.timeout(20 * 60_000);
+        await requireDocker();
+        requirePebble();
+        await run("bash", [STAND_IN_SCRIPT, "acme"], { timeoutMs: 15 * 60_000 });
+        image = await versionImage("tls-v1", cleanup);
+        project = await StackProject.create("tls", "staging");
+        const trust = writePebbleTrust(path.join(project.workDir, "acme-trust"));
+        fs.appendFileSync(
+            project.envFile,
+            [
+                "ACME_IMAGE=cicd-standin/acme:trixie",
+                "HTTPS_PORT=0",
+                `TLS_DOMAINS=${DOMAIN}`,
+                "ACME_EMAIL=ops@tls.test",
+                "ACME_DIRECTORY_URL=https://pebble:14000/dir",
+                `ACME_TRUST_DIR=${trust}`,
+                "ACME_CHECK_SECONDS=2",
+                "ACME_RETRY_SECONDS=3",
+                "TLS_RELOAD_CHECK_SECONDS=1",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    after(async function () {
+        this.timeout(5 * 60_000);
+        await cleanup.run();
+        await project?.teardown();
+    });
+
+    it("starts nginx on a self-signed placeholder while the CA is unreachable, and the deploy output says so", async () => {
+        const output = await deploy({ DEPLOY_TLS_WAIT: "5" });
+        assert.match(output, /WARNING: tls: failed at \S+ \(no certificate issued yet\): .*pebble.*; still serving the self-signed placeholder; next attempt in 3s/);
+        httpsPort = await publishedPort("8443/tcp");
+        httpPort = await publishedPort("8080/tcp");
+        const served = await servedCertificate(httpsPort);
+        assert.equal(served.subject, `placeholder ${DOMAIN}`);
+        assert.match(await containerLogs("acme"), /acme: failed at .*no certificate issued yet/);
+    });
+
+    it("obtains the certificate over HTTP-01 through nginx (Pebble -strict) and serves it on 443", async () => {
+        const proxyIp = (await docker(["inspect", "-f", `{{(index .NetworkSettings.Networks "${project.name}_edge").IPAddress}}`, await project.container("proxy")])).stdout.trim();
+        pebble = await startPebble({ name: uniqueName("tls-pebble"), network: `${project.name}_edge`, hosts: { [DOMAIN]: proxyIp }, validitySeconds: VALIDITY_SECONDS, cleanup });
+        const line = await until("the first certificate", 90_000, async () => ((await status()).startsWith("ok") ? status() : undefined));
+        assert.match(line, new RegExp(`^ok since \\S+: certificate [0-9a-f]+ for ${DOMAIN.replace(/\./g, "\\.")}, valid until \\S+ from https://pebble:14000/dir$`));
+        root = await pebble.issuingRoot();
+        const served = await until("nginx to reload onto the issued certificate", 10_000, async () => {
+            const cert = await servedCertificate(httpsPort);
+            return cert.subject.startsWith("placeholder") ? undefined : cert;
+        });
+        assert.match(served.issuer, /Pebble/);
+        const answer = await request(`https://${DOMAIN}:${httpsPort}/`, "GET", undefined, domainAgent(root, 1));
+        assert.equal(answer.status, 200);
+        assert.match(await pebble.logs(), new RegExp(`Attempting to validate w/ HTTP: http://${DOMAIN.replace(/\./g, "\\.")}:8080/\\.well-known/acme-challenge/`));
+        const challenge = (await containerLogs("proxy")).split("\n").find((l) => l.includes('"uri":"/.well-known/acme-challenge/') && l.includes('"status":200'));
+        assert.ok(challenge, "nginx answered Pebble's challenge request with 200");
+    });
+
+    it("speaks TLS 1.2 and 1.3 only, with forward-secret AEAD suites, sends HSTS, and redirects HTTP except the challenge", async () => {
+        for (const old of ["tls1", "tls1_1"]) {
+            const result = await sClient(httpsPort, old);
+            assert.match(result.stdout + result.stderr, /alert protocol version/, `${old} must be refused`);
+            assert.match(result.stdout, /Cipher is \(NONE\)/);
+        }
+        const v12 = await sClient(httpsPort, "tls1_2");
+        assert.match(v12.stdout, /Protocol\s*: TLSv1\.2/);
+        assert.match(v12.stdout, /Cipher is ECDHE-(ECDSA|RSA)-(AES\d+-GCM-SHA\d+|CHACHA20-POLY1305)/);
+        assert.match((await sClient(httpsPort, "tls1_3")).stdout, /New, TLSv1\.3, Cipher is TLS_/);
+
+        const rootFile = path.join(project.workDir, "pebble-root.pem");
+        fs.writeFileSync(rootFile, root);
+        const headers = await run("curl", ["-sS", "-D", "-", "-o", "/dev/null", "--cacert", rootFile, "--resolve", `${DOMAIN}:${httpsPort}:127.0.0.1`, `https://${DOMAIN}:${httpsPort}/`]);
+        assert.match(headers.stdout, /^strict-transport-security: max-age=63072000\r?$/im);
+
+        const plain = (pathAndQuery: string, method = "GET") =>
+            run("curl", ["-sS", "-o", "/dev/null", "-X", method, "-w", "%{http_code} %{redirect_url}", "--resolve", `${DOMAIN}:${httpPort}:127.0.0.1`, `http://${DOMAIN}:${httpPort}${pathAndQuery}`]);
+        assert.equal((await plain("/api/notes?page=2")).stdout, `308 https://${DOMAIN}/api/notes?page=2`);
+        assert.equal((await plain("/api/notes", "POST")).stdout, `308 https://${DOMAIN}/api/notes`);
+        assert.equal((await plain("/.well-known/acme-challenge/no-such-token")).stdout, "404 ");
+        assert.equal((await plain("/nginx-health")).stdout, "200 ");
+    });
+
+    it("renews the short-lived certificate before it expires while a load loop runs: 0 failed requests", async () => {
+        const before = await servedCertificate(httpsPort);
+        const load = startLoad(`https://${DOMAIN}:${httpsPort}`, { agent: domainAgent(root), connections: 4, pauseMs: 20, maxDurationMs: 150_000, retryGetOnReusedConnection: true });
+        let renewed: Served;
+        try {
+            renewed = await until("a renewed certificate", 120_000, async () => {
+                const cert = await servedCertificate(httpsPort);
+                return cert.serial !== before.serial ? cert : undefined;
+            });
+            await new Promise((resolve) => setTimeout(resolve, 3000));
+        } finally {
+            const report = await load.stop();
+            console.log(`      load: ${report.sent} requests in ${report.durationMs} ms, ${report.failed} failed, ${report.retried} GET(s) sent again after nginx closed an idle kept-alive connection`);
+            assert.equal(report.failed, 0, `failed requests: ${report.failures.join("; ")}`);
+            assert.ok(report.sent > 100, `only ${report.sent} requests sent`);
+        }
+        assert.ok(before.validTo.getTime() - Date.now() > -1000, "renewed before the old certificate expired");
+        assert.ok(renewed!.validTo > before.validTo);
+        assert.match(await containerLogs("acme"), /less than a third of its lifetime is left/);
+        assert.match(await containerLogs("proxy"), /serve-tls: certificate changed; nginx reloaded/);
+    });
+
+    it("a redeploy keeps the acme service and its certificate, and ends with the certificate's status", async () => {
+        const acme = await project.container("acme");
+        assert.match(await deploy(), /--> tls: ok since \S+: certificate [0-9a-f]+ for app\.tls\.test, valid until/);
+        assert.equal(await project.container("acme"), acme, "the acme container was left as it was");
+    });
+
+    it("a failed renewal leaves the previous certificate serving, and shows in the logs and the deploy output", async () => {
+        await docker(["stop", "--time", "1", pebble.container]);
+        const line = await until("a failed renewal", 90_000, async () => ((await status()).startsWith("failed") ? status() : undefined));
+        const served = await servedCertificate(httpsPort);
+        assert.match(line, new RegExp(`^failed at \\S+ \\(less than a third of its lifetime is left\\): .*; still serving certificate ${served.serial} for ${DOMAIN.replace(/\./g, "\\.")}, valid until`));
+        assert.ok(served.validTo.getTime() > Date.now(), "the previous certificate is still valid and serving");
+        assert.equal((await request(`https://${DOMAIN}:${httpsPort}/`, "GET", undefined, domainAgent(root, 1))).status, 200);
+        assert.match(await containerLogs("acme"), /acme: failed at .*still serving certificate/);
+        assert.match(await deploy(), /WARNING: tls: failed at .*still serving certificate/);
+    });
+
+    it("`down` (volumes kept) and a new deploy serve the certificate from the volume: no placeholder, no first issuance", async () => {
+        const down = await project.deploy(["down"]);
+        outputs.push(down.stdout, down.stderr);
+        assert.equal(down.code, 0, down.stderr);
+        await deploy({ DEPLOY_TLS_WAIT: "0" });
+        httpsPort = await publishedPort("8443/tcp");
+        const served = await servedCertificate(httpsPort);
+        assert.match(served.issuer, /Pebble/, "the certificate from the volume serves at once");
+        assert.doesNotMatch(await containerLogs("acme"), /placeholder|no certificate issued yet/);
+    });
+
+    it("keeps key material out of every log, the deploy output and the state folder; the served key is 0600", async () => {
+        const acme = await project.container("acme");
+        const key = (await docker(["exec", acme, "cat", "/tls/privkey.pem"])).stdout;
+        const keyLines = key.split("\n").filter((l) => l && !l.startsWith("-----"));
+        assert.ok(keyLines.length > 0, "read the served key");
+        const modes = (await docker(["exec", acme, "sh", "-c", "stat -c '%a %n' /tls/privkey.pem /etc/letsencrypt/archive/site/privkey*.pem"])).stdout.trim().split("\n");
+        for (const mode of modes) assert.match(mode, /^600 /);
+        const haystacks: Record<string, string> = { "deploy output": outputs.join("\n"), "pebble log": await pebble.logs() };
+        for (const service of ["acme", "proxy", "app", "db"]) haystacks[`${service} log`] = await containerLogs(service).catch(() => "");
+        const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+        for (const file of walk(project.stateDir)) haystacks[file] = fs.readFileSync(file, "utf8");
+        for (const [where, text] of Object.entries(haystacks)) {
+            assert.ok(!/PRIVATE KEY/.test(text), `${where} holds a private key`);
+            for (const line of keyLines) assert.ok(!text.includes(line), `${where} holds a line of the served key`);
+        }
+    });
+});

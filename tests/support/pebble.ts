@@ -1,0 +1,128 @@
+// Pebble, Let's Encrypt's ACME test server (built by scripts/pebble-build.sh), run as a container beside a stack:
+//
+//   writePebbleTrust(dir)   -> ACME_TRUST_DIR: the ACME client trusts Pebble's own HTTPS listener
+//   const pebble = await startPebble({ name, network: `${project}_edge`, hosts: { "app.tls.test": proxyIp }, validitySeconds: 60, cleanup });
+//   ACME_DIRECTORY_URL = pebble.directoryUrl; clients trust await pebble.issuingRoot()
+//
+// Pebble validates HTTP-01 by dialling each name on port 8080 (the stack's nginx listens there inside its network);
+// names resolve through the container's hosts entries, never through a public resolver.
+import * as fs from "fs";
+import * as https from "https";
+import * as os from "os";
+import * as path from "path";
+import { DockerCleanup, REPO_ROOT, docker } from "./docker";
+
+export const PEBBLE_VERSION = "v2.10.3";
+export const PEBBLE_SCRIPT = path.join(REPO_ROOT, "scripts", "pebble-build.sh");
+const PEBBLE_DIR = path.join(process.env.CICD_CACHE ?? path.join(os.homedir(), ".cache"), "cicd-pebble", PEBBLE_VERSION);
+/** The image Pebble's static binary runs in: any local one with a libc-free userland will do. */
+export const PEBBLE_RUNNER_IMAGE = "cicd-standin/acme:trixie";
+
+/** Fails (never skips) with the script to run when Pebble is not built. */
+export function requirePebble(): { binary: string; certs: string } {
+    const binary = path.join(PEBBLE_DIR, "pebble");
+    const certs = path.join(PEBBLE_DIR, "certs");
+    if (!fs.existsSync(binary) || !fs.existsSync(path.join(certs, "pebble.minica.pem"))) {
+        throw new Error(`Pebble ${PEBBLE_VERSION} is not built in ${PEBBLE_DIR}: run \`bash scripts/pebble-build.sh\` (.ci/run does)`);
+    }
+    return { binary, certs };
+}
+
+/** Puts the root of Pebble's own HTTPS listener into `folder` (an ACME_TRUST_DIR) and returns the folder. */
+export function writePebbleTrust(folder: string): string {
+    const { certs } = requirePebble();
+    fs.mkdirSync(folder, { recursive: true });
+    fs.copyFileSync(path.join(certs, "pebble.minica.pem"), path.join(folder, "pebble.minica.pem"));
+    return folder;
+}
+
+export interface PebbleOptions {
+    /** Container name (unique per test run). */
+    readonly name: string;
+    /** Docker network to join, where the stack's nginx and ACME client are. */
+    readonly network: string;
+    /** Hosts entries: name -> address of the stack's nginx on `network`. */
+    readonly hosts: Readonly<Record<string, string>>;
+    /** Lifetime of the certificates Pebble issues (its default profile). */
+    readonly validitySeconds: number;
+    readonly cleanup: DockerCleanup;
+}
+
+export interface Pebble {
+    readonly container: string;
+    /** What the ACME client is pointed at, inside `network`. */
+    readonly directoryUrl: string;
+    /** The root that signs the certificates Pebble issues (new on every start of Pebble). */
+    issuingRoot(): Promise<string>;
+    /** Pebble's log (every validation it attempted). */
+    logs(): Promise<string>;
+}
+
+export async function startPebble(options: PebbleOptions): Promise<Pebble> {
+    const { binary, certs } = requirePebble();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "tls-pebble-"));
+    const config = {
+        pebble: {
+            listenAddress: "0.0.0.0:14000",
+            managementListenAddress: "0.0.0.0:15000",
+            certificate: "/pebble/certs/cert.pem",
+            privateKey: "/pebble/certs/key.pem",
+            httpPort: 8080,
+            tlsPort: 5001,
+            ocspResponderURL: "",
+            externalAccountBindingRequired: false,
+            domainBlocklist: [],
+            retryAfter: { authz: 1, order: 1 },
+            keyAlgorithm: "ecdsa",
+            profiles: { default: { description: "short-lived, for the renewal tests", validityPeriod: options.validitySeconds } },
+        },
+    };
+    fs.writeFileSync(path.join(work, "config.json"), JSON.stringify(config));
+    const hostArgs = Object.entries(options.hosts).flatMap(([name, address]) => ["--add-host", `${name}:${address}`]);
+    options.cleanup.container(options.name);
+    await docker([
+        "run", "--detach", "--name", options.name, "--label", "cicd.test=1",
+        "--network", options.network, "--network-alias", "pebble", ...hostArgs,
+        // No artificial validation delay; no nonce rejections (certbot retries them, but they only slow the tests).
+        "--env", "PEBBLE_VA_NOSLEEP=1", "--env", "PEBBLE_WFE_NONCEREJECT=0",
+        "--volume", `${binary}:/pebble/pebble:ro`, "--volume", `${certs}:/pebble/certs:ro`, "--volume", `${work}/config.json:/pebble/config.json:ro`,
+        "--publish", "127.0.0.1::15000", "--cap-drop", "ALL", "--read-only",
+        "--entrypoint", "/pebble/pebble", PEBBLE_RUNNER_IMAGE, "-config", "/pebble/config.json", "-strict",
+    ]);
+    const management = async (): Promise<string> => {
+        const port = (await docker(["port", options.name, "15000/tcp"])).stdout.split("\n")[0].trim().split(":").pop();
+        return `https://127.0.0.1:${port}`;
+    };
+    const minica = fs.readFileSync(path.join(certs, "pebble.minica.pem"));
+    return {
+        container: options.name,
+        directoryUrl: "https://pebble:14000/dir",
+        async issuingRoot() {
+            const base = await management();
+            for (let attempt = 0; ; attempt++) {
+                try {
+                    return await fetchText(`${base}/roots/0`, minica);
+                } catch (error) {
+                    if (attempt >= 20) throw error;
+                    await new Promise((resolve) => setTimeout(resolve, 250));
+                }
+            }
+        },
+        async logs() {
+            const result = await docker(["logs", options.name]);
+            return result.stdout + result.stderr;
+        },
+    };
+}
+
+function fetchText(url: string, ca: Buffer): Promise<string> {
+    return new Promise((resolve, reject) => {
+        https
+            .get(url, { ca, servername: "localhost", timeout: 5000 }, (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString("utf8")) : reject(new Error(`GET ${url}: ${res.statusCode}`))));
+            })
+            .on("error", reject);
+    });
+}
