@@ -1,10 +1,9 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as https from "https";
 import * as path from "path";
 import * as tls from "tls";
 import { DockerCleanup, docker, requireDocker, run, uniqueName, STAND_IN_SCRIPT } from "../support/docker";
-import { Pebble, requirePebble, startPebble, writePebbleTrust } from "../support/pebble";
+import { Pebble, domainAgent, requirePebble, startPebble, writePebbleTrust } from "../support/pebble";
 import { RunResult } from "../support/docker";
 import { StackProject, request, startLoad, versionImage } from "./stack";
 
@@ -33,14 +32,6 @@ function servedCertificate(port: number): Promise<Served> {
         });
         socket.on("error", reject);
     });
-}
-
-/** Keep-alive HTTPS to DOMAIN that trusts only `ca` and resolves the name to 127.0.0.1 itself, like a hosts entry. */
-function domainAgent(ca: string, sockets = 4): https.Agent {
-    type Lookup = (hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => void;
-    const lookup: Lookup = (_hostname, options, callback) =>
-        options.all ? callback(null, [{ address: "127.0.0.1", family: 4 }]) : callback(null, "127.0.0.1", 4);
-    return new https.Agent({ keepAlive: true, maxSockets: sockets, ca, lookup: lookup as never });
 }
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {

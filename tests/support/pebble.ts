@@ -36,6 +36,17 @@ export function writePebbleTrust(folder: string): string {
     return folder;
 }
 
+/**
+ * HTTPS that trusts only `ca` and resolves every name to 127.0.0.1 itself, like a hosts entry: for a stack's nginx
+ * published there under a test name. Keep-alive with `sockets` connections, or a new connection per request.
+ */
+export function domainAgent(ca: string, sockets = 4, keepAlive = true): https.Agent {
+    type Lookup = (hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => void;
+    const lookup: Lookup = (_hostname, options, callback) =>
+        options.all ? callback(null, [{ address: "127.0.0.1", family: 4 }]) : callback(null, "127.0.0.1", 4);
+    return new https.Agent({ keepAlive, maxSockets: sockets, ca, lookup: lookup as never });
+}
+
 export interface PebbleOptions {
     /** Container name (unique per test run). */
     readonly name: string;
