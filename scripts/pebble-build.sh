@@ -11,29 +11,23 @@ readonly CACHE="${CICD_CACHE:-$HOME/.cache}/cicd-pebble"
 readonly DIR="$CACHE/$PEBBLE_VERSION"
 readonly BIN="$DIR/pebble"
 readonly CERTS="$DIR/certs"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly SCRIPT_DIR
+# shellcheck source=lib/progress.sh
+source "$SCRIPT_DIR/lib/progress.sh"
 
 say() { printf '==> %s\n' "$*" >&2; }
 fail() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
-# go prints nothing for minutes while it downloads and compiles; CI wants a sign of life every few seconds.
-with_progress() {
-  local started=$SECONDS pid
-  "$@" &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 5
-    kill -0 "$pid" 2>/dev/null && say "still building Pebble $PEBBLE_VERSION ($((SECONDS - started)) s)"
-  done
-  wait "$pid"
-}
-
-# The Go that .ci/engine/build.sh uses too, when none is on PATH.
+# Any Go will do (go.mod's `go 1.25.0` makes an older one fetch that release itself, GOTOOLCHAIN=auto); on a machine
+# without one, the toolchain .ci/engine/build.sh fetched from the module proxy (setup.sh builds the engine first).
 find_go() {
   local candidate
-  for candidate in "${GO:-}" "$(command -v go || true)" /usr/local/go/bin/go; do
+  for candidate in "${GO:-}" "$(command -v go || true)" /usr/local/go/bin/go \
+      "${CICD_ENGINE_CACHE:-$HOME/.cache/cicd-engine}"/go/golang.org/toolchain@*/bin/go; do
     [ -n "$candidate" ] && [ -x "$candidate" ] && { printf '%s\n' "$candidate"; return 0; }
   done
-  fail "no Go toolchain found (GO, PATH, /usr/local/go/bin/go): Pebble builds from Go modules; install Go 1.24 or newer"
+  fail "no Go toolchain found (GO, PATH, /usr/local/go/bin/go, the engine build's toolchain): Pebble builds from Go modules; install Go, or run .ci/engine/build.sh first"
 }
 
 build_pebble() {
@@ -42,7 +36,8 @@ build_pebble() {
   mkdir -p "$CACHE/$PEBBLE_VERSION" "$CACHE/gocache" "$CACHE/gomod"
   say "building Pebble $PEBBLE_VERSION from Go modules into $CACHE"
   GOBIN="$CACHE/$PEBBLE_VERSION" GOCACHE="$CACHE/gocache" GOMODCACHE="$CACHE/gomod" GOFLAGS=-mod=mod CGO_ENABLED=0 \
-    with_progress "$go" install "github.com/letsencrypt/pebble/v2/cmd/pebble@$PEBBLE_VERSION" \
+    progress_run "building Pebble $PEBBLE_VERSION (about 70 s the first time)" go-packages \
+      "$go" install -v "github.com/letsencrypt/pebble/v2/cmd/pebble@$PEBBLE_VERSION" \
     || fail "go install of Pebble $PEBBLE_VERSION failed"
   [ -x "$BIN" ] || fail "go install finished but $BIN is missing"
 }

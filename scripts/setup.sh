@@ -316,8 +316,8 @@ run_builds() {
 # idempotent, cached under ${CICD_CACHE:-$HOME/.cache}/cicd-<tool>, printing progress at least every 10 s.
 # Add ONE line per tool here.
 provide_test_tools() {
-  :
   bash "$REPO_ROOT/scripts/moto-server.sh"
+  bash "$REPO_ROOT/scripts/pebble-build.sh"   # Pebble, the ACME test CA of tests/deploy/tls.test.ts (1 to 3 min cold)
 }
 
 main() {

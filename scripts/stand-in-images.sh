@@ -4,7 +4,7 @@
 # builds and tests here pass these tags as BUILD_IMAGE / RUNTIME_IMAGE / POSTGRES_IMAGE / NGINX_IMAGE.
 # Test-only images are built on request: sim-host (a simulated deploy host: sshd, dockerd, Compose v2,
 # cloud-init) and registry (Debian's docker-registry with htpasswd auth), which tests/support/simHosts.ts runs, and
-# acme (Debian's certbot, standing in for certbot/certbot: the stack's ACME client with TLS on, tests/tls).
+# acme (Debian's certbot, standing in for certbot/certbot: the stack's ACME client with TLS on, tests/deploy/tls.test.ts).
 # The node images carry the Node.js major of the official bases (24), from the npm registry's node@24 package
 # (scripts/node-from-npm.sh), not Debian's older nodejs; a node image of another major is rebuilt.
 #
