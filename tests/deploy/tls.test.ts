@@ -115,6 +115,20 @@ describe("deploy: HTTPS with certificates from an ACME CA (Pebble), through the 
         assert.match(await containerLogs("acme"), /acme: failed at .*no certificate issued yet/);
     });
 
+    it("hardens the acme service like the rest: no capability, read-only root, no new privileges, a process limit", async () => {
+        for (const [service, added] of [["acme", []], ["proxy", ["CHOWN", "SETGID", "SETUID"]]] as const) {
+            const host = JSON.parse((await docker(["inspect", "-f", "{{json .HostConfig}}", await project.container(service)])).stdout);
+            assert.deepEqual(host.CapDrop, ["ALL"], `${service} drops every capability`);
+            assert.deepEqual([...(host.CapAdd ?? [])].map((c: string) => c.replace(/^CAP_/, "")).sort(), added, `${service} adds back only these`);
+            assert.ok((host.SecurityOpt ?? []).includes("no-new-privileges:true"), `${service}: no-new-privileges`);
+            assert.equal(host.ReadonlyRootfs, true, `${service}: read-only root filesystem`);
+            assert.ok(Number(host.PidsLimit) > 0, `${service}: pids_limit`);
+        }
+        // The served key nginx reads is mounted read-only there: only the acme service writes it.
+        const write = await docker(["exec", await project.container("proxy"), "sh", "-c", "touch /etc/nginx/tls/probe"], { allowFailure: true });
+        assert.notEqual(write.code, 0, "nginx can write the certificate volume");
+    });
+
     it("obtains the certificate over HTTP-01 through nginx (Pebble -strict) and serves it on 443", async () => {
         const proxyIp = (await docker(["inspect", "-f", `{{(index .NetworkSettings.Networks "${project.name}_edge").IPAddress}}`, await project.container("proxy")])).stdout.trim();
         pebble = await startPebble({ name: uniqueName("tls-pebble"), network: `${project.name}_edge`, hosts: { [DOMAIN]: proxyIp }, validitySeconds: VALIDITY_SECONDS, cleanup });
