@@ -6,7 +6,7 @@
 # Usage (after sourcing): progress_run STEP DETAIL_KIND COMMAND [ARG...]
 #   STEP         what the step is, as the lines name it ("building the Pulumi CLI")
 #   DETAIL_KIND  go-packages: COMMAND prints one Go import path per compiled package (go build -v); the line
-#                             names the latest one and counts them
+#                             names the latest one and counts them (before that, the modules downloaded)
 #                last-line:   the line names COMMAND's latest output line
 # COMMAND's output goes to a log file, shown (its last lines) only when COMMAND fails; the exit status is COMMAND's.
 # Environment: PROGRESS_INTERVAL  seconds between lines (default 10; tests pass fractions such as 0.2)
@@ -37,7 +37,14 @@ progress_detail() {
       # go build -v names each package it compiles, one import path a line.
       count="$(grep -c -E '^[A-Za-z0-9_.~/-]+$' "$log" || true)"
       latest="$(grep -E '^[A-Za-z0-9_.~/-]+$' "$log" | tail -n 1 || true)"
-      if [ -n "$latest" ]; then printf '%s packages compiled, latest %s' "$count" "$latest"; else printf 'resolving modules'; fi ;;
+      if [ -n "$latest" ]; then
+        printf '%s packages compiled, latest %s' "$count" "$latest"
+      else
+        # Before compiling, a cold module cache downloads: "go: downloading MODULE VERSION" lines.
+        count="$(grep -c '^go: downloading ' "$log" || true)"
+        latest="$(grep '^go: downloading ' "$log" | tail -n 1 | cut -d' ' -f3- || true)"
+        if [ -n "$latest" ]; then printf '%s modules downloaded, latest %s' "$count" "$latest"; else printf 'resolving modules'; fi
+      fi ;;
     *)
       latest="$(grep -v '^[[:space:]]*$' "$log" | tail -n 1 | cut -c1-120 || true)"
       printf '%s' "${latest:-no output yet}" ;;

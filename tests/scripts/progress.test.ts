@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
 import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../engine/harness";
 
@@ -20,7 +22,7 @@ function runStep(interval: string, kind: string, command: string): Promise<{ sta
     return new Promise((resolve, reject) => {
         const startedMs = Date.now();
         const child = spawn("bash", ["-c", `source ${JSON.stringify(LIBRARY)}; progress_run "fake step" ${kind} bash -c ${shellQuote(command)}`], {
-            env: { ...process.env, PROGRESS_INTERVAL: interval },
+            env: { ...process.env, PROGRESS_INTERVAL: interval, TMPDIR: scratch },
         });
         const lines: Line[] = [];
         let pending = "";
@@ -35,8 +37,23 @@ function runStep(interval: string, kind: string, command: string): Promise<{ sta
     });
 }
 
+let scratch = "";
+
 describe("scripts/lib/progress.sh", function () {
     this.timeout(30_000);
+    // The step logs land here (a failed step's log is kept for the user to read).
+    beforeEach(() => {
+        scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-progress-"));
+    });
+    afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+    it("counts the modules a cold go build downloads before it compiles anything", async () => {
+        const downloads = 'for m in a b c d e f; do echo "go: downloading example.com/$m v1.0.0"; sleep 0.1; done; sleep 0.4';
+        const { status, lines } = await runStep("0.3", "go-packages", downloads);
+        assert.equal(status, 0);
+        const texts = lines.map((line) => line.text);
+        assert.ok(texts.some((text) => /^==> fake step: \d+s elapsed, \d modules downloaded, latest example\.com\/[a-f] v1\.0\.0$/.test(text)), texts.join("\n"));
+    });
 
     it("prints the step, its elapsed time and the latest Go package at least once per interval while the step runs", async () => {
         // A fake `go build -v`: a package name every 0.1 s for 2 s.
@@ -80,7 +97,7 @@ describe("scripts/lib/progress.sh", function () {
     it("refuses an interval that is not a number of seconds, running nothing", () => {
         const result = spawnSync("bash", ["-c", `source ${JSON.stringify(LIBRARY)}; progress_run step last-line touch /dev/null/never`], {
             encoding: "utf8",
-            env: { ...process.env, PROGRESS_INTERVAL: "10s" },
+            env: { ...process.env, PROGRESS_INTERVAL: "10s", TMPDIR: scratch },
         });
         assert.equal(result.status, 2);
         assert.equal(result.stderr.trim(), "ERROR: PROGRESS_INTERVAL must be a number of seconds (got 10s)");
