@@ -219,6 +219,7 @@ announce_plan() {
     local build
     for build in "${BUILDS[@]}"; do say "will build: $build"; done
   fi
+  if $WITH_TESTS; then say "then the tools the tests need, each building only what is missing (provide_test_tools)"; fi
 }
 
 # --- the root part ------------------------------------------------------------------------------------------
@@ -295,26 +296,35 @@ prefixed() {
 build_engine() { bash "$ENGINE_SCRIPT"; }
 build_stand_in_images() { as_root bash "$STAND_IN_SCRIPT" "$@"; }
 
+# The CPU lane: the engine, then the tools the tests need (Go builds too; they may use the Go the engine build fetched).
+cpu_lane() {
+  if [ -z "$(engine_state)" ]; then prefixed engine build_engine || return 1; fi
+  if $WITH_TESTS; then prefixed tools provide_test_tools || return 2; fi
+}
+
 run_builds() {
   # The plan guessed the stand-ins while no engine ran; now it can ask.
   if [ ${#STAND_IN_IMAGES[@]} -gt 0 ]; then plan_stand_in_images; fi
-  local engine_pid="" images_pid="" failed=()
-  if [ -z "$(engine_state)" ]; then
-    prefixed engine build_engine &
-    engine_pid=$!
-  fi
+  local cpu_pid images_pid="" status=0 failed=()
+  cpu_lane &
+  cpu_pid=$!
   if [ ${#STAND_IN_IMAGES[@]} -gt 0 ]; then
     prefixed images build_stand_in_images "${STAND_IN_IMAGES[@]}" &
     images_pid=$!
   fi
-  if [ -n "$engine_pid" ]; then wait "$engine_pid" || failed+=("the Pulumi engine (.ci/engine/build.sh)"); fi
+  wait "$cpu_pid" || status=$?
+  case "$status" in
+    0) ;;
+    1) failed+=("the Pulumi engine (.ci/engine/build.sh)") ;;
+    *) failed+=("the tools the tests need (provide_test_tools in scripts/setup.sh)") ;;
+  esac
   if [ -n "$images_pid" ]; then wait "$images_pid" || failed+=("the stand-in images (scripts/stand-in-images.sh)"); fi
   [ ${#failed[@]} -eq 0 ] || fail "building ${failed[*]} failed: see the lines above"
 }
 
 # Tools the tests need that no Debian package gives (Pebble, BuildKit, ...): each a script of its own under scripts/,
 # idempotent, cached under ${CICD_CACHE:-$HOME/.cache}/cicd-<tool>, printing progress at least every 10 s.
-# Add ONE line per tool here.
+# Add ONE line per tool here. They run after the engine build and beside the stand-in images (run_builds).
 provide_test_tools() {
   bash "$REPO_ROOT/scripts/moto-server.sh"
   bash "$REPO_ROOT/scripts/pebble-build.sh"   # Pebble, the ACME test CA of tests/deploy/tls.test.ts (1 to 3 min cold)
@@ -341,7 +351,6 @@ main() {
     install_schema_validator
   fi
   run_builds
-  if $WITH_TESTS; then provide_test_tools; fi
   if $WITH_TESTS; then say "ready for the tests: npm ci && npm test"; else say "ready: npm ci && npm run local:up"; fi
 }
 

@@ -193,3 +193,47 @@ describe(".ci/run", () => {
         assert.match(run, /^ {2}run_readme_line 2$/m);
     });
 });
+
+describe("scripts/setup.sh builds", function () {
+    this.timeout(30_000);
+
+    /** Sources setup.sh, replaces the three builds by fakes that log start and end, runs run_builds. */
+    function runBuilds(failing = ""): { status: number | null; events: string[]; stdout: string; stderr: string } {
+        const program = [
+            `source ${JSON.stringify(SCRIPT)}`,
+            "WITH_TESTS=true",
+            "STAND_IN_IMAGES=(sim-host registry)",
+            "plan_stand_in_images() { :; }",
+            "engine_state() { :; }",
+            'fake() { echo "start $1" >>"$EVENTS"; sleep "$2"; echo "end $1" >>"$EVENTS"; [ "$1" != "$FAILING" ]; }',
+            "build_engine() { fake engine 0.6; }",
+            "provide_test_tools() { fake tools 0.2; }",
+            'build_stand_in_images() { echo "images: $*"; fake images 0.4; }',
+            "run_builds",
+        ].join("\n");
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-setup-builds-"));
+        const events = path.join(scratch, "events");
+        const result = spawnSync("bash", ["-c", program], { encoding: "utf8", env: { ...process.env, EVENTS: events, FAILING: failing } });
+        const logged = fs.existsSync(events) ? fs.readFileSync(events, "utf8").split("\n").filter(Boolean) : [];
+        fs.rmSync(scratch, { recursive: true, force: true });
+        return { status: result.status, events: logged, stdout: result.stdout, stderr: result.stderr };
+    }
+
+    it("builds the stand-in images beside the engine, and the test tools after the engine, with every line labelled", () => {
+        const { status, events, stdout, stderr } = runBuilds();
+        assert.equal(status, 0, stderr);
+        const at = (event: string) => events.indexOf(event);
+        assert.ok(at("start images") < at("end engine") && at("start engine") < at("end images"), `the images did not build beside the engine: ${events.join(", ")}`);
+        assert.ok(at("end engine") < at("start tools"), `the tools started before the engine was built: ${events.join(", ")}`);
+        assert.match(stdout, /^\[images\] images: sim-host registry$/m);
+    });
+
+    it("names the build that failed", () => {
+        const engine = runBuilds("engine");
+        assert.equal(engine.status, 1);
+        assert.match(engine.stderr, /^ERROR: setup: building the Pulumi engine \(\.ci\/engine\/build\.sh\) failed: see the lines above$/m);
+        assert.ok(!engine.events.includes("start tools"), "the tools ran after the engine build failed");
+        const images = runBuilds("images");
+        assert.match(images.stderr, /^ERROR: setup: building the stand-in images \(scripts\/stand-in-images\.sh\) failed: see the lines above$/m);
+    });
+});
