@@ -163,7 +163,7 @@ export const policies: Policies = [
     },
     {
         name: "deploy-runner-protected-unprivileged",
-        description: "The deploy runner takes protected refs only (ref_protected) and its host runs no privileged job containers.",
+        description: "The deploy runner takes protected refs only (ref_protected) and its host runs no privileged containers, nor any part of privileged mode.",
         enforcementLevel: "mandatory",
         configSchema: { properties: { deployRunnerPattern: { type: "string", default: DEFAULT_DEPLOY_RUNNER_PATTERN } } },
         validateResource: judge<DeployRunnerConfig>((resource, config) =>

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { FREE_TIER_LOSSES, ProductionConfig } from "../config";
 import { OidcRoles } from "../ci";
 import { DEFAULT_BRANCH } from "../gitlab";
-import { DEFAULT_RUNNER_TAGS, DEPLOY_RUNNER_TAGS, Runner } from "../runner";
+import { DEFAULT_RUNNER_TAGS, DEPLOY_RUNNER_TAGS, ROOTLESS_BUILDKIT_SERVICE_SECURITY_OPT, Runner } from "../runner";
 
 /** The role ARNs the project's CI variables carry: the user's own, or those of the roles this stack creates. */
 export interface CiRoleArns {
@@ -74,7 +74,8 @@ export function stagingOutput(staging: pulumi.StackReference, stackName: string,
 
 /**
  * Two runners, so that code a merge request controls never runs where deploy credentials or production's SSH
- * trust live: `deploy` takes jobs of protected refs only (`ref_protected`), is not privileged, and its security
+ * trust live: `deploy` takes jobs of protected refs only (`ref_protected`), is not privileged (its jobs build the
+ * image with a rootless BuildKit service, whose container alone gets the seccomp option it needs), and its security
  * group is the one the hosts let in on port 22; `mergeRequests` runs everything else (privileged, for Docker-in-
  * Docker) and no host trusts it.
  */
@@ -83,7 +84,7 @@ export function runners(config: ProductionConfig, projectId: pulumi.Input<string
     const deploy = new Runner("runner-deploy", {
         gitlab: { projectId, url: gitlabUrl, tags: [...DEPLOY_RUNNER_TAGS], accessLevel: "ref_protected", description: "deploy (protected refs)" },
         instance,
-        docker: { privileged: false },
+        docker: { privileged: false, servicesSecurityOpt: [...ROOTLESS_BUILDKIT_SERVICE_SECURITY_OPT] },
     }, opts);
     const mergeRequests = new Runner("runner-mr", {
         gitlab: { projectId, url: gitlabUrl, tags: [...DEFAULT_RUNNER_TAGS], accessLevel: "not_protected", description: "merge requests and tests" },

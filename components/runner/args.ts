@@ -11,6 +11,20 @@ export const DEFAULT_RUNNER_TAGS: readonly string[] = ["cicd-docker"];
 /** Tags of the deploy runner (protected refs only, not privileged): the jobs that assume deploy roles name it. */
 export const DEPLOY_RUNNER_TAGS: readonly string[] = ["cicd-deploy"];
 
+/**
+ * The one security option the deploy runner gives its jobs' service containers (never the job containers), so that
+ * the rootless BuildKit service can build the image without privileged mode. Measured (tests/image/rootless-builder):
+ * under Docker's default seccomp profile rootlesskit cannot create its user namespace ("fork/exec /proc/self/exe:
+ * operation not permitted") and buildkitd never starts; with the profile lifted it builds and pushes, with Docker's
+ * default capabilities and nothing else. No AppArmor option: measured on a host without AppArmor, as Amazon Linux
+ * 2023 (the runner's AMI) is; an AppArmor host would also need apparmor=unconfined. Unlike privileged mode, the
+ * container keeps Docker's capability set, device list and masked /proc and /sys paths.
+ */
+export const ROOTLESS_BUILDKIT_SERVICE_SECURITY_OPT: readonly string[] = ["seccomp=unconfined"];
+
+/** Security options a runner may give service containers: seccomp/AppArmor profiles and no-new-privileges, nothing that widens devices or /proc. */
+const SERVICE_SECURITY_OPT = /^(?:(?:seccomp|apparmor)=[A-Za-z0-9_./-]+|no-new-privileges(?:=true)?)$/;
+
 /** Arguments of {@link Runner}, one group per concern. */
 export interface RunnerArgs {
     /** The runner as GitLab sees it. */
@@ -60,6 +74,11 @@ export interface RunnerArgs {
         readonly defaultImage?: string;
         /** Privileged job containers (default true: the pipeline's Docker-in-Docker jobs need it). */
         readonly privileged?: boolean;
+        /**
+         * `--security-opt` values for the jobs' service containers only (`services_security_opt`; default none), e.g.
+         * {@link ROOTLESS_BUILDKIT_SERVICE_SECURITY_OPT} for an unprivileged runner whose jobs build images.
+         */
+        readonly servicesSecurityOpt?: readonly string[];
         /** Jobs at the same time (default 2). */
         readonly concurrent?: number;
         /** Keep job containers away from the instance metadata service (default true). */
@@ -127,6 +146,12 @@ export function runnerArgsProblems(args: RunnerArgs): string[] {
     if (d.defaultImage !== undefined && !/^[a-z0-9][a-z0-9._\/:@-]*$/.test(d.defaultImage)) {
         problems.push(`[docker.defaultImage] "${d.defaultImage}" is not an image reference`);
     }
+    (d.servicesSecurityOpt ?? []).forEach((opt, n) => {
+        if (!SERVICE_SECURITY_OPT.test(opt)) {
+            problems.push(`[docker.servicesSecurityOpt[${n}]] "${opt}" is not allowed; allowed: seccomp=<profile>, apparmor=<profile>, no-new-privileges ` +
+                "(anything wider, such as systempaths=unconfined, is privileged mode in parts: set docker.privileged on purpose instead)");
+        }
+    });
     if (d.runnerVersion !== undefined && !/^\d+\.\d+\.\d+$/.test(d.runnerVersion)) {
         problems.push(`[docker.runnerVersion] "${d.runnerVersion}" must be a version like 17.11.0`);
     }

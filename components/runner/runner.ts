@@ -42,6 +42,7 @@ export class Runner extends pulumi.ComponentResource {
         const kmsKeyArn = args.instance?.kmsKeyArn;
         const defaultImage = args.docker?.defaultImage ?? "alpine:3.20";
         const privileged = args.docker?.privileged ?? true;
+        const servicesSecurityOpt = [...(args.docker?.servicesSecurityOpt ?? [])];
         const concurrent = args.docker?.concurrent ?? 2;
         const blockInstanceMetadata = args.docker?.blockInstanceMetadata ?? true;
         const runnerVersion = args.docker?.runnerVersion ?? DEFAULT_RUNNER_VERSION;
@@ -156,6 +157,7 @@ export class Runner extends pulumi.ComponentResource {
             runnerName: description,
             defaultImage,
             privileged,
+            servicesSecurityOpt,
             concurrent,
             runnerVersion,
             blockInstanceMetadata,

@@ -13,6 +13,8 @@ export interface RunnerBootOptions {
     readonly defaultImage: string;
     /** Privileged job containers (Docker-in-Docker needs it). */
     readonly privileged: boolean;
+    /** `--security-opt` values for service containers only (default none). */
+    readonly servicesSecurityOpt?: readonly string[];
     /** Jobs run at the same time. */
     readonly concurrent: number;
     /** Version of `gitlab-runner` (e.g. `19.4.0`), downloaded from GitLab's release bucket and checked against its checksum list. */
@@ -124,7 +126,8 @@ register_once() {
     --executor docker \\
     --docker-image "$DEFAULT_IMAGE" \\
     --docker-privileged="$PRIVILEGED" \\
-    --docker-volumes /certs/client \\
+${(o.servicesSecurityOpt ?? []).map((opt) => `    --docker-services-security-opt ${shellQuote(opt)} \\
+`).join("")}    --docker-volumes /certs/client \\
     --docker-volumes /cache
 }
 

@@ -10,6 +10,20 @@ export const DEFAULT_DEPLOY_RUNNER_PATTERN = "deploy";
 /** The ways the runner host's boot script (components/runner/userData.ts) or a config.toml turn privileged mode on. */
 const PRIVILEGED_ON = /(?:\bPRIVILEGED=(["']?)true\1|--docker-privileged(?:=|\s+)(["']?)true\2|\bprivileged\s*=\s*true)/i;
 
+/**
+ * Runner settings that give containers part of what privileged mode gives: services run privileged, added
+ * capabilities or host devices, unmasked /proc and /sys, or any security option on the job containers. The deploy
+ * runner needs none of them: its one option, seccomp=unconfined for service containers (the rootless BuildKit
+ * service), is not among them.
+ */
+const WIDENED: readonly { readonly pattern: RegExp; readonly what: string }[] = [
+    { pattern: /(?:--docker-services-privileged(?:=|\s+)(["']?)true\1|\bservices_privileged\s*=\s*true)/i, what: "privileged service containers" },
+    { pattern: /(?:--docker-cap-add\b|\bcap_add\s*=\s*\[\s*["'])/i, what: "added capabilities" },
+    { pattern: /(?:--docker-devices\b|\bdevices\s*=\s*\[\s*["'])/i, what: "host devices" },
+    { pattern: /systempaths[=:]unconfined/i, what: "unmasked /proc and /sys (systempaths=unconfined)" },
+    { pattern: /(?:--docker-security-opt\b|^\s*security_opt\s*=)/im, what: "security options on job containers" },
+];
+
 function matches(pattern: string, ...values: unknown[]): boolean {
     const re = new RegExp(pattern, "i");
     return values.some((value) => typeof value === "string" && !isUnknown(value) && re.test(value));
@@ -22,8 +36,9 @@ export function isDeployRunner(resource: PolicyResource, pattern = DEFAULT_DEPLO
 
 /**
  * Mandatory: the runner that takes deploy jobs runs protected refs only (`accessLevel: ref_protected`), so no
- * merge request's job ever lands on it; and its host runs job containers unprivileged, so a job that does land
- * there cannot take the host (and with it the SSH access production grants that host).
+ * merge request's job ever lands on it; and its host runs job and service containers unprivileged, with none of
+ * privileged mode's parts either, so a job that does land there cannot take the host (and with it the SSH access
+ * production grants that host).
  */
 export function checkDeployRunner(resource: PolicyResource, pattern = DEFAULT_DEPLOY_RUNNER_PATTERN): string[] {
     if (isDeployRunner(resource, pattern)) {
@@ -38,9 +53,18 @@ export function checkDeployRunner(resource: PolicyResource, pattern = DEFAULT_DE
     const tags = asRecord(resource.props.tags) ?? {};
     if (!matches(pattern, resource.name, ...Object.values(tags))) return [];
     const userData = asString(resource.props.userData);
-    if (userData === undefined || isUnknown(userData) || !PRIVILEGED_ON.test(userData)) return [];
-    return [`deploy runner host "${resource.name}" runs privileged job containers (its user data turns privileged mode on); ` +
-        "a deploy runner is never privileged: a job there could take the host and the SSH access production grants it"];
+    if (userData === undefined || isUnknown(userData)) return [];
+    const violations: string[] = [];
+    if (PRIVILEGED_ON.test(userData)) {
+        violations.push(`deploy runner host "${resource.name}" runs privileged job containers (its user data turns privileged mode on); ` +
+            "a deploy runner is never privileged: a job there could take the host and the SSH access production grants it");
+    }
+    const widened = WIDENED.filter(({ pattern }) => pattern.test(userData)).map(({ what }) => what);
+    if (widened.length > 0) {
+        violations.push(`deploy runner host "${resource.name}" gives its containers ${widened.join(", ")}; a deploy runner gives none ` +
+            "(its jobs build on rootless BuildKit, whose service container needs only seccomp=unconfined): each is part of privileged mode");
+    }
+    return violations;
 }
 
 /** True for a runner that takes jobs of unprotected refs, merge requests' among them (GitLab's default is not_protected). */

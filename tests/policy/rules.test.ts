@@ -435,9 +435,9 @@ describe("deploy-runner-protected-unprivileged (issue 18)", () => {
     const check = (r: PolicyResource) => rules.checkDeployRunner(r);
     const runner = (props: Record<string, unknown>) => resource(rules.USER_RUNNER,
         { runnerType: "project_type", projectId: 42, locked: true, untagged: false, ...props });
-    const host = (name: string, privileged: boolean) => resource(rules.INSTANCE, {
+    const host = (name: string, privileged: boolean, flags = "") => resource(rules.INSTANCE, {
         instanceType: "t3.small",
-        userData: `#!/bin/bash\nreadonly PRIVILEGED='${privileged}'\ngitlab-runner register --docker-privileged="$PRIVILEGED"\n`,
+        userData: `#!/bin/bash\nreadonly PRIVILEGED='${privileged}'\ngitlab-runner register --docker-privileged="$PRIVILEGED" ${flags}\n`,
         tags: { Name: `${name}-runner` },
     }, { name: `${name}-host`, urn: urn("prod", rules.INSTANCE, `${name}-host`, ["cicd:runner:Runner"]) });
 
@@ -447,6 +447,16 @@ describe("deploy-runner-protected-unprivileged (issue 18)", () => {
     });
     it("must not run privileged job containers on the deploy runner's host", async () => {
         await verdict(policy, check, host("deploy", true), /runs privileged job containers/);
+    });
+    it("must not give the deploy runner's containers any part of privileged mode", async () => {
+        await verdict(policy, check, host("deploy", false, "--docker-services-privileged=true"), /gives its containers privileged service containers/);
+        await verdict(policy, check, host("deploy", false, "--docker-cap-add SYS_ADMIN"), /added capabilities/);
+        await verdict(policy, check, host("deploy", false, "--docker-devices /dev/fuse"), /host devices/);
+        await verdict(policy, check, host("deploy", false, "--docker-services-security-opt 'systempaths=unconfined'"), /unmasked \/proc and \/sys/);
+        await verdict(policy, check, host("deploy", false, "--docker-security-opt 'seccomp=unconfined'"), /security options on job containers/);
+    });
+    it("accepts the seccomp option the rootless BuildKit service needs, on service containers only", async () => {
+        await verdict(policy, check, host("deploy", false, "--docker-services-security-opt 'seccomp=unconfined'"));
     });
     it("accepts a protected deploy runner, an unprivileged deploy host, and a privileged merge-request runner", async () => {
         await verdict(policy, check, runner({ tagLists: ["cicd-deploy"], accessLevel: "ref_protected" }));

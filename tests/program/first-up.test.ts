@@ -287,6 +287,10 @@ describe("#18 Two runners: deploy jobs on a protected-refs runner that alone rea
         const userData = (name: string) => prod.recorder.find("aws:ec2/instance:Instance", name).inputs.userData as string;
         assert.match(userData("runner-deploy-host"), /readonly PRIVILEGED='false'/);
         assert.match(userData("runner-mr-host"), /readonly PRIVILEGED='true'/);
+        // The rootless BuildKit service's one proven need, for service containers only (tests/image/rootless-builder.test.ts).
+        const securityOpts = (name: string) => userData(name).match(/--docker-[a-z-]*security-opt \S+/g) ?? [];
+        assert.deepEqual(securityOpts("runner-deploy-host"), ["--docker-services-security-opt 'seccomp=unconfined'"]);
+        assert.deepEqual(securityOpts("runner-mr-host"), []);
         const groups = ofType(prod, "aws:ec2/securityGroup:SecurityGroup").map((g) => g.name);
         assert.ok(groups.includes("runner-deploy-sg") && groups.includes("runner-mr-sg"));
     });

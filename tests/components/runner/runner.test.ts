@@ -133,6 +133,7 @@ describe("cicd:runner:Runner with defaults", () => {
         const userData: string = only(T.instance).inputs.userData;
         assert.match(userData, /--executor docker/);
         assert.match(userData, /readonly PRIVILEGED='true'/);
+        assert.doesNotMatch(userData, /--docker-(services-)?security-opt/, "no security options unless asked");
         assert.match(userData, /iptables -I DOCKER-USER -d 169\.254\.169\.254\/32 -j REJECT/);
         assert.equal(only(T.instance).inputs.userDataReplaceOnChange, true);
     });
@@ -169,7 +170,7 @@ describe("cicd:runner:Runner with options", () => {
                 kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/cmk",
                 tags: { Project: "gitlab-docker-delivery", Stack: "prod" },
             },
-            docker: { privileged: false, concurrent: 4 },
+            docker: { privileged: false, concurrent: 4, servicesSecurityOpt: ["seccomp=unconfined"] },
         });
         await mocks.settle();
     });
@@ -208,6 +209,13 @@ describe("cicd:runner:Runner with options", () => {
         assert.match(userData, /readonly CONCURRENT='4'/);
         assert.equal(mocks.find(T.instance, "arm-host").inputs.tags.Stack, "prod");
     });
+
+    it("gives the security options to service containers only, never to job containers", () => {
+        const userData: string = mocks.find(T.instance, "arm-host").inputs.userData;
+        const register = /gitlab-runner register --non-interactive \\\n([\s\S]*?)\n}/.exec(userData)?.[1] ?? "";
+        assert.deepEqual(register.match(/--docker-[a-z-]*security-opt \S+/g), ["--docker-services-security-opt 'seccomp=unconfined'"]);
+        assert.match(register, /--docker-privileged="\$PRIVILEGED"/);
+    });
 });
 
 describe("cicd:runner:Runner with bad arguments", () => {
@@ -232,16 +240,28 @@ describe("cicd:runner:Runner with bad arguments", () => {
         assert.deepEqual(mocks.resources.filter((r) => r.name.startsWith("open")), []);
     });
 
+    it("refuses service security options wider than a seccomp/AppArmor profile, and registers nothing", async () => {
+        for (const opt of ["systempaths=unconfined", "label=disable", "seccomp=unconfined --privileged", "apparmor=unconfined'$(id)'"]) {
+            assert.throws(
+                () => new runnerModule.Runner("wide", { gitlab: { projectId: 1 }, docker: { privileged: false, servicesSecurityOpt: [opt] } }),
+                (err: Error) => err.message.includes(`[docker.servicesSecurityOpt[0]] "${opt}" is not allowed`),
+                opt,
+            );
+        }
+        await mocks.settle();
+        assert.deepEqual(mocks.resources.filter((r) => r.name.startsWith("wide")), []);
+    });
+
     it("reports every bad key at once", () => {
         assert.throws(
             () => new runnerModule.Runner("bad", {
                 gitlab: { projectId: 1, url: "http://gitlab.example.com", tags: [], accessLevel: "everyone" as "ref_protected", maximumTimeoutSeconds: 60 },
                 instance: { instanceType: "huge", rootVolumeSizeGb: 2, sshIngressCidrs: ["10.0.0.300/8"] },
-                docker: { concurrent: 0, runnerVersion: "latest" },
+                docker: { concurrent: 0, runnerVersion: "latest", servicesSecurityOpt: ["systempaths=unconfined"] },
                 ssm: { parameterPrefix: "no-slash" },
             }),
             (err: Error) => {
-                for (const key of ["gitlab.url", "gitlab.tags", "gitlab.accessLevel", "gitlab.maximumTimeoutSeconds", "instance.instanceType", "instance.rootVolumeSizeGb", "instance.sshIngressCidrs[0]", "docker.concurrent", "docker.runnerVersion", "ssm.parameterPrefix"]) {
+                for (const key of ["gitlab.url", "gitlab.tags", "gitlab.accessLevel", "gitlab.maximumTimeoutSeconds", "instance.instanceType", "instance.rootVolumeSizeGb", "instance.sshIngressCidrs[0]", "docker.concurrent", "docker.runnerVersion", "docker.servicesSecurityOpt[0]", "ssm.parameterPrefix"]) {
                     assert.ok(err.message.includes(`[${key}]`), `message should name ${key}: ${err.message}`);
                 }
                 return true;
