@@ -38,7 +38,16 @@ export interface RegistryImageArgs {
      * Unset: no build cache.
      */
     readonly cacheDir?: string;
+    /**
+     * Name of an existing buildx builder to build with (docker-build's `builder`; a `remote`, `docker-container` or
+     * `kubernetes` driver). The deploy jobs name their rootless BuildKit service's (scripts/buildkit/remote-builder.sh),
+     * because the deploy runner has no Docker daemon to build on. Unset: the provider's own choice, as before.
+     */
+    readonly builder?: string;
 }
+
+/** buildx's own rule for builder names. */
+const BUILDER_NAME = /^[a-zA-Z][a-zA-Z0-9_.+-]*$/;
 
 /** The tags an image of `gitCommit` gets on `stack`. Pure, for tests and the policy pack. */
 export function imageTags(repository: string, stack: string, gitCommit: string): string[] {
@@ -58,6 +67,9 @@ export class RegistryImage extends pulumi.ComponentResource {
     readonly tags: readonly string[];
 
     constructor(name: string, args: RegistryImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        if (args.builder !== undefined && !BUILDER_NAME.test(args.builder)) {
+            throw new Error(`cicd:image:RegistryImage "${name}" [builder] "${args.builder}" is not a buildx builder name (a letter, then letters, digits, _ . + -)`);
+        }
         super("cicd:image:RegistryImage", name, {}, opts);
 
         const dockerfile = args.dockerfile ?? path.join(args.contextDir, "Dockerfile");
@@ -91,6 +103,7 @@ export class RegistryImage extends pulumi.ComponentResource {
                 registries: [{ address: args.registry.address, username: args.registry.username, password: args.registry.password }],
                 cacheFrom,
                 cacheTo,
+                builder: args.builder ? { name: args.builder } : undefined,
                 // A broken Dockerfile then fails the merge-request preview, not the deploy.
                 buildOnPreview: true,
             },

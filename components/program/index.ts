@@ -183,6 +183,8 @@ function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs
         caFile: config.buildCaFile,
         registry: { address: repository.apply(registryHost), username: config.registryUsername, password: pulumi.secret(config.registryPassword) },
         cacheDir: process.env.BUILD_CACHE_DIR || undefined, // set only by the deploy jobs (.gitlab-ci.yml)
+        // The builder the pipeline's Pulumi jobs register (buildx's own variable; the provider does not read it).
+        builder: process.env.BUILDX_BUILDER || undefined,
     });
 
     const env = hostEnv(variables.postgresPassword, config);

@@ -285,10 +285,40 @@ describe("pipeline: .gitlab-ci.yml structure", () => {
             assert.match(before, /PULUMI_CONFIG_PASSPHRASE/);
             assert.match(before, /ERROR: no Pulumi backend/);
         });
-        it("builds images through Docker-in-Docker with TLS in every Pulumi job that builds", () => {
-            for (const name of ["preview", "deploy_staging", "deploy_production"]) {
-                assert.strictEqual((jobs[name].variables as Hash).DOCKER_HOST, "tcp://docker:2376", name);
-                assert.strictEqual((jobs[name].variables as Hash).DOCKER_TLS_CERTDIR, "/certs", name);
+        it("builds images on the rootless BuildKit service, registered as the buildx builder the program names", () => {
+            for (const name of ["preview", "deploy_staging"]) {
+                const services = (jobs[name].services as Hash[]).map((service): Hash => ({ ...service, name: expandGlobals(String(service.name), doc) }));
+                const buildkit = services.find((service) => service.alias === "buildkitd");
+                assert.ok(buildkit, `${name} has no buildkitd service`);
+                assert.match(String(buildkit.name), /^moby\/buildkit:v[\d.]+-rootless$/, name);
+                assert.deepStrictEqual(buildkit.command, ["--oci-worker-no-process-sandbox", "--addr", "tcp://0.0.0.0:1234"], name);
+                const variables = jobs[name].variables as Hash;
+                assert.strictEqual(variables.BUILDKIT_ENDPOINT, "tcp://buildkitd:1234", name);
+                assert.match(String(variables.BUILDX_BUILDER), /^[a-z][a-z0-9-]*$/, name);
+            }
+            // Registered by the script the rootless-builder test builds through, before the job's first pulumi command.
+            for (const name of ["preview", "deploy_staging"]) {
+                const lines = jobs[name].script as string[];
+                const register = lines.findIndex((line) => line === 'bash scripts/buildkit/remote-builder.sh "$BUILDX_BUILDER" "$BUILDKIT_ENDPOINT"');
+                const pulumi = lines.findIndex((line) => /pulumi |run-previews\.sh/.test(line));
+                assert.ok(register >= 0 && register < pulumi, `${name}: ${lines.join("\n")}`);
+            }
+        });
+    });
+
+    describe("issue 18: the deploy runner's jobs stay unprivileged", () => {
+        const deployTag = DEPLOY_RUNNER_TAGS[0];
+        const onDeployRunner = Object.entries(jobs).filter(([, job]) => Array.isArray(job.tags) && job.tags.includes(deployTag));
+        it("runs the deploy jobs, and only them, on the deploy runner", () => {
+            assert.deepStrictEqual(onDeployRunner.map(([name]) => name).sort(), [...DEPLOY_JOBS].sort());
+        });
+        it("gives no job on the deploy runner a Docker-in-Docker service or a Docker daemon to talk to", () => {
+            for (const [name, job] of onDeployRunner) {
+                const refs = imageRefs(job, doc);
+                assert.deepStrictEqual(refs.filter((ref) => /dind/.test(ref)), [], `${name} uses Docker-in-Docker`);
+                const variables = isHash(job.variables) ? job.variables : {};
+                assert.strictEqual(variables.DOCKER_HOST, undefined, `${name} sets DOCKER_HOST`);
+                assert.doesNotMatch(script(job), /--privileged|docker run|dockerd/, `${name} runs containers itself`);
             }
         });
     });

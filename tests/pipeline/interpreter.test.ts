@@ -162,15 +162,19 @@ describe("pipeline: run by a GitLab CI interpreter (gitlab-ci-local)", function 
         let state: string;
         let pipelineA: ProjectCopy;
         let pipelineB: ProjectCopy;
+        const BUILDER_SCRIPT = "scripts/buildkit/remote-builder.sh";
         const env = (digest?: string) => ({
-            PATH: `${STAND_INS}:${process.env.PATH}`, STANDIN_STATE: state, ...(digest ? { NEXT_STAGING_DIGEST: digest } : {}),
+            PATH: `${STAND_INS}:${process.env.PATH}`, STANDIN_STATE: state, DOCKER_CONFIG: path.join(state, "docker"),
+            ...(digest ? { NEXT_STAGING_DIGEST: digest } : {}),
         });
         const calls = () => fs.readFileSync(path.join(state, "calls.log"), "utf8").split("\n");
 
         beforeEach(() => {
             state = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-stand-ins-"));
-            pipelineA = new ProjectCopy({ ".gitlab-ci.yml": shellFile });
-            pipelineB = new ProjectCopy({ ".gitlab-ci.yml": shellFile });
+            // deploy_staging registers the rootless BuildKit service as its builder with this script, run for real.
+            const files = { ".gitlab-ci.yml": shellFile, [BUILDER_SCRIPT]: fs.readFileSync(path.join(REPO_ROOT, BUILDER_SCRIPT), "utf8") };
+            pipelineA = new ProjectCopy(files);
+            pipelineB = new ProjectCopy(files);
         });
         afterEach(() => {
             pipelineA?.remove();
@@ -185,6 +189,8 @@ describe("pipeline: run by a GitLab CI interpreter (gitlab-ci-local)", function 
             const b = runJobs(pipelineB, push, ["deploy_staging"], { env: env(DIGEST_B), extraVariables: CREDENTIALS });
             assert.strictEqual(b.status, 0, b.stdout + b.stderr);
             assert.match(fs.readFileSync(path.join(state, "staging.image"), "utf8"), /sha256:b{64}/, "B now runs on staging");
+            const builder = JSON.parse(fs.readFileSync(path.join(state, "docker", "buildx", "instances", "cicd-rootless"), "utf8"));
+            assert.deepStrictEqual([builder.Driver, builder.Nodes[0].Endpoint], ["remote", "tcp://buildkitd:1234"], "deploy_staging registered its builder");
 
             const production = runJobs(pipelineA, push, ["deploy_production"], { env: env(), extraVariables: CREDENTIALS });
             assert.strictEqual(production.status, 0, production.stdout + production.stderr);

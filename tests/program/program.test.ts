@@ -360,6 +360,8 @@ describe("program: staging stack", () => {
         assert.ok(image.inputs.buildArgs.APP_VERSION);
         // No registry cache ever; a cache folder only when the deploy job sets BUILD_CACHE_DIR (unset here).
         assert.deepEqual([image.inputs.cacheFrom ?? [], image.inputs.cacheTo ?? []], [[], []]);
+        // The provider's own builder unless a Pulumi job names its rootless BuildKit service in BUILDX_BUILDER (unset here).
+        assert.equal(image.inputs.builder, undefined);
         assert.ok(!Object.keys(image.inputs.buildArgs).some((k) => /CA|SECRET|PASSWORD|TOKEN/.test(k)));
         assert.ok(image.secretInputs.includes("registries"), "registry password travels as a secret");
     });

@@ -36,6 +36,7 @@ describe("image: RegistryImage", () => {
         assert.deepEqual(build.inputs.platforms, ["linux/arm64"]);
         assert.deepEqual(build.inputs.buildArgs, { APP_VERSION: "1.2.3", GIT_COMMIT: "abc1234", RUNTIME_IMAGE: "mirror/node:22" });
         assert.deepEqual([build.inputs.cacheFrom ?? [], build.inputs.cacheTo ?? []], [[], []], "no cache unless a cache folder is given");
+        assert.equal(build.inputs.builder, undefined, "the provider's own builder unless one is named");
         assert.ok(build.secretInputs.includes("secrets"), "CA travels as a secret");
         assert.match(build.inputs.secrets.ca, /FAKECAFORTEST/);
         assert.doesNotMatch(JSON.stringify(build.plainInputs), /FAKECAFORTEST|FAKEPUSHTOKEN/);
@@ -64,6 +65,24 @@ describe("image: RegistryImage", () => {
             const inputs = await build(true);
             assert.deepEqual(inputs.cacheTo ?? [], []);
             assert.deepEqual(inputs.cacheFrom, [{ local: { src: "/builds/acme/app/.buildkit-cache" } }]);
+        });
+    });
+
+    describe("builder (issue 18): the deploy jobs build on their rootless BuildKit service", () => {
+        const args = { contextDir: "/repo/app", repository: "registry.gitlab.com/acme/app", gitCommit: "abc1234", stack: "staging", appVersion: "1.2.3" };
+        const registry = { address: "registry.gitlab.com", username: "bot", password: pulumi.secret("FAKEPUSHTOKEN") };
+        it("builds with the named buildx builder", async () => {
+            const recorder = await installMocks({ stack: "staging" });
+            new RegistryImage("img", { ...args, registry, builder: "cicd-rootless" });
+            await recorder.settle();
+            assert.deepEqual(recorder.find("docker-build:index:Image", "img-build").inputs.builder, { name: "cicd-rootless" });
+        });
+        it("refuses a name buildx would refuse, with one message, and registers nothing", async () => {
+            const recorder = await installMocks({ stack: "staging" });
+            assert.throws(() => new RegistryImage("bad", { ...args, registry, builder: "tcp://buildkitd:1234" }),
+                /cicd:image:RegistryImage "bad" \[builder\] "tcp:\/\/buildkitd:1234" is not a buildx builder name/);
+            await recorder.settle();
+            assert.deepEqual(recorder.resources.filter((r) => r.name.startsWith("bad")), []);
         });
     });
 });
