@@ -13,7 +13,8 @@
 #   --rebuild      build the image again even if it exists (the Go build stays cached)
 #   --print-image  print the image's tag on stdout when done
 #   --check        build nothing: fail with a message naming this script when the image is missing (the tests)
-# Environment: CICD_CACHE (default $HOME/.cache; the cache is $CICD_CACHE/cicd-buildkit), GO (default: go on PATH).
+# Environment: CICD_CACHE (default $HOME/.cache; the cache is $CICD_CACHE/cicd-buildkit), GO (default: go on PATH,
+# else the one .ci/engine/build.sh finds or fetches).
 set -euo pipefail
 
 readonly USAGE="Usage: $0 [--rebuild] [--print-image] [--check]"
@@ -26,6 +27,7 @@ readonly DOCKER=/usr/bin/docker
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly SCRIPT_DIR
 readonly STAND_IN_SCRIPT="$SCRIPT_DIR/../stand-in-images.sh"
+readonly ENGINE_SCRIPT="$SCRIPT_DIR/../../.ci/engine/build.sh"
 # The smallest trixie stand-in, which every run builds anyway.
 readonly BASE_IMAGE="cicd-standin/node-runtime:trixie"
 
@@ -66,9 +68,16 @@ with_progress() {
   say "$what: done in $(( $(date +%s) - started )) s"
 }
 
-check_prerequisites() {
+# Go on PATH, or the engine build's own (.ci/engine/build.sh fetches golang.org/toolchain when there is none); an
+# older go switches itself to the release BuildKit's go.mod names (GOTOOLCHAIN=auto), also from the module proxy.
+find_go() {
   go_cmd="${GO:-$(command -v go || true)}"
-  [ -n "$go_cmd" ] || fail "no go command on PATH (set GO=/path/to/go): buildkitd is built from Go modules"
+  [ -n "$go_cmd" ] || [ ! -x /usr/local/go/bin/go ] || go_cmd=/usr/local/go/bin/go
+  [ -n "$go_cmd" ] || go_cmd="$(bash -c 'source "$1"; go_cmd=""; find_go >&2; printf %s "$go_cmd"' _ "$ENGINE_SCRIPT")"
+  [ -n "$go_cmd" ] || fail "no Go found or fetched (set GO=/path/to/go): buildkitd is built from Go modules"
+}
+
+check_prerequisites() {
   [ -x "$DOCKER" ] || fail "$DOCKER not found: apt-get install -y docker.io"
   "$DOCKER" info >/dev/null 2>&1 || fail "the Docker engine does not answer on /var/run/docker.sock (is dockerd running?)"
 }
@@ -96,7 +105,8 @@ build_binaries() {
     say "buildkitd and buildctl $BUILDKIT_VERSION already built in $BIN_DIR"
     return
   fi
-  say "building buildkitd and buildctl $BUILDKIT_VERSION from Go modules (cache: $CACHE_DIR)"
+  find_go
+  say "building buildkitd and buildctl $BUILDKIT_VERSION from Go modules with $go_cmd (cache: $CACHE_DIR; about 15 min cold on 2 busy cores)"
   mkdir -p "$CACHE_DIR"
   with_progress "go build of buildkitd and buildctl" go_build_binaries || fail "the Go build of BuildKit $BUILDKIT_VERSION failed (see above)"
   binaries_current || fail "$BIN_DIR/buildkitd --version does not report $BUILDKIT_VERSION"
