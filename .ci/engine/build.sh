@@ -34,8 +34,8 @@ readonly PLUGIN_DIR="$CACHE_ROOT/plugins"
 readonly STAMP_FILE="$CACHE_ROOT/build.stamp"
 readonly ENGINE_PULUMI_HOME="$CACHE_ROOT/pulumi-home"
 readonly TOOLCHAIN_ROOT="$CACHE_ROOT/go"
-# Measured cold on 2 cores (docs/engine.md): about 7 min on an idle machine, 13-23 min while five other jobs run.
-readonly COLD_BUILD_ESTIMATE="usually 7 min on 2 idle cores, 13-23 min on a busy machine; seconds once cached"
+# Cold on 2 cores: about 7 min on an unloaded machine; 1392 s (docs/engine.md) and 1599 s (docs/setup.md) with five other jobs running.
+readonly COLD_BUILD_ESTIMATE="usually 7 min on 2 idle cores, 13-27 min on a busy machine; seconds once cached"
 
 force=false
 print_path=false
