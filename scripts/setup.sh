@@ -34,6 +34,7 @@ ROOT_STEPS=()
 BUILDS=()
 FOUND=()
 DOCKER_CMD=""
+SETUP_ARGS=""
 
 say() { printf '==> setup: %s\n' "$*" >&2; }
 fail() { printf 'ERROR: setup: %s\n' "$*" >&2; exit 1; }
@@ -42,6 +43,7 @@ has() { command -v "$1" >/dev/null 2>&1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
 parse_args() {
+  SETUP_ARGS="$*"
   while [ $# -gt 0 ]; do
     case "$1" in
       --tests) WITH_TESTS=true ;;
@@ -230,7 +232,7 @@ as_root() {
   elif has sudo; then
     sudo -- "$@"
   else
-    fail "root is needed for: $* (sudo is not installed); run this once as root: su -c 'bash $REPO_ROOT/scripts/setup.sh $*'"
+    fail "root is needed for: $* (sudo is not installed); run this once as root: su -c 'bash $REPO_ROOT/scripts/setup.sh${SETUP_ARGS:+ $SETUP_ARGS}'"
   fi
 }
 

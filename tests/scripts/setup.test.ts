@@ -165,10 +165,16 @@ describe("scripts/setup.sh", function () {
     });
 
     it("without root and without sudo names the one command to run", () => {
-        const run = setup({ docker: "running", npm: false, sudo: false }, []);
-        assert.equal(run.status, 1);
-        assert.match(run.stderr, /^ERROR: setup: root is needed for: .*apt-get update .*\(sudo is not installed\); run this once as root: su -c 'bash \S+\/scripts\/setup\.sh .*'$/m);
-        assert.deepEqual(run.rootCalls, []);
+        for (const args of [[], ["--tests"]]) {
+            const run = setup({ docker: "running", npm: false, sudo: false }, args);
+            assert.equal(run.status, 1);
+            const command = `su -c 'bash ${SCRIPT}${args.length ? ` ${args.join(" ")}` : ""}'`;
+            const lines = run.stderr.split("\n").filter((line) => line.startsWith("ERROR"));
+            assert.deepEqual(lines.length, 1, run.stderr);
+            assert.match(lines[0], /^ERROR: setup: root is needed for: .*apt-get update .*\(sudo is not installed\); run this once as root: /);
+            assert.ok(lines[0].endsWith(command), `the command to run is not ${command}: ${lines[0]}`);
+            assert.deepEqual(run.rootCalls, []);
+        }
     });
 
     it("rejects an unknown argument with the usage line, changing nothing", () => {
