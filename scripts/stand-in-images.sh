@@ -231,7 +231,8 @@ node_version() { "$NODE_PREFIX/node_modules/.bin/node" --version | sed 's/^v//';
 # Where the official images have them: /usr/local/bin/node, npm in /usr/local/lib/node_modules/npm.
 install_node_from_npm() {
   local root="$1" with_npm="$2"
-  bash "$SCRIPT_DIR/node-from-npm.sh" "$NODE_PREFIX" || fail "could not fetch node@$NODE_MAJOR from the npm registry"
+  progress_run "node@$NODE_MAJOR from the npm registry" last-line bash "$SCRIPT_DIR/node-from-npm.sh" "$NODE_PREFIX" \
+    || fail "could not fetch node@$NODE_MAJOR from the npm registry"
   install -m 0755 "$NODE_PREFIX/node_modules/node/bin/node" "$root/usr/local/bin/node"
   if [ "$with_npm" = with-npm ]; then
     mkdir -p "$root/usr/local/lib/node_modules"

@@ -93,7 +93,7 @@ fetch_toolchain() {
   say "no Go $(required_go_version)+ here: fetching golang.org/toolchain@$version from $proxy (about 70 MB, once)"
   mkdir -p "$TOOLCHAIN_ROOT"
   command -v curl >/dev/null || fail "curl is needed to fetch the Go toolchain (apt-get install curl), or install Go $(required_go_version)+"
-  curl -fsSL -o "$zip.part" "$url" || fail "could not fetch $url; install Go $(required_go_version)+ or set GO"
+  progress_run "downloading $url" last-line curl -fsSL -o "$zip.part" "$url" || fail "could not fetch $url; install Go $(required_go_version)+ or set GO"
   mv "$zip.part" "$zip"
   if command -v unzip >/dev/null; then
     unzip -q -o "$zip" -d "$TOOLCHAIN_ROOT" || fail "unzip of $zip failed"
