@@ -131,7 +131,7 @@ engine_state() {
     _ "$ENGINE_SCRIPT"
 }
 
-go_here() { bash -c 'source "$1"; go_cmd=""; for c in "${GO:-}" "$(command -v go || true)" "${SYSTEM_GO:-/usr/local/go/bin/go}" "$(toolchain_go)"; do [ -n "$c" ] && go_is_recent_enough "$c" && exit 0; done; exit 1' _ "$ENGINE_SCRIPT"; }
+go_here() { bash -c 'source "$1"; locate_go' _ "$ENGINE_SCRIPT" >/dev/null 2>&1; }
 
 plan_engine() {
   case "$(engine_state)" in

@@ -109,14 +109,21 @@ fetch_toolchain() {
   find "$root/bin" "$root/pkg/tool" -type f -exec chmod 0755 {} +
 }
 
-find_go() {
+# A Go recent enough that is here already (prints it), without fetching anything; scripts/setup.sh asks this too.
+locate_go() {
   local candidate
   for candidate in "${GO:-}" "$(command -v go || true)" "${SYSTEM_GO:-/usr/local/go/bin/go}" "$(toolchain_go)"; do
     [ -n "$candidate" ] || continue
-    if go_is_recent_enough "$candidate"; then go_cmd="$candidate"; break; fi
-    [ -z "${GO:-}" ] || [ "$candidate" != "$GO" ] \
-      || fail "GO=$GO is not Go $(required_go_version) or newer (wrapper/go.mod says so, after the CLI's go.mod)"
+    if go_is_recent_enough "$candidate"; then printf '%s\n' "$candidate"; return 0; fi
   done
+  return 1
+}
+
+find_go() {
+  if [ -n "${GO:-}" ] && ! go_is_recent_enough "$GO"; then
+    fail "GO=$GO is not Go $(required_go_version) or newer (wrapper/go.mod says so, after the CLI's go.mod)"
+  fi
+  go_cmd="$(locate_go)" || go_cmd=""
   if [ -z "$go_cmd" ]; then
     fetch_toolchain
     go_cmd="$(toolchain_go)"
