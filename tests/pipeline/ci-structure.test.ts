@@ -214,6 +214,36 @@ describe("pipeline: .gitlab-ci.yml structure", () => {
             const read = new Set([...steps().matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
             assert.deepStrictEqual([...read].filter((name) => !passed.has(name)), []);
         });
+        // Found by running the job (.ci/pipeline-jobs.sh e2e) behind this machine's TLS-inspecting proxy: the steps
+        // container and the image build trusted only their own bundles, so npm could reach no registry.
+        it("hands the job's CA bundle to the steps container, its npm and the image build", () => {
+            const lines = e2e.script as string[];
+            const copy = lines.findIndex((line) => line === "cp /etc/ssl/certs/ca-certificates.crt .e2e/ca-certificates.crt");
+            const workspace = lines.findIndex((line) => line.includes('docker cp "$CI_PROJECT_DIR/."'));
+            assert.ok(copy >= 0 && copy < workspace, "the bundle is in .e2e/ before the repository goes to the daemon");
+            const run = lines.find((line) => line.includes("bash .e2e/steps.sh")) ?? "";
+            assert.ok(run.includes('--volume "$CI_PROJECT_DIR/.e2e/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro"'), run);
+            assert.ok(run.includes("--env NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"), run);
+            assert.match(steps(), /docker build [^\n]*\\\n\s*--secret id=ca,src=\/etc\/ssl\/certs\/ca-certificates\.crt/);
+        });
+        // Found by running the job on a Debian 13 NODE_IMAGE: docker.io there holds only the daemon ("docker: command
+        // not found"), and without buildx the client refuses BuildKit builds.
+        it("installs Debian's separate client and buildx packages wherever Debian has them", () => {
+            assert.match(steps(), /if apt-cache show docker-cli >\/dev\/null 2>&1; then apt-get install [^\n]*docker-cli docker-buildx/);
+        });
+        // Found by running the job: nginx kept routing to the empty blue slot (502), because deploy.sh wrote its
+        // route marker under $HOME in the steps container, a folder the daemon's bind mount does not see.
+        it("keeps deploy.sh's state (nginx's route marker) under the repository, which the daemon sees at the same path", () => {
+            const variables = e2e.variables as Hash;
+            assert.match(String(variables.DEPLOY_STATE_DIR), /^\$CI_PROJECT_DIR\//);
+            const run = (e2e.script as string[]).find((line) => line.includes("bash .e2e/steps.sh")) ?? "";
+            assert.match(run, /--env DEPLOY_STATE_DIR\b/);
+        });
+        it("installs curl before the smoke uses it: an image without it failed the smoke with 127", () => {
+            const text = steps();
+            const install = text.search(/apt-get install [^\n]*\bcurl\b/);
+            assert.ok(install >= 0 && install < text.indexOf("curl --fail"), text);
+        });
         it("brings the stack up with the deploy program, smokes it through nginx, then takes it down", () => {
             const text = steps();
             const up = text.search(/deploy\.sh deploy --image "\$E2E_IMAGE" --env local/);
@@ -229,6 +259,11 @@ describe("pipeline: .gitlab-ci.yml structure", () => {
             assert.ok(text.indexOf("npx mocha") > text.search(/deploy\.sh down/));
             assert.strictEqual((e2e.artifacts as Hash).when, "always");
             assert.match((e2e.after_script as string[])[0], /docker cp "\$E2E_WORKSPACE:\$CI_PROJECT_DIR\/reports\/\." reports\//);
+        });
+        it("prints the Compose tests' counts and failures in the log after copying the report out", () => {
+            const after = e2e.after_script as string[];
+            const show = after.findIndex((line) => line.includes("reports/junit-e2e.xml") && line.includes("<testsuite") && line.includes("<failure"));
+            assert.ok(show > 0, "after_script prints the report's testsuite line and failures once it is copied out");
         });
         it("keeps the stack's database password out of the file and the log (generated, in a 0600 env file)", () => {
             const line = steps().split("\n").find((l) => l.includes("$E2E_ENV_FILE") && l.includes("POSTGRES_PASSWORD")) ?? "";
