@@ -37,6 +37,8 @@ export interface BaseImages {
     readonly postgres?: string;
     /** nginx (`NGINX_IMAGE`). */
     readonly nginx?: string;
+    /** The ACME client with TLS on, certbot (`ACME_IMAGE`). */
+    readonly acme?: string;
 }
 
 /** Raw config of one stack: key (without the project prefix) → the string Pulumi holds. */
@@ -72,6 +74,8 @@ export interface LocalConfig extends CommonConfig {
     /** A personal sandbox GitLab project; only when `gitlabToken` is set on the stack. */
     readonly gitlab?: SandboxGitLabConfig;
     readonly httpPort: number;
+    /** HTTPS on 127.0.0.1 with a certificate from a CA made on this machine; undefined: HTTP only. */
+    readonly httpsPort?: number;
     /** Compose project name, so two local stacks (a test's and yours) never share containers. */
     readonly composeProject: string;
     readonly stateDir: string;
@@ -355,7 +359,7 @@ const REMOTE_KEYS = [
     ...TLS_KEYS,
 ];
 export const KNOWN_KEYS: Readonly<Record<Environment, readonly string[]>> = {
-    local: [...COMMON_KEYS, "httpPort", "composeProject", "stateDir", "dbPassword", ...SANDBOX_KEYS],
+    local: [...COMMON_KEYS, "httpPort", "httpsPort", "composeProject", "stateDir", "dbPassword", ...SANDBOX_KEYS],
     staging: [...REMOTE_KEYS, "projectStack"],
     production: [
         ...REMOTE_KEYS,
@@ -383,10 +387,11 @@ export const BASE_IMAGE_ENV: Readonly<Record<keyof BaseImages, string>> = {
     runtime: "RUNTIME_IMAGE",
     postgres: "POSTGRES_IMAGE",
     nginx: "NGINX_IMAGE",
+    acme: "ACME_IMAGE",
 };
 
 function validateBaseImages(r: Reader, env: Readonly<Record<string, string | undefined>>): BaseImages {
-    const images: Record<string, string> = { ...r.object("baseImages", ["build", "runtime", "postgres", "nginx"]) };
+    const images: Record<string, string> = { ...r.object("baseImages", ["build", "runtime", "postgres", "nginx", "acme"]) };
     for (const [name, variable] of Object.entries(BASE_IMAGE_ENV)) {
         const fromEnv = env[variable];
         if (images[name] === undefined && fromEnv) images[name] = fromEnv;
@@ -664,6 +669,7 @@ export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOpti
             ...common,
             environment,
             httpPort: r.integer("httpPort", 8080, 1024, 65535),
+            httpsPort: r.string("httpsPort") === undefined ? undefined : r.integer("httpsPort", 8443, 1024, 65535),
             composeProject: r.string("composeProject") ?? "gitlab-docker-delivery-local",
             stateDir: r.string("stateDir") ?? opts.defaultStateDir ?? `.pulumi-local/${stack}`,
             dbPassword: r.secret("dbPassword", "", false),
@@ -672,6 +678,7 @@ export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOpti
         if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(config.composeProject)) {
             r.problem("composeProject", `must be a Compose project name: lowercase letters, digits, "-" and "_", starting with a letter or digit (got "${config.composeProject}")`);
         }
+        if (config.httpsPort !== undefined && config.httpsPort === config.httpPort) r.problem("httpsPort", `is the same port as httpPort (${config.httpPort}); pick another, e.g. 8443`);
         if (config.dbPassword !== undefined && config.dbPassword.length < 16) r.problem("dbPassword", "must be at least 16 characters (or unset it to generate one)");
     } else if (environment === "staging") {
         const remote = validateRemote(environment, stack, r, opts);

@@ -101,7 +101,7 @@ export function switchCommand(target: DeployTarget, imageRef: string, revision?:
 /** Env keys whose change needs db and proxy recreated (deploy.sh leaves running ones as they are). */
 export const SETTINGS_KEYS = ["HTTP_BIND", "HTTP_PORT", "POSTGRES_IMAGE", "NGINX_IMAGE", "POSTGRES_USER", "POSTGRES_DB"] as const;
 /** The same for HTTPS; counted only when set, so a stack without TLS keeps the fingerprint it had before TLS existed. */
-export const TLS_SETTINGS_KEYS = ["HTTPS_PORT", "TLS_DOMAINS", "ACME_EMAIL", "ACME_DIRECTORY_URL"] as const;
+export const TLS_SETTINGS_KEYS = ["HTTPS_PORT", "TLS_DOMAINS", "TLS_ISSUER", "ACME_EMAIL", "ACME_DIRECTORY_URL", "ACME_IMAGE"] as const;
 
 /** Fingerprint of the non-secret settings in an env file's values (never of the password). */
 export function settingsFingerprint(env: Readonly<Record<string, string | undefined>>): string {

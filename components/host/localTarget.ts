@@ -11,14 +11,16 @@ export interface LocalTargetArgs {
     readonly stateDir: string;
     /** Image to run (an immutable tag or digest reference) and its id, which triggers redeploys. */
     readonly image: { readonly ref: pulumi.Input<string>; readonly id: pulumi.Input<string> };
-    /** Port nginx publishes on 127.0.0.1; defaults to 8080. */
+    /** Port nginx publishes on 127.0.0.1; defaults to 8080. With `httpsPort` it only redirects. */
     readonly httpPort?: number;
+    /** HTTPS on 127.0.0.1 for localhost, with a certificate from a CA the stack makes on this machine. */
+    readonly httpsPort?: number;
     /** Compose project name; defaults to `gitlab-docker-delivery-local`. */
     readonly project?: string;
     /** Database password (secret); generated once and kept in state when absent. */
     readonly dbPassword?: pulumi.Input<string>;
     /** Base images for the db and proxy services (POSTGRES_IMAGE, NGINX_IMAGE). */
-    readonly composeImages?: { readonly postgres?: string; readonly nginx?: string };
+    readonly composeImages?: { readonly postgres?: string; readonly nginx?: string; readonly acme?: string };
     /** `pulumi destroy` also removes the database volume; defaults to true (local data is disposable). */
     readonly removeVolumesOnDelete?: boolean;
 }
@@ -33,8 +35,10 @@ interface ServiceSecrets {
 }
 
 /** The local env file's values. */
-function envValues(password: string, httpPort: number, images: LocalTargetArgs["composeImages"], secrets?: ServiceSecrets): Record<string, string | undefined> {
+function envValues(password: string, httpPort: number, images: LocalTargetArgs["composeImages"], secrets?: ServiceSecrets, httpsPort?: number): Record<string, string | undefined> {
+    const tls = httpsPort === undefined ? {} : { HTTPS_PORT: String(httpsPort), TLS_DOMAINS: "localhost", TLS_ISSUER: "local-ca", ACME_IMAGE: images?.acme };
     return {
+        ...tls,
         POSTGRES_PASSWORD: password,
         POSTGRES_APP_PASSWORD: secrets?.appDbPassword,
         API_WRITE_TOKEN: secrets?.apiWriteToken,
@@ -68,6 +72,8 @@ export class LocalTarget extends pulumi.ComponentResource {
     readonly deployedImage: pulumi.Output<string>;
     /** The bearer token writes to the API need (secret). */
     readonly apiWriteToken: pulumi.Output<string>;
+    /** With `httpsPort`: the local CA's certificate, to trust (`curl --cacert`). */
+    readonly caFile?: pulumi.Output<string>;
 
     constructor(name: string, args: LocalTargetArgs, opts?: pulumi.ComponentResourceOptions) {
         // Checked inside the super call so that a bad bundle registers nothing, not even the component.
@@ -108,7 +114,7 @@ export class LocalTarget extends pulumi.ComponentResource {
         this.apiWriteToken = generated("api-write-token");
         const envContent = pulumi.secret(
             pulumi.all([dbPassword, appDbPassword, this.apiWriteToken]).apply(([password, appPassword, token]) =>
-                renderEnvFile(envValues(password, httpPort, args.composeImages, { appDbPassword: appPassword, apiWriteToken: token }))),
+                renderEnvFile(envValues(password, httpPort, args.composeImages, { appDbPassword: appPassword, apiWriteToken: token }, args.httpsPort))),
         );
 
         const envFile = new local.Command(
@@ -127,7 +133,7 @@ export class LocalTarget extends pulumi.ComponentResource {
         const target: DeployTarget = deployState;
         // A new image or bundle changes the command text: an in-place update running the same gated
         // rollout. (Triggers would replace the resource and run `down --volumes` first.)
-        const settings = settingsFingerprint(envValues("", httpPort, args.composeImages));
+        const settings = settingsFingerprint(envValues("", httpPort, args.composeImages, undefined, args.httpsPort));
         const rollout = pulumi
             .all([args.image.ref, args.image.id])
             .apply(([ref, id]) => rolloutCommand(deployState, ref, settings, { image: id, bundle: bundleHash.slice(0, 16) }));
@@ -144,7 +150,18 @@ export class LocalTarget extends pulumi.ComponentResource {
         // Keyed on the deploy's id, not its stdout: a command with any secret input gets its stdout marked
         // secret by the provider, and a URL derived from it would show as [secret].
         this.deployedImage = pulumi.all([deploy.id, args.image.ref]).apply(([, ref]) => ref);
-        this.url = deploy.id.apply(() => `http://127.0.0.1:${httpPort}`);
-        this.registerOutputs({ url: this.url, deployedImage: this.deployedImage, envFile: this.envFile, apiWriteToken: this.apiWriteToken });
+        this.url = deploy.id.apply(() => (args.httpsPort === undefined ? `http://127.0.0.1:${httpPort}` : `https://localhost:${args.httpsPort}`));
+        if (args.httpsPort !== undefined) {
+            // The CA's certificate (never its key) where browsers and curl can be told to trust it.
+            const caFile = path.join(stateDir, "local-ca.pem");
+            const acme = `$(docker ps -q --filter label=com.docker.compose.project=${shellQuote(project)} --filter label=com.docker.compose.service=acme | head -n 1)`;
+            const exportCa = new local.Command(
+                `${name}-ca`,
+                { create: `set -eu; docker exec "${acme}" cat /tls/ca.pem > ${shellQuote(caFile)}`, triggers: [deploy.id], delete: removeFileCommand(caFile) },
+                { parent: this, dependsOn: [deploy] },
+            );
+            this.caFile = exportCa.id.apply(() => caFile);
+        }
+        this.registerOutputs({ url: this.url, caFile: this.caFile, deployedImage: this.deployedImage, envFile: this.envFile, apiWriteToken: this.apiWriteToken });
     }
 }

@@ -46,6 +46,7 @@ export function remoteEnv(secrets: RemoteSecrets, baseImages: BaseImages): Recor
     };
     if (baseImages.postgres) env.POSTGRES_IMAGE = baseImages.postgres;
     if (baseImages.nginx) env.NGINX_IMAGE = baseImages.nginx;
+    if (baseImages.acme) env.ACME_IMAGE = baseImages.acme;
     return env;
 }
 

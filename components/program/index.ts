@@ -66,13 +66,19 @@ function localProgram(config: LocalConfig, repoRoot: string): ProgramOutputs {
         stateDir: config.stateDir,
         image: { ref: image.ref, id: image.imageId },
         httpPort: config.httpPort,
+        httpsPort: config.httpsPort,
         project: config.composeProject,
         dbPassword: config.dbPassword === undefined ? undefined : pulumi.secret(config.dbPassword),
-        composeImages: { postgres: config.baseImages.postgres, nginx: config.baseImages.nginx },
+        composeImages: { postgres: config.baseImages.postgres, nginx: config.baseImages.nginx, acme: config.baseImages.acme },
     });
     const outputs: ProgramOutputs = {
         environment: "local",
         url: target.url,
+        tls:
+            config.httpsPort === undefined
+                ? `off: plain HTTP on 127.0.0.1:${config.httpPort}; set httpsPort (e.g. 8443) for HTTPS with a CA made on this machine`
+                : `on: HTTPS on https://localhost:${config.httpsPort} with a certificate from a CA made on this machine (trust caFile); port ${config.httpPort} redirects`,
+        ...(target.caFile === undefined ? {} : { caFile: target.caFile }),
         imageRef: image.ref,
         imageId: image.imageId,
         composeProject: target.project,

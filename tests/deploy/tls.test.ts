@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import * as tls from "tls";
 import { DockerCleanup, docker, requireDocker, run, uniqueName, STAND_IN_SCRIPT } from "../support/docker";
@@ -236,5 +237,67 @@ describe("deploy: HTTPS with certificates from an ACME CA (Pebble), through the 
             assert.ok(!/PRIVATE KEY/.test(text), `${where} holds a private key`);
             for (const line of keyLines) assert.ok(!text.includes(line), `${where} holds a line of the served key`);
         }
+    });
+});
+
+describe("deploy: HTTPS with a CA made on the host (TLS_ISSUER=local-ca, the local stack's mode)", function () {
+    this.timeout(6 * 60_000);
+    const cleanup = new DockerCleanup();
+    let project: StackProject;
+    let image: string;
+    let httpsPort = 0;
+
+    const freePort = () =>
+        new Promise<number>((resolve, reject) => {
+            const server = net.createServer().listen(0, "127.0.0.1", () => {
+                const port = (server.address() as net.AddressInfo).port;
+                server.close(() => resolve(port));
+            });
+            server.on("error", reject);
+        });
+
+    before(async function () {
+        this.timeout(20 * 60_000);
+        await requireDocker();
+        await run("bash", [STAND_IN_SCRIPT, "acme"], { timeoutMs: 15 * 60_000 });
+        image = await versionImage("tls-local", cleanup);
+        project = await StackProject.create("tls-local", "local");
+        httpsPort = await freePort();
+        fs.appendFileSync(project.envFile, ["ACME_IMAGE=cicd-standin/acme:trixie", `HTTPS_PORT=${httpsPort}`, "TLS_DOMAINS=localhost", "TLS_ISSUER=local-ca", ""].join("\n"));
+    });
+
+    after(async function () {
+        this.timeout(5 * 60_000);
+        await cleanup.run();
+        await project?.teardown();
+    });
+
+    it("serves a certificate for localhost and 127.0.0.1 signed by the host's own CA, and redirects HTTP to the HTTPS port", async () => {
+        const result = await project.deploy(["deploy", "--image", image]);
+        assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+        assert.match(result.stdout, /--> tls: ok since \S+: certificate [0-9a-f]+ for localhost, valid until \S+ from the local CA \(trust \/tls\/ca\.pem\)/);
+        const acme = await project.container("acme");
+        const caFile = path.join(project.workDir, "local-ca.pem");
+        fs.writeFileSync(caFile, (await docker(["exec", acme, "cat", "/tls/ca.pem"])).stdout);
+        for (const host of ["localhost", "127.0.0.1"]) {
+            const answer = await run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", caFile, `https://${host}:${httpsPort}/`]);
+            assert.equal(answer.stdout, "200", `https://${host}:${httpsPort}/ verified against the local CA`);
+        }
+        const httpPort = Number((await docker(["port", await project.container("proxy"), "8080/tcp"])).stdout.split("\n")[0].trim().split(":").pop());
+        const redirect = await run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", `http://localhost:${httpPort}/api/notes`]);
+        assert.equal(redirect.stdout, `308 https://localhost:${httpsPort}/api/notes`);
+        const served = (await docker(["exec", acme, "ls", "/tls"])).stdout.split("\n");
+        assert.ok(!served.some((name) => /\.key$/.test(name)), `the CA's key stays out of the volume nginx reads: ${served.join(" ")}`);
+        const files = (await docker(["exec", acme, "stat", "-c", "%a %n", "/etc/letsencrypt/local-ca/ca.key", "/tls/privkey.pem"])).stdout;
+        assert.match(files, /^600 \/etc\/letsencrypt\/local-ca\/ca\.key$/m);
+        assert.match(files, /^600 \/tls\/privkey\.pem$/m);
+    });
+
+    it("a redeploy keeps the CA and the certificate", async () => {
+        const before = await servedCertificate(httpsPort);
+        const other = await versionImage("tls-local-2", cleanup);
+        const result = await project.deploy(["deploy", "--image", other]);
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal((await servedCertificate(httpsPort)).serial, before.serial);
     });
 });

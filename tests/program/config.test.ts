@@ -167,7 +167,7 @@ describe("config validation", () => {
         ).join("\n");
         assert.match(problems, /httpPort must be a whole number from 1024 to 65535/);
         assert.match(problems, /baseImages\.build "node:latest" uses the mutable tag `latest`/);
-        assert.match(problems, /baseImages\.runtme is not a known key; allowed: build, runtime, postgres, nginx/);
+        assert.match(problems, /baseImages\.runtme is not a known key; allowed: build, runtime, postgres, nginx, acme/);
         assert.match(problems, /buildCaFile points to "\/nope\/ca\.pem", which does not exist/);
         assert.match(problems, /dbPassword must be at least 16 characters/);
         assert.equal((validate("local", { buildCaFile: "/etc/ssl/certs/ca-certificates.crt" }) as LocalConfig).buildCaFile, "/etc/ssl/certs/ca-certificates.crt");

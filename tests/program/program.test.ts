@@ -607,7 +607,7 @@ describe("program: index.ts", () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const exported = require(entry) as Record<string, unknown>;
         await recorder.settle();
-        assert.deepEqual(Object.keys(exported).sort(), ["apiWriteToken", "composeProject", "envFile", "environment", "imageId", "imageRef", "url"]);
+        assert.deepEqual(Object.keys(exported).sort(), ["apiWriteToken", "composeProject", "envFile", "environment", "imageId", "imageRef", "tls", "url"]);
         assert.equal(exported.environment, "local");
         assert.equal(recorder.findAll("command:local:Command").length, 6);
     });

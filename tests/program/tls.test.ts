@@ -137,3 +137,25 @@ describe("program: tls on the remote stacks", () => {
         assert.match(env.inputs.stdin, /^TLS_DOMAINS=app\.example\.com$/m);
     });
 });
+
+describe("program: the local stack's optional HTTPS", () => {
+    it("is off by default and says how to turn it on; httpsPort turns it on with a CA made on this machine", async () => {
+        const off = await captureStack("local");
+        assert.equal(off.error, undefined, String(off.error));
+        assert.match(String(off.outputs!.tls), /^off: plain HTTP on 127\.0\.0\.1:8080; set httpsPort/);
+        assert.equal(off.outputs!.caFile, undefined);
+        const on = await captureStack("local", { config: { httpsPort: "8443" } });
+        assert.equal(on.error, undefined, String(on.error));
+        assert.match(String(on.outputs!.tls), /^on: HTTPS on https:\/\/localhost:8443 with a certificate from a CA made on this machine/);
+        assert.equal(await valueOf(pulumi.output(on.outputs!.url)), "https://localhost:8443");
+        assert.match(on.recorder.find("command:local:Command", "local-env").inputs.stdin, /^TLS_ISSUER=local-ca$/m);
+    });
+
+    it("refuses an httpsPort equal to httpPort, or out of range, with one message", async () => {
+        for (const [httpsPort, expected] of [["8080", /httpsPort is the same port as httpPort \(8080\)/], ["443", /httpsPort must be a whole number from 1024 to 65535/]] as const) {
+            const result = await captureStack("local", { config: { httpsPort } });
+            assert.match(String(result.error?.message), expected);
+            assert.equal(result.resources.length, 0);
+        }
+    });
+});

@@ -5,7 +5,11 @@
 # certbot succeeded, so a failed issuance or renewal leaves the previous certificate serving; every outcome is one
 # line in /tls/status (deploy.sh prints it) and in the container's log. Private keys are never printed.
 #
-# Environment: TLS_DOMAINS (comma-separated, first = primary), ACME_EMAIL, ACME_DIRECTORY_URL (required)
+# With TLS_ISSUER=local-ca (the local stack) there is no CA to ask: a CA made once on this host (its key 0600 in the
+# acme-state volume, its certificate in /tls/ca.pem for browsers and curl to trust) signs the certificate instead.
+#
+# Environment: TLS_DOMAINS (comma-separated, first = primary), TLS_ISSUER (acme, the default, or local-ca)
+#              ACME_EMAIL, ACME_DIRECTORY_URL (required with acme)
 #              ACME_CHECK_SECONDS  how often to look at the certificate (default 43200, twice a day)
 #              ACME_RETRY_SECONDS  wait after a failed attempt (default 3600)
 # Renewal: when less than a third of the certificate's lifetime is left (30 days of Let's Encrypt's 90).
@@ -18,6 +22,8 @@ readonly CERTBOT_DIR=/etc/letsencrypt
 readonly LINEAGE=site
 readonly CHECK_SECONDS="${ACME_CHECK_SECONDS:-43200}"
 readonly RETRY_SECONDS="${ACME_RETRY_SECONDS:-3600}"
+readonly ISSUER="${TLS_ISSUER:-acme}"
+readonly LOCAL_CA_DIR="$CERTBOT_DIR/local-ca"
 
 log() { printf 'acme: %s\n' "$*" >&2; }
 fail() { log "ERROR: $*"; exit 1; }
@@ -32,6 +38,8 @@ set_status() {
 
 check_settings() {
   [ -n "${TLS_DOMAINS:-}" ] || fail "TLS_DOMAINS is empty: the env file must name the certificate's domains"
+  case "$ISSUER" in acme|local-ca) ;; *) fail "TLS_ISSUER must be acme or local-ca (got $ISSUER)" ;; esac
+  [ "$ISSUER" = local-ca ] && return 0
   [ -n "${ACME_EMAIL:-}" ] || fail "ACME_EMAIL is empty: the env file must give the ACME account's contact"
   [ -n "${ACME_DIRECTORY_URL:-}" ] || fail "ACME_DIRECTORY_URL is empty: the env file must name the ACME directory"
   case "$CHECK_SECONDS$RETRY_SECONDS" in *[!0-9]*) fail "ACME_CHECK_SECONDS and ACME_RETRY_SECONDS must be whole seconds" ;; esac
@@ -100,12 +108,15 @@ install_pair() {
   mv -f "$1" "$TLS_DIR/fullchain.pem"
 }
 
+# Who issued the served certificate, as /tls/issued records it: a change of issuer means a new certificate.
+issuer_id() { if [ "$ISSUER" = local-ca ]; then echo local-ca; else echo "$ACME_DIRECTORY_URL"; fi; }
+
 wanted_names() { printf '%s' "$TLS_DOMAINS" | tr ',' '\n' | sort | paste -sd, -; }
 
 # Prints why a certificate is needed now, or nothing.
 issue_reason() {
   [ -f "$TLS_DIR/issued" ] || { echo "no certificate issued yet"; return; }
-  [ "$(cat "$TLS_DIR/issued")" = "$ACME_DIRECTORY_URL" ] || { echo "ACME_DIRECTORY_URL changed"; return; }
+  [ "$(cat "$TLS_DIR/issued")" = "$(issuer_id)" ] || { echo "the issuer changed (TLS_ISSUER or ACME_DIRECTORY_URL)"; return; }
   set -- $(certificate_facts "$TLS_DIR/fullchain.pem")
   [ "$3" = "$(wanted_names)" ] || { echo "the names changed ($3 -> $(wanted_names))"; return; }
   if [ $(( ($2 - $(date +%s)) * 3 )) -lt $(( $2 - $1 )) ]; then echo "less than a third of its lifetime is left"; fi
@@ -120,9 +131,60 @@ served_summary() {
   fi
 }
 
+# The local CA (made once) signs a certificate for TLS_DOMAINS, and 127.0.0.1 when localhost is one of them.
+issue_local() {
+  reason="$1"
+  log "signing a certificate for $TLS_DOMAINS with the local CA: $reason"
+  mkdir -p "$LOCAL_CA_DIR"
+  chmod 0700 "$LOCAL_CA_DIR"
+  python3 - "$LOCAL_CA_DIR" "$TLS_DIR" "$TLS_DOMAINS" <<'PY' || { set_status "failed at $(now) ($reason): the local CA could not sign; still serving $(served_summary)"; return 1; }
+import datetime, ipaddress, os, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+ca_dir, tls_dir, names = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+now = datetime.datetime.now(datetime.timezone.utc)
+def private(path, key):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+ca_key_path, ca_cert_path = os.path.join(ca_dir, "ca.key"), os.path.join(ca_dir, "ca.pem")
+if not os.path.exists(ca_cert_path):
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gitlab-docker-delivery local CA " + os.uname().nodename)])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+          .not_valid_after(now + datetime.timedelta(days=3650))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    private(ca_key_path, ca_key)
+    open(ca_cert_path, "wb").write(ca.public_bytes(serialization.Encoding.PEM))
+ca_key = serialization.load_pem_private_key(open(ca_key_path, "rb").read(), None)
+ca = x509.load_pem_x509_certificate(open(ca_cert_path, "rb").read())
+key = ec.generate_private_key(ec.SECP256R1())
+alt = [x509.DNSName(n) for n in names] + ([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))] if "localhost" in names else [])
+cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256()))
+private(os.path.join(tls_dir, ".privkey.tmp"), key)
+with open(os.path.join(tls_dir, ".fullchain.tmp"), "wb") as f:
+    f.write(cert.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM))
+PY
+  install_pair "$TLS_DIR/.fullchain.tmp" "$TLS_DIR/.privkey.tmp"
+  cp "$LOCAL_CA_DIR/ca.pem" "$TLS_DIR/ca.pem"
+  issuer_id >"$TLS_DIR/issued"
+  set_status "ok since $(now): $(served_summary) from the local CA (trust /tls/ca.pem)"
+}
+
 # One certbot run; on success the new pair replaces the served one, on failure nothing is touched.
 issue() {
   reason="$1"
+  [ "$ISSUER" = local-ca ] && { issue_local "$reason"; return; }
   log "requesting a certificate for $TLS_DOMAINS from $ACME_DIRECTORY_URL: $reason"
   domain_args=""
   for name in $(printf '%s' "$TLS_DOMAINS" | tr ',' ' '); do domain_args="$domain_args -d $name"; done
@@ -137,7 +199,7 @@ issue() {
     umask 022
     cp "$CERTBOT_DIR/live/$LINEAGE/fullchain.pem" "$TLS_DIR/.fullchain.tmp"
     install_pair "$TLS_DIR/.fullchain.tmp" "$TLS_DIR/.privkey.tmp"
-    printf '%s\n' "$ACME_DIRECTORY_URL" >"$TLS_DIR/issued"
+    issuer_id >"$TLS_DIR/issued"
     set_status "ok since $(now): $(served_summary) from $ACME_DIRECTORY_URL"
     return 0
   fi

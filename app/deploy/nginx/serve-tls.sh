@@ -7,6 +7,16 @@ set -eu
 
 readonly CERT=/etc/nginx/tls/fullchain.pem
 readonly INTERVAL="${TLS_RELOAD_CHECK_SECONDS:-30}"
+readonly REDIRECT_PORT_FILE=/tmp/nginx-https-port.conf
+
+# tls.conf's redirect names the public HTTPS port unless it is 443 (the local stack serves HTTPS on another one).
+write_redirect_port() {
+  case "${HTTPS_PUBLIC_PORT:-443}" in
+    443|0|"") printf 'set $https_port_suffix "";\n' ;;
+    *[!0-9]*) echo "serve-tls: HTTPS_PUBLIC_PORT must be a port number (got $HTTPS_PUBLIC_PORT)" >&2; exit 1 ;;
+    *) printf 'set $https_port_suffix ":%s";\n' "$HTTPS_PUBLIC_PORT" ;;
+  esac >"$REDIRECT_PORT_FILE"
+}
 
 certificate_sum() { cksum <"$CERT" 2>/dev/null || echo missing; }
 
@@ -25,5 +35,6 @@ watch_certificate() {
   done
 }
 
+write_redirect_port
 watch_certificate &
 exec nginx -g 'daemon off;'

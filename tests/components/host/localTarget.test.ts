@@ -17,6 +17,29 @@ describe("host: LocalTarget", () => {
         assert.notEqual(one, two);
     });
 
+    it("with httpsPort: HTTPS for localhost from a CA made on this machine, its certificate exported next to the env file", async () => {
+        const recorder = await installMocks({ stack: "local", state: { "command:local:Command": (inputs) => ({ stdout: inputs.create?.includes("urandom") ? "a".repeat(48) : "" }) } });
+        const target = new LocalTarget("here", {
+            bundleDir: BUNDLE,
+            stateDir: "/tmp/state",
+            image: { ref: "example/app:src-1234", id: "sha256:1" },
+            httpPort: 18080,
+            httpsPort: 18443,
+            composeImages: { acme: "cicd-standin/acme:trixie" },
+        });
+        await recorder.settle();
+        const env = recorder.find("command:local:Command", "here-env");
+        for (const line of ["HTTP_PORT=18080", "HTTPS_PORT=18443", "TLS_DOMAINS=localhost", "TLS_ISSUER=local-ca", "ACME_IMAGE=cicd-standin/acme:trixie"]) {
+            assert.match(env.inputs.stdin, new RegExp(`^${line}$`, "m"));
+        }
+        assert.doesNotMatch(env.inputs.stdin, /ACME_DIRECTORY_URL|ACME_EMAIL/, "no ACME CA is asked");
+        const ca = recorder.find("command:local:Command", "here-ca");
+        assert.match(ca.inputs.create, /docker exec .*com\.docker\.compose\.service=acme.* cat \/tls\/ca\.pem > '?\/tmp\/state\/local-ca\.pem'?$/);
+        assert.ok(ca.dependencies.some((d) => d.endsWith("here-deploy")), "after the deploy");
+        assert.equal(await valueOf(target.url), "https://localhost:18443");
+        assert.equal(await valueOf(target.caFile!), "/tmp/state/local-ca.pem");
+    });
+
     it("runs the same deploy program locally, on 127.0.0.1, with a secret env file and a disposable volume", async () => {
         const recorder = await installMocks({ stack: "local", state: { "command:local:Command": (inputs) => ({ stdout: inputs.create?.includes("urandom") ? "a".repeat(48) : "" }) } });
         const target = new LocalTarget("here", {
