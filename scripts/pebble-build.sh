@@ -19,15 +19,11 @@ source "$SCRIPT_DIR/lib/progress.sh"
 say() { printf '==> %s\n' "$*" >&2; }
 fail() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
-# Any Go will do (go.mod's `go 1.25.0` makes an older one fetch that release itself, GOTOOLCHAIN=auto); on a machine
-# without one, the toolchain .ci/engine/build.sh fetched from the module proxy (setup.sh builds the engine first).
+# Which Go is usable has one owner, the engine build's locate_go (yours, the system's, or the toolchain it fetched
+# from the module proxy); Pebble's go.mod needs less than the engine does.
 find_go() {
-  local candidate
-  for candidate in "${GO:-}" "$(command -v go || true)" /usr/local/go/bin/go \
-      "${CICD_ENGINE_CACHE:-$HOME/.cache/cicd-engine}"/go/golang.org/toolchain@*/bin/go; do
-    [ -n "$candidate" ] && [ -x "$candidate" ] && { printf '%s\n' "$candidate"; return 0; }
-  done
-  fail "no Go toolchain found (GO, PATH, /usr/local/go/bin/go, the engine build's toolchain): Pebble builds from Go modules; install Go, or run .ci/engine/build.sh first"
+  bash -c 'source "$1"; locate_go' _ "$SCRIPT_DIR/../.ci/engine/build.sh" \
+    || fail "no usable Go here: run .ci/engine/build.sh first (it fetches one from the Go module proxy), or set GO"
 }
 
 build_pebble() {
