@@ -3,7 +3,7 @@
 # deploy.sh manages, with compose.backup.yaml on top: pgBackRest lives in the db container and archives every WAL
 # segment to the repository that /etc/pgbackrest/pgbackrest.conf names (S3 on hosts, a volume on `local`).
 #
-#   init      create the repository's stanza for this cluster (once; safe to repeat), then check
+#   init      apply compose.backup.yaml to the db container, create the repository's stanza (safe to repeat), check
 #   backup    take a backup (--type full|diff|incr, default incr; the first one is always full)
 #   check     force a WAL switch and wait until it is archived; fails if archiving is failing or stalled
 #   info      show the backups and the archived WAL range
@@ -120,6 +120,10 @@ require_running_db() { db_is_running || fail "the database container of project 
 
 run_init() {
   require_running_db
+  # A db container started without compose.backup.yaml is recreated once with it (a short restart); else a no-op.
+  log "applying the backup settings to the database container"
+  compose up -d --no-deps db || fail "could not start the database with the backup settings"
+  wait_db_healthy
   log "creating the stanza in the repository (safe to repeat)"
   in_db pgbackrest stanza-create || fail "stanza-create failed: is the repository reachable and the key right?"
   run_check
@@ -185,17 +189,22 @@ restore_data() {
   log "files restored in $((SECONDS - started)) s; starting the database to replay WAL"
 }
 
-start_db_and_wait() {
-  compose up -d --no-deps db || fail "could not start the database after the restore"
+wait_db_healthy() {
   local waited=0 id health
   id="$(db_container)"
   while :; do
     health="$("$DOCKER" inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}/{{.State.Running}}' "$id" 2>/dev/null || true)"
-    [ "$health" = healthy/true ] && break
-    [ "$waited" -lt "$DB_READY_TIMEOUT" ] || fail "the restored database is not healthy after ${DB_READY_TIMEOUT} s ($health)"
+    [ "$health" = healthy/true ] && return 0
+    [ "$waited" -lt "$DB_READY_TIMEOUT" ] || fail "the database is not healthy after ${DB_READY_TIMEOUT} s ($health)"
     sleep 1
     waited=$((waited + 1))
   done
+}
+
+start_db_and_wait() {
+  compose up -d --no-deps db || fail "could not start the database after the restore"
+  wait_db_healthy
+  local waited=0
   # Healthy means it accepts connections; recovery has ended once it no longer reports itself in recovery.
   while [ "$(in_db psql -X -At -U "$(db_env POSTGRES_USER)" -d postgres -c 'select pg_is_in_recovery()' 2>/dev/null)" != f ]; do
     [ "$waited" -lt "$DB_READY_TIMEOUT" ] || fail "the restored database is still in recovery after ${DB_READY_TIMEOUT} s"

@@ -59,6 +59,7 @@ DOCKER="${DEPLOY_DOCKER:-docker}"
 COMPOSE=()
 COMPOSE_VERSION=""
 PIDS_OVERRIDE=()
+BACKUP_OVERRIDE=()
 LOGGED_IN=false
 TLS_FILES=()
 STATE_DIR=""
@@ -115,6 +116,7 @@ compose() {
   shift 2
   run env APP_IMAGE="$image" APP_ROUTE_ALIAS="app-$slot" APP_ROUTE_DIR="$STATE_DIR/route" "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" \
     -f "$BUNDLE_DIR/compose.yaml" -f "$BUNDLE_DIR/compose.$ENV_NAME.yaml" ${TLS_FILES[@]+"${TLS_FILES[@]}"} \
+    ${BACKUP_OVERRIDE[@]+"${BACKUP_OVERRIDE[@]}"} \
     ${PIDS_OVERRIDE[@]+"${PIDS_OVERRIDE[@]}"} "$@"
 }
 
@@ -283,6 +285,18 @@ env_file_value() {
   local key="$1"
   if [ -n "${!key:-}" ]; then printf '%s\n' "${!key}"; return; fi
   sed -n "s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*//p" "$ENV_FILE" | tail -n 1 | sed "s/^[\"']//; s/[\"'][[:space:]]*$//; s/[[:space:]]*$//"
+}
+
+# BACKUP_ENABLED=true in the env file keeps compose.backup.yaml (pgBackRest, WAL archiving) in every Compose call, so a deploy
+# never drops the db's backup settings; backup.sh init applies them to a running stack (docs/backups.md).
+select_backup_override() {
+  local value
+  value="$(env_file_value BACKUP_ENABLED)"
+  case "$value" in
+    true) BACKUP_OVERRIDE=(-f "$BUNDLE_DIR/compose.backup.yaml") ;;
+    ""|false) BACKUP_OVERRIDE=() ;;
+    *) fail "BACKUP_ENABLED must be true or false (got '$value'; see docs/backups.md)" ;;
+  esac
 }
 
 desired_replicas() {
@@ -821,6 +835,7 @@ take_down() {
 main() {
   parse_args "$@"
   validate_inputs
+  select_backup_override
   detect_compose
   select_tls_files
   derive_pids_override

@@ -56,6 +56,7 @@ export class BackupStack {
         const stack = new BackupStack(project, appImage, new DockerCleanup());
         fs.mkdirSync(stack.configDir, { mode: 0o755 });
         fs.appendFileSync(project.envFile, [
+            "BACKUP_ENABLED=true",
             `BACKUP_CIPHER_PASS=${crypto.randomBytes(24).toString("base64")}`,
             `BACKUP_DB_IMAGE=${image}`,
             `BACKUP_CONFIG_DIR=${stack.configDir}`,

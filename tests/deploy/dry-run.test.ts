@@ -106,6 +106,22 @@ describe("deploy.sh without an engine: dry-run plan, and a recording docker", fu
         }
     });
 
+    it("keeps compose.backup.yaml in every Compose call when BACKUP_ENABLED=true, and only then", async function () {
+        const on = commands((await dryRun(["deploy", "--image", IMAGE, "--env", "production"], { BACKUP_ENABLED: "true" })).stdout);
+        const off = commands((await dryRun(["deploy", "--image", IMAGE, "--env", "production"])).stdout);
+        const composeLines = (lines: string[]) => lines.filter((line) => / docker compose /.test(line));
+        assert.ok(composeLines(on).length > 0);
+        for (const line of composeLines(on)) assert.ok(line.includes(`-f ${DEPLOY_DIR}/compose.backup.yaml`), line);
+        for (const line of composeLines(off)) assert.ok(!line.includes("compose.backup.yaml"), line);
+    });
+
+    it("refuses a BACKUP_ENABLED that is not true or false with one message, before any command", async function () {
+        const result = await dryRun(["deploy", "--image", IMAGE, "--env", "production"], { BACKUP_ENABLED: "yes" });
+        assert.notStrictEqual(result.code, 0);
+        assert.match(result.stderr, /^ERROR: BACKUP_ENABLED must be true or false \(got 'yes'; see docs\/backups\.md\)$/m);
+        assert.deepStrictEqual(commands(result.stdout), []);
+    });
+
     it("uses docker-compose (v1) the same way when that is the Compose available", async function () {
         const result = await dryRun(["deploy", "--image", IMAGE, "--env", "staging"], { DEPLOY_COMPOSE: "docker-compose" });
         assert.strictEqual(result.code, 0, result.stderr);
