@@ -118,8 +118,9 @@ function describeWithEngine(found: Engine): void {
             const result = script("scripts/local-stack.sh", ["up", "--color", "never"]);
             assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
             assert.match(result.stderr, new RegExp(`PULUMI_HOME=${privateHome.replace(/[.]/g, "\\.")}`));
-            const url = /the app answers on (http:\/\/127\.0\.0\.1:\d+)/.exec(result.stderr)?.[1];
-            assert.ok(url, `local-stack.sh printed no URL: ${result.stderr}`);
+            // The closing hints (URL, logs, status, rollback, tear-down) are the user's result: stdout.
+            const url = /^The app answers on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(result.stdout)?.[1];
+            assert.ok(url, `local-stack.sh printed no URL on stdout: ${result.stdout}`);
             const answer = await httpGet(`${url}/`);
             assert.equal(answer.status, 200, answer.body);
             assertUserHomesUntouched("local-stack.sh up");
