@@ -1,26 +1,8 @@
 import { strict as assert } from "assert";
-import { ConfigError, ProductionConfig, StagingConfig, validateConfig } from "../../components/config";
-import { STACK_CONFIG } from "./stacks";
+import { ProductionConfig, StagingConfig } from "../../components/config";
+import { configProblems as problemsOf, validateStack as validate } from "./configHarness";
 
 // The `hosts` host source's config (components/config/validate.ts): machines the user already has, no EC2 host.
-
-const SECRETS = new Set(["sshPrivateKey", "gitlabToken", "registryPassword", "dbPassword"]);
-
-function validate(stack: string, overrides: Record<string, string | undefined> = {}) {
-    const raw: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...(STACK_CONFIG[stack as "staging"] ?? {}), ...overrides })) if (v !== undefined) raw[k] = v;
-    return validateConfig(stack, raw, { secretKeys: SECRETS, env: {}, fileExists: (p) => p === "/etc/ssl/certs/ca-certificates.crt", organization: "acme" });
-}
-
-function problemsOf(fn: () => unknown): string[] {
-    try {
-        fn();
-    } catch (err) {
-        assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
-        return [...err.problems];
-    }
-    assert.fail("expected a ConfigError");
-}
 
 describe("config validation: the `hosts` host source", () => {
     const KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIBhostkeybodyOfTheServer0123456789abcdef";

@@ -12,25 +12,10 @@ import {
     parseCidr,
     validateConfig,
 } from "../../components/config";
+import { configProblems as problemsOf, SECRET_KEYS, validateStack as validate } from "./configHarness";
 import { FAKE_SECRETS, STACK_CONFIG } from "./stacks";
 
-const SECRETS = new Set(["sshPrivateKey", "gitlabToken", "registryPassword", "dbPassword"]);
-
-function validate(stack: string, overrides: Record<string, string | undefined> = {}, base: Record<string, string> = STACK_CONFIG[stack as "local"] ?? {}) {
-    const raw: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...base, ...overrides })) if (v !== undefined) raw[k] = v;
-    return validateConfig(stack, raw, { secretKeys: SECRETS, env: {}, fileExists: (p) => p === "/etc/ssl/certs/ca-certificates.crt", organization: "acme" });
-}
-
-function problemsOf(fn: () => unknown): string[] {
-    try {
-        fn();
-    } catch (err) {
-        assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
-        return [...err.problems];
-    }
-    assert.fail("expected a ConfigError");
-}
+const SECRETS = SECRET_KEYS;
 
 describe("config validation", () => {
     it("accepts the committed-style config of every stack and applies defaults", () => {

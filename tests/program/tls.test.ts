@@ -1,8 +1,9 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ACME_DIRECTORIES, ConfigError, StagingConfig, validateConfig } from "../../components/config";
+import { ACME_DIRECTORIES, StagingConfig } from "../../components/config";
 import { valueOf } from "../support/mocks";
-import { STACK_CONFIG, captureStack } from "./stacks";
+import { configProblems, RawOverrides, validateStack } from "./configHarness";
+import { captureStack } from "./stacks";
 
 // HTTPS of the remote stacks (issue 16): the config keys (components/config/tls.ts) and how the program turns them
 // into open ports, the env file nginx and the ACME client read, DNS records and outputs (components/program/hosts.ts).
@@ -16,20 +17,12 @@ const HOSTS = {
     sshPublicKey: undefined,
 };
 
-function validateStaging(overrides: Record<string, string | undefined>): StagingConfig {
-    const raw: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...STACK_CONFIG.staging, ...overrides })) if (v !== undefined) raw[k] = v;
-    return validateConfig("staging", raw, { secretKeys: new Set(["sshPrivateKey", "gitlabToken", "registryPassword"]), env: {}, organization: "acme" }) as StagingConfig;
+function validateStaging(overrides: RawOverrides): StagingConfig {
+    return validateStack("staging", overrides) as StagingConfig;
 }
 
-function problemsOf(overrides: Record<string, string | undefined>): string[] {
-    try {
-        validateStaging(overrides);
-    } catch (err) {
-        assert.ok(err instanceof ConfigError, String(err));
-        return [...err.problems];
-    }
-    return assert.fail("expected a ConfigError");
+function problemsOf(overrides: RawOverrides): string[] {
+    return configProblems(() => validateStaging(overrides));
 }
 
 function ingressPorts(resources: readonly { type: string; inputs: any }[]): number[] {

@@ -1,0 +1,32 @@
+import { strict as assert } from "assert";
+import { ConfigError, validateConfig } from "../../components/config";
+import { STACK_CONFIG } from "./stacks";
+
+// One way for the config tests to validate a stack's config: the committed-style config of the stack, with
+// overrides (undefined removes a key), and the keys a real stack would hold as secrets.
+
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["sshPrivateKey", "gitlabToken", "registryPassword", "dbPassword"]);
+
+export type RawOverrides = Record<string, string | undefined>;
+
+export function validateStack(stack: string, overrides: RawOverrides = {}, base: Record<string, string> = STACK_CONFIG[stack as "local"] ?? {}) {
+    const raw: Record<string, string> = {};
+    for (const [key, value] of Object.entries({ ...base, ...overrides })) if (value !== undefined) raw[key] = value;
+    return validateConfig(stack, raw, {
+        secretKeys: SECRET_KEYS,
+        env: {},
+        fileExists: (file) => file === "/etc/ssl/certs/ca-certificates.crt",
+        organization: "acme",
+    });
+}
+
+/** The problems a ConfigError lists; fails the test when `fn` does not throw one. */
+export function configProblems(fn: () => unknown): string[] {
+    try {
+        fn();
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
+        return [...err.problems];
+    }
+    return assert.fail("expected a ConfigError");
+}
