@@ -330,6 +330,7 @@ run_builds() {
 provide_test_tools() {
   bash "$REPO_ROOT/scripts/moto-server.sh"
   bash "$REPO_ROOT/scripts/pebble-build.sh"   # Pebble, the ACME test CA of tests/deploy/tls.test.ts (1 to 3 min cold)
+  bash "$REPO_ROOT/scripts/trivy-build.sh"   # Trivy, the offline scans of tests/scan/trivy-offline.test.ts (about 15 CPU-minutes cold)
   bash "$REPO_ROOT/scripts/buildkit/rootless-image.sh"   # rootless BuildKit, the deploy jobs' builder in tests/image/rootless-builder.test.ts (about 15 min cold)
 }
 

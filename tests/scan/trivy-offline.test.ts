@@ -1,27 +1,30 @@
 // What Trivy v0.74.0 does offline (its vulnerability database cannot be downloaded here): the secret scanner
 // and the Dockerfile misconfiguration checks bundled in the binary, and `trivy convert` into GitLab's
-// container-scanning format. The binary is built from Go modules into ~/.cache/cicd-trivy (docs/pipeline.md);
-// .ci/run does not build it (about 13 CPU-minutes and 5 GB of caches), so without it no test is registered.
+// container-scanning format. scripts/trivy-build.sh builds the binary from Go modules (`scripts/setup.sh --tests`
+// runs it). Outside tests/pipeline on purpose: the pipeline's own `test` job runs those without Trivy, and its
+// `image_scan` job is where GitLab runs the real scan.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT } from "./support/ci-config";
+import { REPO_ROOT } from "../pipeline/support/ci-config";
 
-const TRIVY = process.env.TRIVY_BIN ?? path.join(os.homedir(), ".cache", "cicd-trivy", "bin", "trivy");
-const GITLAB_TEMPLATE = path.join(os.homedir(), ".cache", "cicd-trivy", "gomod", "github.com", "aquasecurity", "trivy@v0.74.0", "contrib", "gitlab.tpl");
+const TRIVY_HOME = path.join(process.env.CICD_CACHE ?? path.join(os.homedir(), ".cache"), "cicd-trivy");
+const TRIVY = process.env.TRIVY_BIN ?? path.join(TRIVY_HOME, "bin", "trivy");
+const GITLAB_TEMPLATE = path.join(TRIVY_HOME, "gomod", "github.com", "aquasecurity", "trivy@v0.74.0", "contrib", "gitlab.tpl");
 
 function trivy(args: readonly string[], cacheDir: string) {
     return spawnSync(TRIVY, [...args], { encoding: "utf8", timeout: 300_000, env: { ...process.env, TRIVY_CACHE_DIR: cacheDir } });
 }
 
-if (!fs.existsSync(TRIVY)) {
-    describe(`Trivy offline scans: no Trivy binary at ${TRIVY} (see docs/pipeline.md); no test registered`, () => {
-        console.log(`Trivy offline scans not run: no binary at ${TRIVY}`);
-    });
-} else describe("Trivy v0.74.0 offline: secrets and Dockerfile checks on the deploy bundle and the image's Dockerfile", function () {
+describe("Trivy v0.74.0 offline: secrets and Dockerfile checks on the deploy bundle and the image's Dockerfile", function () {
     this.timeout(300_000);
+    before(() => {
+        for (const needed of [TRIVY, GITLAB_TEMPLATE]) {
+            assert.ok(fs.existsSync(needed), `${needed} is missing: run bash scripts/trivy-build.sh (scripts/setup.sh --tests does)`);
+        }
+    });
     let work: string;
     beforeEach(() => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-trivy-"));
