@@ -75,7 +75,7 @@ async function main(): Promise<void> {
         if (deployed.code !== 0) throw new Error(`deploy.sh failed:\n${deployed.stdout}${deployed.stderr}`);
         const proxy = await project.container("proxy");
         const proxyIp = (await docker(["inspect", "-f", `{{(index .NetworkSettings.Networks "${project.name}_edge").IPAddress}}`, proxy])).stdout.trim();
-        const pebble = await startPebble({ name: uniqueName("bench-pebble"), network: `${project.name}_edge`, hosts: { [DOMAIN]: proxyIp }, validitySeconds: 86_400, cleanup });
+        const pebble = await startPebble({ name: uniqueName("bench-pebble"), network: `${project.name}_edge`, hosts: { [DOMAIN]: proxyIp }, validitySeconds: 86_400, cleanup, workDir: work });
         const acme = await project.container("acme");
         for (let i = 0; !(await docker(["exec", acme, "cat", "/tls/status"])).stdout.startsWith("ok"); i++) {
             if (i > 120) throw new Error("no certificate from Pebble within 60 s");

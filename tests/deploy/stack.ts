@@ -256,11 +256,14 @@ export interface LoadOptions {
     /** The keep-alive agent to send through (an https.Agent for https:// URLs); one of `connections` sockets by default. */
     readonly agent?: http.Agent;
     /**
-     * Send a GET once more when the server closed the kept-alive connection it went out on before answering (a reset on
-     * a reused socket): what browsers, curl and Node's docs do, as RFC 9112 9.3.1 allows for idempotent requests. An
-     * nginx reload closes its idle connections this way. POSTs are never sent again, and a second failure counts.
+     * Send a GET once more, on a new connection, when the server closed the kept-alive connection it went out on before
+     * answering (a reset on a reused socket): what browsers, curl and Node's docs do, as RFC 9112 9.3.1 allows for
+     * idempotent requests. An nginx reload closes its idle connections this way. POSTs are never sent again, and a
+     * second failure counts.
      */
     readonly retryGetOnReusedConnection?: boolean;
+    /** Every fifth request a POST (default); false: reads only. */
+    readonly writes?: boolean;
 }
 
 /**
@@ -281,17 +284,19 @@ export function startLoad(baseUrl: string, options: LoadOptions = {}): { stop():
     let retried = 0;
     let stopping = false;
     const closedWhileIdle = (error: unknown) => (error as { reusedSocket?: boolean }).reusedSocket === true && /ECONNRESET|socket hang up/.test(String((error as Error).message));
+    // The resend goes out on a new connection, as curl's does: the pool's other idle connections may be closing too.
+    const freshConnection = () => new (agent.constructor as typeof http.Agent)({ ...(agent as http.Agent & { options: http.AgentOptions }).options, keepAlive: false });
     const get = (url: string) =>
         request(url, "GET", undefined, agent).catch((error: unknown) => {
             if (!options.retryGetOnReusedConnection || !closedWhileIdle(error)) throw error;
             retried++;
-            return request(url, "GET", undefined, agent);
+            return request(url, "GET", undefined, freshConnection());
         });
 
     const worker = async (index: number): Promise<void> => {
         for (let n = 0; !stopping && sent < maxRequests && Date.now() - started < maxDurationMs; n++) {
             sent++;
-            const write = n % 5 === 4;
+            const write = (options.writes ?? true) && n % 5 === 4;
             try {
                 const answer = write
                     ? await request(`${baseUrl}/api/notes`, "POST", { title: `load ${index}-${n}`, body: "written during a deploy" }, agent)

@@ -132,7 +132,7 @@ describe("deploy: HTTPS with certificates from an ACME CA (Pebble), through the 
 
     it("obtains the certificate over HTTP-01 through nginx (Pebble -strict) and serves it on 443", async () => {
         const proxyIp = (await docker(["inspect", "-f", `{{(index .NetworkSettings.Networks "${project.name}_edge").IPAddress}}`, await project.container("proxy")])).stdout.trim();
-        pebble = await startPebble({ name: uniqueName("tls-pebble"), network: `${project.name}_edge`, hosts: { [DOMAIN]: proxyIp }, validitySeconds: VALIDITY_SECONDS, cleanup });
+        pebble = await startPebble({ name: uniqueName("tls-pebble"), network: `${project.name}_edge`, hosts: { [DOMAIN]: proxyIp }, validitySeconds: VALIDITY_SECONDS, cleanup, workDir: project.workDir });
         const line = await until("the first certificate", 90_000, async () => ((await status()).startsWith("ok") ? status() : undefined));
         assert.match(line, new RegExp(`^ok since \\S+: certificate [0-9a-f]+ for ${DOMAIN.replace(/\./g, "\\.")}, valid until \\S+ from https://pebble:14000/dir$`));
         root = await pebble.issuingRoot();
@@ -174,7 +174,7 @@ describe("deploy: HTTPS with certificates from an ACME CA (Pebble), through the 
 
     it("renews the short-lived certificate before it expires while a load loop runs: 0 failed requests", async () => {
         const before = await servedCertificate(httpsPort);
-        const load = startLoad(`https://${DOMAIN}:${httpsPort}`, { agent: domainAgent(root), connections: 4, pauseMs: 20, maxDurationMs: 150_000, retryGetOnReusedConnection: true });
+        const load = startLoad(`https://${DOMAIN}:${httpsPort}`, { agent: domainAgent(root), connections: 4, pauseMs: 20, maxDurationMs: 150_000, retryGetOnReusedConnection: true, writes: false });
         let renewed: Served;
         try {
             renewed = await until("a renewed certificate", 120_000, async () => {

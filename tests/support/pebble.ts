@@ -57,6 +57,8 @@ export interface PebbleOptions {
     /** Lifetime of the certificates Pebble issues (its default profile). */
     readonly validitySeconds: number;
     readonly cleanup: DockerCleanup;
+    /** A folder of the caller's (removed with it) for Pebble's config file. */
+    readonly workDir: string;
 }
 
 export interface Pebble {
@@ -71,7 +73,7 @@ export interface Pebble {
 
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     const { binary, certs } = requirePebble();
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "tls-pebble-"));
+    const work = fs.mkdtempSync(path.join(options.workDir, "pebble-"));
     const config = {
         pebble: {
             listenAddress: "0.0.0.0:14000",
