@@ -3,29 +3,9 @@ import * as rules from "../../policy/rules";
 import { PolicyResource, SECRET_SIG, SIG_KEY, UNKNOWN_SENTINELS, UNKNOWN_VALUE } from "../../policy/rules";
 import { policies } from "../../policy/policies";
 import { runPolicy, urn } from "./harness";
+import { resource, verdict } from "./verdict";
 
 const SHA = "3f1e2d4c5b6a79880f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978";
-
-function resource(type: string, props: Record<string, unknown>, extra: Partial<PolicyResource> = {}): PolicyResource {
-    const name = extra.name ?? "subject";
-    return { type, name, urn: extra.urn ?? urn("staging", type, name), props, ...extra };
-}
-
-/**
- * Asserts the verdict twice: from the pure rule, and from the pack's own validateResource (through the
- * argument bag the policy engine passes). Both must agree, and a violation must match `expected`.
- */
-async function verdict(policy: string, rule: (r: PolicyResource) => string[], subject: PolicyResource, expected?: RegExp): Promise<void> {
-    const pure = rule(subject);
-    const pack = await runPolicy(policy, subject);
-    assert.deepEqual(pack, pure, "the pack and the pure rule must report the same violations");
-    if (expected) {
-        assert.ok(pure.length > 0, `expected a violation matching ${expected}`);
-        assert.match(pure.join("\n"), expected);
-    } else {
-        assert.deepEqual(pure, [], "expected no violation");
-    }
-}
 
 describe("policy pack", () => {
     it("declares the mandatory and advisory policies of issue 7", () => {

@@ -1,0 +1,77 @@
+import { strict as assert } from "node:assert";
+import * as rules from "../../policy/rules";
+import { resource, verdict } from "./verdict";
+
+// Issue 20: these fixtures are written with the SDK's own type tokens, never with the rule's constants, so a
+// constant that drifts from what @pulumi/aws registers leaves the rule judging nothing and these tests fail.
+const SDK_SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
+const SDK_SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
+const SDK_SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+
+/** The token @pulumi/aws registers a resource class under (what the engine hands the pack). */
+function sdkType(module: string, className: string): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const exported = require(`@pulumi/aws/${module}`) as Record<string, { __pulumiType?: string }>;
+    return String(exported[className]?.__pulumiType);
+}
+
+describe("no-world-ingress-except-web, on the SDK's type tokens (issue 20)", () => {
+    const policy = "no-world-ingress-except-web";
+    const check = rules.checkWorldIngress;
+    const sgRule = (props: Record<string, unknown>) =>
+        resource(SDK_SECURITY_GROUP_RULE, { type: "ingress", securityGroupId: "sg-1", ...props });
+    const vpcRule = (props: Record<string, unknown>) => resource(SDK_SECURITY_GROUP_INGRESS_RULE, { securityGroupId: "sg-1", ...props });
+    const sg = (ingress: unknown[]) => resource(SDK_SECURITY_GROUP, { ingress });
+
+    it("the tokens written here are the ones @pulumi/aws registers", () => {
+        assert.equal(sdkType("ec2/securityGroup", "SecurityGroup"), SDK_SECURITY_GROUP);
+        assert.equal(sdkType("ec2/securityGroupRule", "SecurityGroupRule"), SDK_SECURITY_GROUP_RULE);
+        assert.equal(sdkType("vpc/securityGroupIngressRule", "SecurityGroupIngressRule"), SDK_SECURITY_GROUP_INGRESS_RULE);
+    });
+
+    it("must not open SSH to the world through a standalone ec2 SecurityGroupRule", async () => {
+        await verdict(policy, check, sgRule({ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }), /SSH \(port 22\)/);
+    });
+    it("must not open SSH to the world through a standalone vpc SecurityGroupIngressRule", async () => {
+        await verdict(policy, check, vpcRule({ ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" }), /SSH \(port 22\)/);
+    });
+    it("must not open SSH to the world through an inline SecurityGroup ingress block", async () => {
+        await verdict(policy, check, sg([{ protocol: "tcp", fromPort: 22, toPort: 22, ipv6CidrBlocks: ["::/0"] }]), /SSH \(port 22\)/);
+    });
+
+    it("lets only TCP reach 80 and 443 from the world: UDP and ICMP there are refused", async () => {
+        await verdict(policy, check, sgRule({ protocol: "udp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }), /udp port 443 to 0\.0\.0\.0\/0/);
+        await verdict(policy, check, vpcRule({ ipProtocol: "udp", fromPort: 80, toPort: 80, cidrIpv4: "0.0.0.0/0" }), /udp port 80/);
+        await verdict(policy, check, sg([{ protocol: "icmp", fromPort: 80, toPort: 80, cidrBlocks: ["0.0.0.0/0"] }]), /icmp port 80/);
+        await verdict(policy, check, sg([{ protocol: "17", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }]), /17 port 443/);
+    });
+    it("reads TCP written as a protocol number or in capitals as TCP", async () => {
+        await verdict(policy, check, sgRule({ protocol: "6", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }));
+        await verdict(policy, check, vpcRule({ ipProtocol: "TCP", fromPort: 80, toPort: 80, cidrIpv4: "0.0.0.0/0" }));
+        await verdict(policy, check, sg([{ protocol: "Tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }]));
+    });
+
+    it("names SSH whenever a world-open TCP range covers port 22, edges included", async () => {
+        for (const [fromPort, toPort] of [[22, 22], [22, 23], [21, 22], [1, 1024]]) {
+            await verdict(policy, check, sgRule({ protocol: "tcp", fromPort, toPort, cidrBlocks: ["0.0.0.0/0"] }), /SSH \(port 22\) must never/);
+        }
+        await verdict(policy, check, sgRule({ protocol: "6", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }), /SSH \(port 22\) must never/);
+        await verdict(policy, check, sgRule({ protocol: "all", cidrBlocks: ["0.0.0.0/0"] }), /all protocols and ports.*SSH \(port 22\) must never/);
+    });
+    it("does not name SSH for a world-open range next to port 22, nor for UDP on 22", async () => {
+        const cases: [string, number, number, RegExp][] = [
+            ["tcp", 23, 25, /tcp ports 23-25 to 0\.0\.0\.0\/0; only tcp 80 and 443/],
+            ["tcp", 10, 21, /tcp ports 10-21 to 0\.0\.0\.0\/0; only tcp 80 and 443/],
+            ["udp", 22, 22, /udp port 22 to 0\.0\.0\.0\/0; only tcp 80 and 443/],
+        ];
+        for (const [protocol, fromPort, toPort, expected] of cases) {
+            const subject = sgRule({ protocol, fromPort, toPort, cidrBlocks: ["0.0.0.0/0"] });
+            await verdict(policy, check, subject, expected);
+            assert.doesNotMatch(check(subject).join("\n"), /SSH/, `${protocol} ${fromPort}-${toPort} does not reach SSH`);
+        }
+    });
+    it("refuses a world-open TCP range one port wider than 80 or 443", async () => {
+        await verdict(policy, check, sgRule({ protocol: "tcp", fromPort: 80, toPort: 81, cidrBlocks: ["0.0.0.0/0"] }), /tcp ports 80-81/);
+        await verdict(policy, check, sgRule({ protocol: "tcp", fromPort: 442, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }), /tcp ports 442-443/);
+    });
+});
