@@ -1,11 +1,12 @@
 import * as rules from "../../policy/rules";
 import { PolicyResource } from "../../policy/rules";
 import { urn } from "./harness";
+import { AWS } from "./sdkTypes";
 import { resource, verdict } from "./verdict";
 
-// Issue 20: the SDK's own type tokens, written out, so a drifting constant in the rules cannot go unnoticed.
-const SDK_INSTANCE = "aws:ec2/instance:Instance";
-const SDK_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+// Issue 20: fixtures on the SDK's type tokens (sdkTypes.ts), never on the rules' constants.
+const SDK_INSTANCE = AWS.instance;
+const SDK_LAUNCH_TEMPLATE = AWS.launchTemplate;
 
 describe("ec2-imdsv2-required on launch templates (issue 20)", () => {
     const policy = "ec2-imdsv2-required";

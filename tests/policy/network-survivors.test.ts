@@ -1,19 +1,12 @@
 import { strict as assert } from "node:assert";
 import * as rules from "../../policy/rules";
+import { AWS } from "./sdkTypes";
 import { resource, verdict } from "./verdict";
 
-// Issue 20: these fixtures are written with the SDK's own type tokens, never with the rule's constants, so a
-// constant that drifts from what @pulumi/aws registers leaves the rule judging nothing and these tests fail.
-const SDK_SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
-const SDK_SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
-const SDK_SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
-
-/** The token @pulumi/aws registers a resource class under (what the engine hands the pack). */
-function sdkType(module: string, className: string): string {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const exported = require(`@pulumi/aws/${module}`) as Record<string, { __pulumiType?: string }>;
-    return String(exported[className]?.__pulumiType);
-}
+// Issue 20: fixtures on the SDK's type tokens (sdkTypes.ts), never on the rule's constants.
+const SDK_SECURITY_GROUP = AWS.securityGroup;
+const SDK_SECURITY_GROUP_RULE = AWS.securityGroupRule;
+const SDK_SECURITY_GROUP_INGRESS_RULE = AWS.securityGroupIngressRule;
 
 describe("no-world-ingress-except-web, on the SDK's type tokens (issue 20)", () => {
     const policy = "no-world-ingress-except-web";
@@ -22,12 +15,6 @@ describe("no-world-ingress-except-web, on the SDK's type tokens (issue 20)", () 
         resource(SDK_SECURITY_GROUP_RULE, { type: "ingress", securityGroupId: "sg-1", ...props });
     const vpcRule = (props: Record<string, unknown>) => resource(SDK_SECURITY_GROUP_INGRESS_RULE, { securityGroupId: "sg-1", ...props });
     const sg = (ingress: unknown[]) => resource(SDK_SECURITY_GROUP, { ingress });
-
-    it("the tokens written here are the ones @pulumi/aws registers", () => {
-        assert.equal(sdkType("ec2/securityGroup", "SecurityGroup"), SDK_SECURITY_GROUP);
-        assert.equal(sdkType("ec2/securityGroupRule", "SecurityGroupRule"), SDK_SECURITY_GROUP_RULE);
-        assert.equal(sdkType("vpc/securityGroupIngressRule", "SecurityGroupIngressRule"), SDK_SECURITY_GROUP_INGRESS_RULE);
-    });
 
     it("must not open SSH to the world through a standalone ec2 SecurityGroupRule", async () => {
         await verdict(policy, check, sgRule({ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }), /SSH \(port 22\)/);

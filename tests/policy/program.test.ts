@@ -1,8 +1,9 @@
 import { strict as assert } from "node:assert";
 import { captureStack, pulumiConfig, STACK_CONFIG } from "../program/stacks";
-import { SECURITY_GROUP, StackResource, UNKNOWN_VALUE } from "../../policy/rules";
+import { StackResource, UNKNOWN_VALUE } from "../../policy/rules";
 import { toStackResources } from "./capture";
 import { runPack, runStackPack } from "./harness";
+import { AWS } from "./sdkTypes";
 import { STACKS, runProjectStack, toPolicyResources } from "./stacks";
 
 // The project's own programs, run under mocks with the program engineer's capture helper, must pass
@@ -69,8 +70,8 @@ describe("the project's stacks pass the whole policy pack", () => {
 });
 
 describe("merge-request-runner-untrusted on the prod program (issue 18)", () => {
-    const hostGroup = (stack: StackResource[]) => stack.find((r) => r.type === SECURITY_GROUP && r.urn?.includes("cicd:host:Ec2Host$"));
-    const mrGroup = (stack: StackResource[]) => stack.find((r) => r.type === SECURITY_GROUP && r.name === "runner-mr-sg");
+    const hostGroup = (stack: StackResource[]) => stack.find((r) => r.type === AWS.securityGroup && r.urn?.includes("cicd:host:Ec2Host$"));
+    const mrGroup = (stack: StackResource[]) => stack.find((r) => r.type === AWS.securityGroup && r.name === "runner-mr-sg");
 
     /** The prod stack with its host's SSH rule pointed at the merge-request runner's group instead of the deploy runner's. */
     function trustingMergeRequests(stack: StackResource[], idsKnown: boolean): StackResource[] {
@@ -91,7 +92,7 @@ describe("merge-request-runner-untrusted on the prod program (issue 18)", () => 
         const host = hostGroup(stack);
         const mr = mrGroup(stack);
         assert.ok(host && mr, "prod registers the production host's and the merge-request runner's security groups");
-        const deploy = stack.find((r) => r.type === SECURITY_GROUP && r.name === "runner-deploy-sg")!;
+        const deploy = stack.find((r) => r.type === AWS.securityGroup && r.name === "runner-deploy-sg")!;
         const sources = (host.props.ingress as Array<Record<string, unknown>>).flatMap((rule) => (rule.securityGroups as string[] | undefined) ?? []);
         assert.deepEqual(sources, [deploy.props.id]);
         assert.deepEqual(host.propertyDependencies?.ingress, [deploy.urn]);

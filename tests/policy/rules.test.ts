@@ -3,6 +3,7 @@ import * as rules from "../../policy/rules";
 import { PolicyResource, SECRET_SIG, SIG_KEY, UNKNOWN_SENTINELS, UNKNOWN_VALUE } from "../../policy/rules";
 import { policies } from "../../policy/policies";
 import { runPolicy, urn } from "./harness";
+import { AWS, GITLAB } from "./sdkTypes";
 import { resource, verdict } from "./verdict";
 
 const SHA = "3f1e2d4c5b6a79880f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978";
@@ -31,7 +32,7 @@ describe("policy pack", () => {
 describe("no-world-ingress-except-web", () => {
     const policy = "no-world-ingress-except-web";
     const check = rules.checkWorldIngress;
-    const sg = (ingress: unknown[]) => resource(rules.SECURITY_GROUP, { ingress });
+    const sg = (ingress: unknown[]) => resource(AWS.securityGroup, { ingress });
 
     it("must not open SSH to the Internet on an inline security group rule", async () => {
         await verdict(policy, check, sg([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }]), /SSH \(port 22\)/);
@@ -47,30 +48,30 @@ describe("no-world-ingress-except-web", () => {
         await verdict(policy, check, sg([{ protocol: "tcp", fromPort: 80, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }]), /ports 80-443/);
     });
     it("must not open all protocols to ::/0 through a SecurityGroupRule", async () => {
-        await verdict(policy, check, resource(rules.SECURITY_GROUP_RULE,
+        await verdict(policy, check, resource(AWS.securityGroupRule,
             { type: "ingress", protocol: "-1", fromPort: 0, toPort: 0, ipv6CidrBlocks: ["::/0"], securityGroupId: "sg-1" }), /all protocols.*SSH/);
     });
     it("ignores egress SecurityGroupRules", async () => {
-        await verdict(policy, check, resource(rules.SECURITY_GROUP_RULE,
+        await verdict(policy, check, resource(AWS.securityGroupRule,
             { type: "egress", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], securityGroupId: "sg-1" }));
     });
     it("must not open 8080 to ::/0 through a vpc SecurityGroupIngressRule", async () => {
-        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+        await verdict(policy, check, resource(AWS.securityGroupIngressRule,
             { ipProtocol: "tcp", fromPort: 8080, toPort: 8080, cidrIpv6: "::/0", securityGroupId: "sg-1" }), /tcp port 8080 to ::\/0/);
     });
     it("allows 443 from 0.0.0.0/0 through a vpc SecurityGroupIngressRule, and SSH from the runner's group", async () => {
-        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+        await verdict(policy, check, resource(AWS.securityGroupIngressRule,
             { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", securityGroupId: "sg-1" }));
-        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+        await verdict(policy, check, resource(AWS.securityGroupIngressRule,
             { ipProtocol: "tcp", fromPort: 22, toPort: 22, referencedSecurityGroupId: "sg-runner", securityGroupId: "sg-1" }));
     });
     // Issue 18: these got through when only a /0 counted as the world and prefix lists were not read.
     it("counts any prefix shorter than /8 as the world: 0.0.0.0/1 plus 128.0.0.0/1 on port 22", async () => {
         await verdict(policy, check, sg([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/1", "128.0.0.0/1"] }]),
             /0\.0\.0\.0\/1, 128\.0\.0\.0\/1: SSH \(port 22\)/);
-        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+        await verdict(policy, check, resource(AWS.securityGroupIngressRule,
             { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "10.0.0.0/7", securityGroupId: "sg-1" }), /SSH/);
-        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+        await verdict(policy, check, resource(AWS.securityGroupIngressRule,
             { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv6: "2000::/3", securityGroupId: "sg-1" }), /SSH/);
         assert.equal(rules.isWorldCidr("10.0.0.0/8"), false, "a /8 is a network someone owns");
         assert.equal(rules.isWorldCidr("0.0.0.0/7"), true);
@@ -78,16 +79,16 @@ describe("no-world-ingress-except-web", () => {
     it("must not open every port to a managed prefix list, in any of the three rule shapes", async () => {
         await verdict(policy, check, sg([{ protocol: "-1", fromPort: 0, toPort: 0, prefixListIds: ["pl-0123456789abcdef0"] }]),
             /all protocols and ports to prefix list pl-0123456789abcdef0/);
-        await verdict(policy, check, resource(rules.SECURITY_GROUP_RULE,
+        await verdict(policy, check, resource(AWS.securityGroupRule,
             { type: "ingress", protocol: "tcp", fromPort: 0, toPort: 65535, prefixListIds: ["pl-1"], securityGroupId: "sg-1" }), /prefix list pl-1/);
-        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+        await verdict(policy, check, resource(AWS.securityGroupIngressRule,
             { ipProtocol: "-1", prefixListId: "pl-2", securityGroupId: "sg-1" }), /prefix list pl-2/);
     });
     it("allows a prefix list on named ports", async () => {
         await verdict(policy, check, sg([{ protocol: "tcp", fromPort: 443, toPort: 443, prefixListIds: ["pl-1"] }]));
     });
     it("must not open SSH to the world through a vpc rule with all protocols", async () => {
-        await verdict(policy, check, resource(rules.SECURITY_GROUP_INGRESS_RULE,
+        await verdict(policy, check, resource(AWS.securityGroupIngressRule,
             { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", securityGroupId: "sg-1" }), /SSH/);
     });
 });
@@ -95,36 +96,36 @@ describe("no-world-ingress-except-web", () => {
 describe("ec2-imdsv2-required", () => {
     const policy = "ec2-imdsv2-required";
     it("must require IMDSv2 tokens on an instance", async () => {
-        await verdict(policy, rules.checkImdsV2, resource(rules.INSTANCE, { metadataOptions: { httpTokens: "optional" } }), /"optional".*IMDSv2/);
-        await verdict(policy, rules.checkImdsV2, resource(rules.INSTANCE, { instanceType: "t3.small" }), /"unset"/);
+        await verdict(policy, rules.checkImdsV2, resource(AWS.instance, { metadataOptions: { httpTokens: "optional" } }), /"optional".*IMDSv2/);
+        await verdict(policy, rules.checkImdsV2, resource(AWS.instance, { instanceType: "t3.small" }), /"unset"/);
     });
     it("accepts httpTokens = required on instances and launch templates", async () => {
-        await verdict(policy, rules.checkImdsV2, resource(rules.INSTANCE, { metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 } }));
-        await verdict(policy, rules.checkImdsV2, resource(rules.LAUNCH_TEMPLATE, { metadataOptions: { httpTokens: "required" } }));
+        await verdict(policy, rules.checkImdsV2, resource(AWS.instance, { metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 } }));
+        await verdict(policy, rules.checkImdsV2, resource(AWS.launchTemplate, { metadataOptions: { httpTokens: "required" } }));
     });
 });
 
 describe("ebs-encrypted", () => {
     const policy = "ebs-encrypted";
     it("must encrypt an instance's root block device", async () => {
-        await verdict(policy, rules.checkEbsEncryption, resource(rules.INSTANCE, {}), /rootBlockDevice.encrypted/);
-        await verdict(policy, rules.checkEbsEncryption, resource(rules.INSTANCE, { rootBlockDevice: { encrypted: false } }), /rootBlockDevice/);
+        await verdict(policy, rules.checkEbsEncryption, resource(AWS.instance, {}), /rootBlockDevice.encrypted/);
+        await verdict(policy, rules.checkEbsEncryption, resource(AWS.instance, { rootBlockDevice: { encrypted: false } }), /rootBlockDevice/);
     });
     it("must encrypt extra block devices and EBS volumes", async () => {
-        await verdict(policy, rules.checkEbsEncryption, resource(rules.INSTANCE,
+        await verdict(policy, rules.checkEbsEncryption, resource(AWS.instance,
             { rootBlockDevice: { encrypted: true }, ebsBlockDevices: [{ deviceName: "/dev/sdf" }] }), /ebsBlockDevices\[0\]/);
-        await verdict(policy, rules.checkEbsEncryption, resource(rules.VOLUME, { size: 20, type: "gp3" }), /EBS volume/);
+        await verdict(policy, rules.checkEbsEncryption, resource(AWS.volume, { size: 20, type: "gp3" }), /EBS volume/);
     });
     it("accepts encrypted root devices and volumes", async () => {
-        await verdict(policy, rules.checkEbsEncryption, resource(rules.INSTANCE, { rootBlockDevice: { encrypted: true, volumeType: "gp3" } }));
-        await verdict(policy, rules.checkEbsEncryption, resource(rules.VOLUME, { encrypted: true, type: "gp3" }));
+        await verdict(policy, rules.checkEbsEncryption, resource(AWS.instance, { rootBlockDevice: { encrypted: true, volumeType: "gp3" } }));
+        await verdict(policy, rules.checkEbsEncryption, resource(AWS.volume, { encrypted: true, type: "gp3" }));
     });
 });
 
 describe("gitlab-secret-variables-masked-protected", () => {
     const policy = "gitlab-secret-variables-masked-protected";
     const variable = (props: Record<string, unknown>, extra: Partial<PolicyResource> = {}) =>
-        resource(rules.PROJECT_VARIABLE, { project: "42", ...props }, extra);
+        resource(GITLAB.projectVariable, { project: "42", ...props }, extra);
 
     it("must mask and protect a variable whose key names a credential", async () => {
         await verdict(policy, rules.checkSecretVariables, variable({ key: "DB_PASSWORD", value: "x", masked: false, protected: true }), /masked: true/);
@@ -161,8 +162,8 @@ describe("no-secret-literals", () => {
 
     it("must not carry a GitLab token, an AWS key or a private key in plain inputs", async () => {
         await verdict(policy, check, command({ create: "gitlab-runner register --token glrt-abcdefghijklmnopqrstu" }), /create holds .*GitLab token/);
-        await verdict(policy, check, resource(rules.INSTANCE, { userData: "#!/bin/sh\necho '-----BEGIN OPENSSH PRIVATE KEY-----' > /root/k" }), /userData .*private key/);
-        await verdict(policy, check, resource(rules.INSTANCE, { tags: { Owner: "AKIAABCDEFGHIJKLMNOP" } }), /tags.Owner .*AWS access key/);
+        await verdict(policy, check, resource(AWS.instance, { userData: "#!/bin/sh\necho '-----BEGIN OPENSSH PRIVATE KEY-----' > /root/k" }), /userData .*private key/);
+        await verdict(policy, check, resource(AWS.instance, { tags: { Owner: "AKIAABCDEFGHIJKLMNOP" } }), /tags.Owner .*AWS access key/);
     });
     it("must not carry password=... or a password in a URL", async () => {
         await verdict(policy, check, command({ create: "echo POSTGRES_PASSWORD=hunter2hunter2 >> .env" }), /credential assignment/);
@@ -187,7 +188,7 @@ describe("no-secret-literals", () => {
         await verdict(policy, check, resource("pulumi:providers:gitlab", { token: "glpat-aaaaBBBBccccDDDDeeee" }));
         await verdict(policy, check, command({ create: "true", connection: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx" } }));
         await verdict(policy, check, resource("aws:ssm/parameter:Parameter", { type: "SecureString", value: "glrt-abcdefghijklmnopqrstu" }));
-        await verdict(policy, check, resource(rules.PROJECT_VARIABLE, { key: "RUNNER", value: "glrt-abcdefghijklmnopqrstu" },
+        await verdict(policy, check, resource(GITLAB.projectVariable, { key: "RUNNER", value: "glrt-abcdefghijklmnopqrstu" },
             { options: { additionalSecretOutputs: ["value"] } }));
     });
     it("must not pass a credential to an image build as a build arg (build secrets are the place)", async () => {
@@ -195,7 +196,7 @@ describe("no-secret-literals", () => {
         await verdict(policy, check, resource("docker-build:index:Image", { buildArgs: { APP_VERSION: "1.2.3" }, secrets: { npmrc: "//registry/:_authToken=npm_FAKE" } }));
     });
     it("flags a token in a CI variable that is not declared secret", async () => {
-        await verdict(policy, check, resource(rules.PROJECT_VARIABLE, { key: "RUNNER", value: "glrt-abcdefghijklmnopqrstu" }), /value holds .*GitLab token/);
+        await verdict(policy, check, resource(GITLAB.projectVariable, { key: "RUNNER", value: "glrt-abcdefghijklmnopqrstu" }), /value holds .*GitLab token/);
     });
     it("tolerates values unknown during preview", async () => {
         await verdict(policy, check, command({ create: `echo password=${UNKNOWN_VALUE}` }));
@@ -212,7 +213,7 @@ describe("production-environment-approvals", () => {
         await verdict(policy, rules.checkProductionApprovals, variable({ environmentScope: "staging", protected: false }));
         await verdict(policy, rules.checkProductionApprovals, variable({ environmentScope: "*", protected: false }));
     });
-    const env = (props: Record<string, unknown>) => resource(rules.PROJECT_PROTECTED_ENVIRONMENT, { project: "42", ...props });
+    const env = (props: Record<string, unknown>) => resource(GITLAB.projectProtectedEnvironment, { project: "42", ...props });
 
     it("must require at least one approval on production", async () => {
         await verdict(policy, rules.checkProductionApprovals, env({ environment: "production", deployAccessLevelsAttributes: [{ accessLevel: "maintainer" }] }), /requires 0 approval/);
@@ -260,35 +261,35 @@ describe("production-data-protected", () => {
     const policy = "production-data-protected";
     const check = (r: PolicyResource) => rules.checkProductionProtection(r);
     const volume = (stack: string, protect: boolean) =>
-        resource(rules.VOLUME, { encrypted: true }, { urn: urn(stack, rules.VOLUME, "db", ["cicd:host:ComposeHost"]), options: { protect } });
+        resource(AWS.volume, { encrypted: true }, { urn: urn(stack, AWS.volume, "db", ["cicd:host:ComposeHost"]), options: { protect } });
 
     it("must protect the production database volume", async () => {
         await verdict(policy, check, volume("prod", false), /data volume .*protect: true/);
     });
     it("must protect the production Compose host", async () => {
-        await verdict(policy, check, resource(rules.INSTANCE, {}, { urn: urn("prod", rules.INSTANCE, "web", ["cicd:host:ComposeHost"]) }), /the host/);
+        await verdict(policy, check, resource(AWS.instance, {}, { urn: urn("prod", AWS.instance, "web", ["cicd:host:ComposeHost"]) }), /the host/);
         // The real engine parents top-level components to the stack resource.
-        await verdict(policy, check, resource(rules.INSTANCE, {}, { urn: urn("prod", rules.INSTANCE, "web", ["pulumi:pulumi:Stack", "cicd:host:ComposeHost"]) }), /the host/);
+        await verdict(policy, check, resource(AWS.instance, {}, { urn: urn("prod", AWS.instance, "web", ["pulumi:pulumi:Stack", "cicd:host:ComposeHost"]) }), /the host/);
     });
     it("judges the configured environment, not the stack name: an unprotected volume tagged production (issue 18)", async () => {
-        const tagged = (stack: string, environment: string, protect: boolean, provider = false) => resource(rules.VOLUME,
+        const tagged = (stack: string, environment: string, protect: boolean, provider = false) => resource(AWS.volume,
             provider ? { encrypted: true } : { encrypted: true, tags: { Environment: environment, Purpose: "database" } },
             {
-                urn: urn(stack, rules.VOLUME, "db", ["cicd:host:ComposeHost"]),
+                urn: urn(stack, AWS.volume, "db", ["cicd:host:ComposeHost"]),
                 options: { protect },
                 provider: provider ? { type: "pulumi:providers:aws", props: { defaultTags: { tags: { Environment: environment } } } } : undefined,
             });
         await verdict(policy, check, tagged("acme-live", "production", false), /environment "production".*protect: true/);
         await verdict(policy, check, tagged("acme-live", "production", false, true), /environment "production"/);
-        await verdict(policy, check, resource(rules.INSTANCE, { tags: { Environment: "production" } },
-            { urn: urn("eu-1", rules.INSTANCE, "web", ["cicd:host:ComposeHost"]) }), /the host in environment "production"/);
+        await verdict(policy, check, resource(AWS.instance, { tags: { Environment: "production" } },
+            { urn: urn("eu-1", AWS.instance, "web", ["cicd:host:ComposeHost"]) }), /the host in environment "production"/);
         await verdict(policy, check, tagged("acme-live", "production", true));
         await verdict(policy, check, tagged("acme-test", "staging", false));
     });
     it("accepts protected production data and unprotected staging data", async () => {
         await verdict(policy, check, volume("prod", true));
         await verdict(policy, check, volume("staging", false));
-        await verdict(policy, check, resource(rules.INSTANCE, {}, { urn: urn("prod", rules.INSTANCE, "runner", ["cicd:runner:Runner"]) }));
+        await verdict(policy, check, resource(AWS.instance, {}, { urn: urn("prod", AWS.instance, "runner", ["cicd:runner:Runner"]) }));
     });
 });
 
@@ -296,7 +297,7 @@ describe("allowed-instance-types (advisory)", () => {
     const policy = "allowed-instance-types";
     const check = (r: PolicyResource) => rules.checkInstanceType(r);
     const instance = (stack: string, instanceType: string) =>
-        resource(rules.INSTANCE, { instanceType }, { urn: urn(stack, rules.INSTANCE, "web") });
+        resource(AWS.instance, { instanceType }, { urn: urn(stack, AWS.instance, "web") });
 
     it("warns about an instance type not allowed in prod", async () => {
         await verdict(policy, check, instance("prod", "x2iedn.32xlarge"), /"x2iedn.32xlarge" is not allowed in stack "prod"/);
@@ -309,7 +310,7 @@ describe("allowed-instance-types (advisory)", () => {
     });
     it("judges runner hosts against the runner list, in any stack", async () => {
         const runner = (instanceType: string) =>
-            resource(rules.INSTANCE, { instanceType }, { urn: urn("prod", rules.INSTANCE, "runner-host", ["cicd:runner:Runner"]) });
+            resource(AWS.instance, { instanceType }, { urn: urn("prod", AWS.instance, "runner-host", ["cicd:runner:Runner"]) });
         await verdict(policy, check, runner("t3.small"));
         await verdict(policy, check, runner("p5.48xlarge"), /"p5.48xlarge" is not allowed for a runner host/);
     });
@@ -321,13 +322,13 @@ describe("required-tags (advisory)", () => {
     const tags = { Project: "gitlab-docker-delivery", Stack: "staging", ManagedBy: "pulumi" };
 
     it("warns about a taggable AWS resource without the tags", async () => {
-        await verdict(policy, check, resource(rules.INSTANCE, {}), /Project, Stack, ManagedBy/);
-        await verdict(policy, check, resource(rules.VOLUME, { tags: { Project: "p" } }), /Stack, ManagedBy/);
+        await verdict(policy, check, resource(AWS.instance, {}), /Project, Stack, ManagedBy/);
+        await verdict(policy, check, resource(AWS.volume, { tags: { Project: "p" } }), /Stack, ManagedBy/);
     });
     it("accepts own tags, provider default tags (object or JSON config) and untaggable types", async () => {
-        await verdict(policy, check, resource(rules.VOLUME, { tags }));
-        await verdict(policy, check, resource(rules.INSTANCE, {}, { provider: { type: "pulumi:providers:aws", props: { defaultTags: { tags } } } }));
-        await verdict(policy, check, resource(rules.INSTANCE, { tags: { Role: "web" } },
+        await verdict(policy, check, resource(AWS.volume, { tags }));
+        await verdict(policy, check, resource(AWS.instance, {}, { provider: { type: "pulumi:providers:aws", props: { defaultTags: { tags } } } }));
+        await verdict(policy, check, resource(AWS.instance, { tags: { Role: "web" } },
             { provider: { type: "pulumi:providers:aws", props: { defaultTags: JSON.stringify({ tags }) } } }));
         await verdict(policy, check, resource("aws:ec2/eipAssociation:EipAssociation", { instanceId: "i-1" }));
         await verdict(policy, check, resource("command:remote:Command", { create: "true" }));
@@ -339,13 +340,13 @@ describe("values unknown during preview", () => {
 
     it("are left for `up` to judge instead of failing or skipping the whole resource", async () => {
         const previewed: PolicyResource[] = [
-            resource(rules.SECURITY_GROUP, { ingress: [{ protocol: unknownString, fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }], tags: unknownObject }),
-            resource(rules.SECURITY_GROUP_INGRESS_RULE, { ipProtocol: "tcp", fromPort: unknownNumber, toPort: unknownNumber, cidrIpv4: "0.0.0.0/0", tags: unknownObject }),
-            resource(rules.INSTANCE, { metadataOptions: unknownObject, rootBlockDevice: { encrypted: unknownBoolean }, ebsBlockDevices: [unknownObject], tags: unknownObject },
-                { urn: urn("prod", rules.INSTANCE, "web") }),
-            resource(rules.VOLUME, { encrypted: unknownBoolean, tags: unknownObject }),
-            resource(rules.PROJECT_VARIABLE, { key: "DB_PASSWORD", value: unknownString, masked: unknownBoolean, protected: unknownBoolean }),
-            resource(rules.PROJECT_PROTECTED_ENVIRONMENT, { environment: "production", approvalRules: unknownArray }),
+            resource(AWS.securityGroup, { ingress: [{ protocol: unknownString, fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }], tags: unknownObject }),
+            resource(AWS.securityGroupIngressRule, { ipProtocol: "tcp", fromPort: unknownNumber, toPort: unknownNumber, cidrIpv4: "0.0.0.0/0", tags: unknownObject }),
+            resource(AWS.instance, { metadataOptions: unknownObject, rootBlockDevice: { encrypted: unknownBoolean }, ebsBlockDevices: [unknownObject], tags: unknownObject },
+                { urn: urn("prod", AWS.instance, "web") }),
+            resource(AWS.volume, { encrypted: unknownBoolean, tags: unknownObject }),
+            resource(GITLAB.projectVariable, { key: "DB_PASSWORD", value: unknownString, masked: unknownBoolean, protected: unknownBoolean }),
+            resource(GITLAB.projectProtectedEnvironment, { environment: "production", approvalRules: unknownArray }),
             resource("command:remote:Command", { create: unknownString, environment: { APP_IMAGE: unknownString } }),
         ];
         for (const subject of previewed) {
@@ -357,7 +358,7 @@ describe("values unknown during preview", () => {
     });
 
     it("do not hide a known violation in the same resource", async () => {
-        const subject = resource(rules.INSTANCE, { ami: unknownString, metadataOptions: { httpTokens: "optional" }, userData: "AKIAABCDEFGHIJKLMNOP" });
+        const subject = resource(AWS.instance, { ami: unknownString, metadataOptions: { httpTokens: "optional" }, userData: "AKIAABCDEFGHIJKLMNOP" });
         assert.equal((await runPolicy("ec2-imdsv2-required", subject)).length, 1);
         assert.equal((await runPolicy("no-secret-literals", subject)).length, 1);
     });
@@ -377,7 +378,7 @@ describe("oidc-role-exact-subjects (issue 18)", () => {
                 Condition: condition,
             }],
         };
-        return resource(rules.IAM_ROLE, { assumeRolePolicy: asObject ? document : JSON.stringify(document), tags }, { urn: urn("prod", rules.IAM_ROLE, "deploy") });
+        return resource(AWS.iamRole, { assumeRolePolicy: asObject ? document : JSON.stringify(document), tags }, { urn: urn("prod", AWS.iamRole, "deploy") });
     };
     const aud = { [`${ISSUER}:aud`]: `https://${ISSUER}` };
 
@@ -397,7 +398,7 @@ describe("oidc-role-exact-subjects (issue 18)", () => {
         const exact = { StringEquals: { ...aud, [`${ISSUER}:sub`]: "project_path:group/app:ref_type:branch:ref:main" } };
         await verdict(policy, check, role(exact));
         await verdict(policy, check, role(exact, {}, true));
-        await verdict(policy, check, resource(rules.IAM_ROLE, { assumeRolePolicy: JSON.stringify({
+        await verdict(policy, check, resource(AWS.iamRole, { assumeRolePolicy: JSON.stringify({
             Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
         }) }));
         const openRef = { StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: "project_path:group/app:ref_type:branch:ref:*" } };
@@ -406,20 +407,20 @@ describe("oidc-role-exact-subjects (issue 18)", () => {
             /must name the project exactly/);
     });
     it("waits for a trust policy not known during preview", async () => {
-        await verdict(policy, check, resource(rules.IAM_ROLE, { assumeRolePolicy: UNKNOWN_VALUE }));
+        await verdict(policy, check, resource(AWS.iamRole, { assumeRolePolicy: UNKNOWN_VALUE }));
     });
 });
 
 describe("deploy-runner-protected-unprivileged (issue 18)", () => {
     const policy = "deploy-runner-protected-unprivileged";
     const check = (r: PolicyResource) => rules.checkDeployRunner(r);
-    const runner = (props: Record<string, unknown>) => resource(rules.USER_RUNNER,
+    const runner = (props: Record<string, unknown>) => resource(GITLAB.userRunner,
         { runnerType: "project_type", projectId: 42, locked: true, untagged: false, ...props });
-    const host = (name: string, privileged: boolean, flags = "") => resource(rules.INSTANCE, {
+    const host = (name: string, privileged: boolean, flags = "") => resource(AWS.instance, {
         instanceType: "t3.small",
         userData: `#!/bin/bash\nreadonly PRIVILEGED='${privileged}'\ngitlab-runner register --docker-privileged="$PRIVILEGED" ${flags}\n`,
         tags: { Name: `${name}-runner` },
-    }, { name: `${name}-host`, urn: urn("prod", rules.INSTANCE, `${name}-host`, ["cicd:runner:Runner"]) });
+    }, { name: `${name}-host`, urn: urn("prod", AWS.instance, `${name}-host`, ["cicd:runner:Runner"]) });
 
     it("must run protected refs only on the deploy runner", async () => {
         await verdict(policy, check, runner({ tagLists: ["cicd-deploy"], accessLevel: "not_protected" }), /accessLevel "not_protected".*"ref_protected"/);

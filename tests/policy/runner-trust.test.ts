@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import * as rules from "../../policy/rules";
 import { StackResource, UNKNOWN_VALUE } from "../../policy/rules";
 import { runStackPolicy, urn } from "./harness";
+import { AWS, GITLAB } from "./sdkTypes";
 
 // merge-request-runner-untrusted (issue 18, "Merge-request jobs run on another runner that no host trusts"):
 // fixtures shaped like the stack components/runner and components/host register, with the providers' type tokens.
@@ -19,15 +20,15 @@ function child(component: string, componentName: string, type: string, name: str
     };
 }
 
-const groupUrn = (component: string, name: string) => urn("prod", rules.SECURITY_GROUP, name, [component]);
+const groupUrn = (component: string, name: string) => urn("prod", AWS.securityGroup, name, [component]);
 
 /** A runner as components/runner registers it: the GitLab runner, its security group, its host wearing that group. */
 function runner(name: string, accessLevel: string | undefined, groupId: string, address: string): StackResource[] {
-    const sg = child(RUNNER, name, rules.SECURITY_GROUP, `${name}-sg`, { id: groupId, ingress: [], tags: { Name: `${name}-runner` } });
+    const sg = child(RUNNER, name, AWS.securityGroup, `${name}-sg`, { id: groupId, ingress: [], tags: { Name: `${name}-runner` } });
     return [
-        child(RUNNER, name, rules.USER_RUNNER, `${name}-runner`, { runnerType: "project_type", ...(accessLevel ? { accessLevel } : {}) }),
+        child(RUNNER, name, GITLAB.userRunner, `${name}-runner`, { runnerType: "project_type", ...(accessLevel ? { accessLevel } : {}) }),
         sg,
-        child(RUNNER, name, rules.INSTANCE, `${name}-host`, { id: `i-${name}`, vpcSecurityGroupIds: [groupId], privateIp: address },
+        child(RUNNER, name, AWS.instance, `${name}-host`, { id: `i-${name}`, vpcSecurityGroupIds: [groupId], privateIp: address },
             { vpcSecurityGroupIds: [sg.urn!] }),
     ];
 }
@@ -40,7 +41,7 @@ const DEPLOY_SG = groupUrn(RUNNER, "runner-deploy-sg");
 
 /** The production host's group; `ingress` and its dependencies as given. */
 function hostGroup(ingress: unknown, ingressFrom: string[]): StackResource {
-    return child(HOST, "production", rules.SECURITY_GROUP, "production-sg", {
+    return child(HOST, "production", AWS.securityGroup, "production-sg", {
         id: "sg-0f0f0f0f0f",
         ingress,
     }, { ingress: ingressFrom });
@@ -69,10 +70,10 @@ describe("merge-request-runner-untrusted (issue 18)", () => {
     });
     it("must not admit it on any port, through a SecurityGroupRule or a vpc SecurityGroupIngressRule", async () => {
         const host = hostGroup([webIngress], []);
-        await verdict([...MR, host, child(HOST, "production", rules.SECURITY_GROUP_RULE, "all-from-builds", {
+        await verdict([...MR, host, child(HOST, "production", AWS.securityGroupRule, "all-from-builds", {
             type: "ingress", protocol: "-1", fromPort: 0, toPort: 0, securityGroupId: "sg-0f0f0f0f0f", sourceSecurityGroupId: "sg-0b0b0b0b0b",
         })], /SecurityGroupRule "all-from-builds": rule admits its security group sg-0b0b0b0b0b/);
-        await verdict([...MR, host, child(HOST, "production", rules.SECURITY_GROUP_INGRESS_RULE, "postgres-from-builds", {
+        await verdict([...MR, host, child(HOST, "production", AWS.securityGroupIngressRule, "postgres-from-builds", {
             ipProtocol: "tcp", fromPort: 5432, toPort: 5432, securityGroupId: "sg-0f0f0f0f0f", referencedSecurityGroupId: "sg-0b0b0b0b0b",
         })], /SecurityGroupIngressRule "postgres-from-builds": rule admits its security group sg-0b0b0b0b0b/);
     });
@@ -84,7 +85,7 @@ describe("merge-request-runner-untrusted (issue 18)", () => {
         const unknownIds = (stack: StackResource[]) => stack.map((r) => ({ ...r, props: { ...r.props, id: UNKNOWN_VALUE, vpcSecurityGroupIds: UNKNOWN_VALUE } }));
         await verdict([...unknownIds(MR), ...unknownIds(DEPLOY), hostGroup(UNKNOWN_VALUE, [MR_SG])],
             /"production-sg": ingress takes its source from the runner's host or security group of the merge-request runner "builds"/);
-        await verdict([...unknownIds(MR), child(HOST, "production", rules.SECURITY_GROUP_RULE, "ssh-from-builds", {
+        await verdict([...unknownIds(MR), child(HOST, "production", AWS.securityGroupRule, "ssh-from-builds", {
             type: "ingress", protocol: "tcp", fromPort: 22, toPort: 22, securityGroupId: UNKNOWN_VALUE, sourceSecurityGroupId: UNKNOWN_VALUE,
         }, { securityGroupId: [groupUrn(HOST, "production-sg")], sourceSecurityGroupId: [MR_SG] })], /"ssh-from-builds": rule takes its source/);
     });
@@ -95,7 +96,7 @@ describe("merge-request-runner-untrusted (issue 18)", () => {
     it("accepts a host that admits only the deploy runner, known or still unknown, and the runner's group admitting itself", async () => {
         await verdict([...MR, ...DEPLOY, hostGroup([webIngress, sshFrom("sg-0d0d0d0d0d")], [DEPLOY_SG])]);
         await verdict([...MR, ...DEPLOY, hostGroup(UNKNOWN_VALUE, [DEPLOY_SG])]);
-        await verdict([...MR, child(RUNNER, "builds", rules.SECURITY_GROUP_RULE, "builds-self", {
+        await verdict([...MR, child(RUNNER, "builds", AWS.securityGroupRule, "builds-self", {
             type: "ingress", protocol: "-1", fromPort: 0, toPort: 0, securityGroupId: "sg-0b0b0b0b0b", sourceSecurityGroupId: "sg-0b0b0b0b0b",
         })]);
     });

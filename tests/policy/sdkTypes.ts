@@ -1,0 +1,31 @@
+// The type tokens the engine hands the pack, written out as the providers register them (issue 20): policy
+// fixtures use these, never the rules' own constants, so a constant that drifts leaves a failing test instead
+// of a rule that silently judges nothing. sdkTypes.test.ts checks the AWS ones against @pulumi/aws itself.
+
+export const AWS = {
+    instance: "aws:ec2/instance:Instance",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    volume: "aws:ebs/volume:Volume",
+    securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+    securityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
+    securityGroupIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    iamRole: "aws:iam/role:Role",
+} as const;
+
+/** Module and class of each AWS token in @pulumi/aws. */
+export const AWS_CLASSES: Readonly<Record<keyof typeof AWS, readonly [string, string]>> = {
+    instance: ["ec2/instance", "Instance"],
+    launchTemplate: ["ec2/launchTemplate", "LaunchTemplate"],
+    volume: ["ebs/volume", "Volume"],
+    securityGroup: ["ec2/securityGroup", "SecurityGroup"],
+    securityGroupRule: ["ec2/securityGroupRule", "SecurityGroupRule"],
+    securityGroupIngressRule: ["vpc/securityGroupIngressRule", "SecurityGroupIngressRule"],
+    iamRole: ["iam/role", "Role"],
+};
+
+/** Tokens of the official GitLab provider (tests/fixtures/gitlab-provider-v10-facts.json lists its resources). */
+export const GITLAB = {
+    projectVariable: "gitlab:index/projectVariable:ProjectVariable",
+    projectProtectedEnvironment: "gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment",
+    userRunner: "gitlab:index/userRunner:UserRunner",
+} as const;
