@@ -89,7 +89,7 @@ export function projectArgsProblems(args: ProjectArgs): string[] {
         problems.push(`[registry.host] "${host}" must be a registry host name such as registry.gitlab.com`);
     }
     const expiry = args.registry?.deployTokenExpiresAt;
-    if (expiry !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(expiry) || Number.isNaN(Date.parse(expiry)))) {
+    if (expiry !== undefined && !isCalendarDate(expiry)) {
         problems.push(`[registry.deployTokenExpiresAt] "${expiry}" must be a date YYYY-MM-DD`);
     }
     const roles: [string, unknown][] = [
@@ -241,4 +241,11 @@ export class Project extends pulumi.ComponentResource {
             deployTokenPassword: this.deployTokenPassword,
         });
     }
+}
+
+/** YYYY-MM-DD naming a day that exists: V8's Date.parse takes 2027-02-30 and rolls it over to March. */
+function isCalendarDate(text: string): boolean {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+    const day = new Date(`${text}T00:00:00Z`);
+    return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === text;
 }

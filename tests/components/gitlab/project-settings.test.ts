@@ -89,10 +89,10 @@ describe("cicd:gitlab:Project registry arguments (issue 20)", () => {
         }
     });
     it("accepts an expiry date YYYY-MM-DD", () => {
-        assert.deepEqual(registryProblems({ deployTokenExpiresAt: "2027-06-30" }), []);
+        for (const expiry of ["2027-06-30", "2028-02-29", "2027-12-31"]) assert.deepEqual(registryProblems({ deployTokenExpiresAt: expiry }), [], expiry);
     });
     it("refuses an expiry that is not a real date YYYY-MM-DD", () => {
-        for (const expiry of ["2027-6-30", "2027-06-30T00:00:00Z", "12027-06-30", "+2027-06-30", "2027-13-01", "2027-02-45", "next year"]) {
+        for (const expiry of ["2027-6-30", "2027-06-30T00:00:00Z", "12027-06-30", "+2027-06-30", "2027-13-01", "2027-02-45", "2027-02-30", "2027-04-31", "2027-02-29", "next year"]) {
             assert.deepEqual(registryProblems({ deployTokenExpiresAt: expiry }), [`[registry.deployTokenExpiresAt] "${expiry}" must be a date YYYY-MM-DD`], expiry);
         }
     });
