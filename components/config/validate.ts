@@ -4,6 +4,10 @@
 
 import { DELIVERY_KEYS, DeliveryConfig, validateDelivery } from "./delivery";
 import { TLS_KEYS, TlsConfig, validateTls } from "./tls";
+import { isArmInstanceType, isInstanceType, isWorldCidr, parseCidr } from "../checks";
+
+// Re-exported: callers and tests that read config rules keep one import; the rules live in components/checks.
+export { isArmInstanceType, isInstanceType, isWorldCidr, parseCidr };
 
 export const PROJECT = "gitlab-docker-delivery";
 
@@ -183,28 +187,6 @@ const key = (k: string) => `${PROJECT}:${k}`;
 
 // --- small pure checks, exported for the policy pack and tests -----------------------------------
 
-/** Parses an IPv4 or IPv6 CIDR; returns the prefix length, or undefined when malformed. */
-export function parseCidr(cidr: string): { version: 4 | 6; prefix: number } | undefined {
-    const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr.trim());
-    if (!m) return undefined;
-    const [, address, prefixText] = m;
-    const prefix = Number(prefixText);
-    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
-        if (address.split(".").some((o) => Number(o) > 255) || prefix > 32) return undefined;
-        return { version: 4, prefix };
-    }
-    if (address.includes(":") && /^[0-9a-fA-F:]+$/.test(address) && (address.match(/::/g) ?? []).length <= 1) {
-        return prefix > 128 ? undefined : { version: 6, prefix };
-    }
-    return undefined;
-}
-
-/** True for CIDRs that reach the whole internet (0.0.0.0/0, ::/0, and any /0). */
-export function isWorldCidr(cidr: string): boolean {
-    const parsed = parseCidr(cidr);
-    return parsed !== undefined && parsed.prefix === 0;
-}
-
 /**
  * Checks an image reference: it needs a tag or a digest, and `latest` (or no tag) is refused because
  * it is mutable. With `requireDigest` only `repo@sha256:<64 hex>` (optionally with a tag) passes.
@@ -224,10 +206,6 @@ export function imageRefProblem(ref: string, requireDigest = false): string | un
     return undefined;
 }
 
-/** Graviton families (t4g, m7g, c7gn...) need arm64 images and an arm64 AMI. */
-export function isArmInstanceType(instanceType: string): boolean {
-    return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType);
-}
 
 /** Maps a stack name to its environment (or undefined for unknown stacks). */
 export function environmentForStack(stack: string): Environment | undefined {
@@ -527,7 +505,7 @@ export function sshHostsFromConfig(stack: string, text: string): SshHostConfig[]
 
 function validateHost(environment: "staging" | "production", r: Reader): HostConfig {
     const instanceType = r.string("instanceType") ?? (environment === "production" ? "t3.medium" : "t3.small");
-    if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceType)) {
+    if (!isInstanceType(instanceType)) {
         r.problem("instanceType", `"${instanceType}" is not an EC2 instance type (e.g. t3.small)`);
     } else if (environment === "production" && !ALLOWED_INSTANCE_TYPES.production.includes(instanceType)) {
         r.problem("instanceType", `"${instanceType}" is not allowed in production; allowed: ${ALLOWED_INSTANCE_TYPES.production.join(", ")}`);
@@ -704,7 +682,7 @@ export function validateConfig(stack: string, raw: RawConfig, opts: ValidateOpti
         const productionApprovals = r.integer("productionApprovals", 1, 1, 10);
         const delivery = validateDelivery(r, productionApprovals, r.string("productionApprovals") !== undefined, gitlabNamespaceId);
         const runnerInstanceType = r.string("runnerInstanceType") ?? "t3.small";
-        if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(runnerInstanceType)) r.problem("runnerInstanceType", `"${runnerInstanceType}" is not an EC2 instance type`);
+        if (!isInstanceType(runnerInstanceType)) r.problem("runnerInstanceType", `"${runnerInstanceType}" is not an EC2 instance type`);
         config = {
             ...remote,
             environment,

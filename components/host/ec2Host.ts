@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { remote, types } from "@pulumi/command";
-import { isWorldCidr, parseCidr } from "../config/validate";
+import { isWorldCidr, parseCidr } from "../checks";
 import { DEFAULT_HTTP_PORT, webUrl } from "./webPorts";
 import { authorizedKeysCommand, keyMaterial, publicKeyOfPrivateKey } from "./authorizedKeys";
 import { EC2_USER, cloudInit, interfaceAddresses, mountDataVolumeCommand, privateDialProblem, waitReadyCommand } from "./ec2Scripts";

@@ -1,6 +1,7 @@
 // Arguments of the Runner component and their checks, kept apart so that runner.ts is only the resources.
 
 import * as pulumi from "@pulumi/pulumi";
+import { isInstanceType, isWorldCidr, parseCidr } from "../checks";
 
 /** The `gitlab-runner` release installed unless `docker.runnerVersion` says otherwise; moved on purpose, never to "latest". */
 export const DEFAULT_RUNNER_VERSION = "19.4.0";
@@ -93,14 +94,6 @@ export interface RunnerArgs {
     };
 }
 
-/** Whether an instance type is a Graviton (arm64) type: the family ends in `g` plus optional letters (t4g, c7gn, m8gd). */
-export function isGravitonInstanceType(instanceType: string): boolean {
-    return /^[a-z]+\d+g[a-z]*\./.test(instanceType);
-}
-
-const CIDR_V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-const CIDR_V6 = /^[0-9a-fA-F:]+\/(\d{1,3})$/;
-
 /** Checks the plain arguments; returns every problem, each naming its key and what is allowed. */
 export function runnerArgsProblems(args: RunnerArgs): string[] {
     const problems: string[] = [];
@@ -122,7 +115,7 @@ export function runnerArgsProblems(args: RunnerArgs): string[] {
     }
     const i = args.instance ?? {};
     if (i.amiId !== undefined && !/^ami-[0-9a-f]{8,17}$/.test(i.amiId)) problems.push(`[instance.amiId] "${i.amiId}" is not an AMI id (ami-...)`);
-    if (i.instanceType !== undefined && !/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(i.instanceType)) {
+    if (i.instanceType !== undefined && !isInstanceType(i.instanceType)) {
         problems.push(`[instance.instanceType] "${i.instanceType}" is not an EC2 instance type (e.g. t3.small)`);
     }
     const size = i.rootVolumeSizeGb;
@@ -130,12 +123,9 @@ export function runnerArgsProblems(args: RunnerArgs): string[] {
         problems.push(`[instance.rootVolumeSizeGb] must be an integer from 8 to 16384 (got ${size})`);
     }
     (i.sshIngressCidrs ?? []).forEach((cidr, n) => {
-        const v4 = CIDR_V4.exec(cidr);
-        const v6 = CIDR_V6.exec(cidr);
-        const valid = v4 ? v4.slice(1, 5).every((o) => Number(o) <= 255) && Number(v4[5]) <= 32 : v6 ? Number(v6[1]) <= 128 : false;
-        if (!valid) {
+        if (parseCidr(cidr) === undefined) {
             problems.push(`[instance.sshIngressCidrs[${n}]] "${cidr}" is not a CIDR block (e.g. 203.0.113.4/32)`);
-        } else if (/\/0$/.test(cidr)) {
+        } else if (isWorldCidr(cidr)) {
             problems.push(`[instance.sshIngressCidrs[${n}]] "${cidr}" would open SSH to the whole internet; list your own ranges or leave it empty`);
         }
     });

@@ -1,7 +1,8 @@
 import * as gitlab from "@cicd/pulumi-gitlab";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_RUNNER_TAGS, DEFAULT_RUNNER_VERSION, RunnerArgs, isGravitonInstanceType, rejectRunnerProblems, runnerArgsProblems } from "./args";
+import { isArmInstanceType } from "../checks";
+import { DEFAULT_RUNNER_TAGS, DEFAULT_RUNNER_VERSION, RunnerArgs, rejectRunnerProblems, runnerArgsProblems } from "./args";
 import { runnerUserData } from "./userData";
 
 // Re-exported for callers that import it from here (the pipeline tests).
@@ -48,7 +49,7 @@ export class Runner extends pulumi.ComponentResource {
         const runnerVersion = args.docker?.runnerVersion ?? DEFAULT_RUNNER_VERSION;
         const parameterPrefix = args.ssm?.parameterPrefix ?? `/cicd/${name}`;
         const tags = { ManagedBy: "pulumi", Component: "gitlab-runner", ...args.instance?.tags };
-        const architecture = isGravitonInstanceType(instanceType) ? "arm64" : "x86_64";
+        const architecture = isArmInstanceType(instanceType) ? "arm64" : "x86_64";
 
         // The runner in GitLab: tags, locking and protection live here, server-side, not in the host's config.
         const runner = new gitlab.UserRunner(`${name}-runner`, {

@@ -1,3 +1,4 @@
+import { WORLD_PREFIX_BELOW, isWorldCidr } from "../../components/checks/network";
 import { PolicyResource, anyUnknown, asArray, asRecord, asString, isUnknown } from "./resource";
 
 export const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
@@ -5,6 +6,9 @@ export const SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 export const SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 
 /** The only ports anyone on the Internet may reach: the web entry points behind nginx. */
+// Re-exported for the pack's callers and tests; the rule itself lives in components/checks.
+export { WORLD_PREFIX_BELOW, isWorldCidr };
+
 export const WORLD_OPEN_TCP_PORTS: readonly number[] = [80, 443];
 
 /** One ingress permission, normalised across the three ways AWS lets us write it. */
@@ -16,18 +20,6 @@ export interface IngressPermission {
     readonly cidrs: readonly string[];
     /** Managed prefix lists it admits: their entries live outside this program and can change at any time. */
     readonly prefixLists: readonly string[];
-}
-
-/**
- * Prefixes shorter than this count as the whole Internet. Nobody owns a /7: `0.0.0.0/1` plus `128.0.0.0/1` is
- * 0.0.0.0/0 written in two halves, so the check cannot stop at /0.
- */
-export const WORLD_PREFIX_BELOW = 8;
-
-/** True for any CIDR whose prefix is shorter than /8 (0.0.0.0/0, ::/0, 0.0.0.0/1, 128.0.0.0/1, ...). */
-export function isWorldCidr(cidr: string): boolean {
-    const match = /\/(\d+)$/.exec(cidr.trim());
-    return match !== null && Number(match[1]) < WORLD_PREFIX_BELOW;
 }
 
 function allProtocols(protocol: string): boolean {

@@ -1,0 +1,2 @@
+export * from "./instanceTypes";
+export * from "./network";
