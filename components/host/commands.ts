@@ -21,9 +21,14 @@ export function hostHome(user: string): string {
     return `${user === "root" ? "/root" : `/home/${user}`}/gitlab-docker-delivery`;
 }
 
-/** Single-quotes a value for POSIX sh. */
+/** Single-quotes a value for POSIX sh and bash, whatever it holds: the one quoting rule of the program. */
+export function singleQuoted(value: string): string {
+    return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** Quotes a value for POSIX sh, leaving a plain word (paths, image references) bare so commands stay readable. */
 export function shellQuote(value: string): string {
-    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'"'"'`)}'`;
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : singleQuoted(value);
 }
 
 export interface DeployTarget {

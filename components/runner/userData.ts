@@ -1,6 +1,8 @@
 // Boot script of the runner host, built as a pure function so tests can read it without an engine.
 // It carries no secret: the runner token is read from SSM Parameter Store at boot with the instance role.
 
+import { singleQuoted } from "../host/commands";
+
 /** What the boot script needs; none of it is secret. */
 export interface RunnerBootOptions {
     /** GitLab URL the runner talks to, e.g. `https://gitlab.com`. */
@@ -25,11 +27,6 @@ export interface RunnerBootOptions {
     readonly blockInstanceMetadata: boolean;
 }
 
-/** Single-quotes `value` for bash. */
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'"'"'`)}'`;
-}
-
 /** Region of an ARN (`arn:partition:service:region:account:resource`). */
 export function arnRegion(arn: string): string {
     const region = arn.split(":")[3];
@@ -45,16 +42,16 @@ export function runnerUserData(o: RunnerBootOptions): string {
 # SSM Parameter Store with the instance role and handed to gitlab-runner through its environment.
 set -euo pipefail
 
-readonly GITLAB_URL=${shellQuote(o.gitlabUrl)}
-readonly TOKEN_PARAMETER_ARN=${shellQuote(o.tokenParameterArn)}
-readonly TOKEN_REGION=${shellQuote(arnRegion(o.tokenParameterArn))}
-readonly RUNNER_NAME=${shellQuote(o.runnerName)}
-readonly DEFAULT_IMAGE=${shellQuote(o.defaultImage)}
-readonly PRIVILEGED=${shellQuote(String(o.privileged))}
-readonly CONCURRENT=${shellQuote(String(o.concurrent))}
-readonly RUNNER_VERSION=${shellQuote(o.runnerVersion)}
-readonly BLOCK_INSTANCE_METADATA=${shellQuote(String(o.blockInstanceMetadata))}
-readonly REGISTER_DEADLINE_SECONDS=${shellQuote(String(o.registerDeadlineSeconds ?? 900))}
+readonly GITLAB_URL=${singleQuoted(o.gitlabUrl)}
+readonly TOKEN_PARAMETER_ARN=${singleQuoted(o.tokenParameterArn)}
+readonly TOKEN_REGION=${singleQuoted(arnRegion(o.tokenParameterArn))}
+readonly RUNNER_NAME=${singleQuoted(o.runnerName)}
+readonly DEFAULT_IMAGE=${singleQuoted(o.defaultImage)}
+readonly PRIVILEGED=${singleQuoted(String(o.privileged))}
+readonly CONCURRENT=${singleQuoted(String(o.concurrent))}
+readonly RUNNER_VERSION=${singleQuoted(o.runnerVersion)}
+readonly BLOCK_INSTANCE_METADATA=${singleQuoted(String(o.blockInstanceMetadata))}
+readonly REGISTER_DEADLINE_SECONDS=${singleQuoted(String(o.registerDeadlineSeconds ?? 900))}
 readonly RELEASES="https://s3.dualstack.us-east-1.amazonaws.com/gitlab-runner-downloads/v$RUNNER_VERSION"
 
 # cloud-init copies a boot script's output to the console log, so failures are readable with
@@ -126,7 +123,7 @@ register_once() {
     --executor docker \\
     --docker-image "$DEFAULT_IMAGE" \\
     --docker-privileged="$PRIVILEGED" \\
-${(o.servicesSecurityOpt ?? []).map((opt) => `    --docker-services-security-opt ${shellQuote(opt)} \\
+${(o.servicesSecurityOpt ?? []).map((opt) => `    --docker-services-security-opt ${singleQuoted(opt)} \\
 `).join("")}    --docker-volumes /certs/client \\
     --docker-volumes /cache
 }

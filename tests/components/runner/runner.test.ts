@@ -2,6 +2,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- modules load after the mocks are installed */
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { singleQuoted } from "../../../components/host/commands";
 import { installMocks, MockRecorder, RecordedResource, valueOf } from "../../support/mocks";
 
 const T = {
@@ -298,7 +299,7 @@ describe("runner boot script (components/runner/userData.ts)", () => {
         const text = script();
         assert.match(text, /readonly RUNNER_NAME='it'"'"'s a runner'/);
         assert.match(text, /readonly TOKEN_REGION='us-east-2'/);
-        assert.equal(execFileSync("bash", ["-c", `echo ${userData.shellQuote("a'b $HOME")}`]).toString(), "a'b $HOME\n");
+        assert.equal(execFileSync("bash", ["-c", `echo ${singleQuoted("a'b $HOME")}`]).toString(), "a'b $HOME\n");
     });
 
     it("leaves the metadata service reachable for jobs only when told to", () => {
