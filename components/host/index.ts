@@ -5,3 +5,4 @@ export * from "./localTarget";
 export * from "./ec2Scripts";
 export * from "./webPorts";
 export * from "./dnsRecords";
+export * from "./envFile";

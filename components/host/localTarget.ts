@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import { hashDirectory } from "../image/context";
 import { DeployTarget, downCommand, removeFileCommand, rolloutCommand, settingsFingerprint, shellQuote, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
+import { StackSecrets, stackEnv } from "./envFile";
 
 export interface LocalTargetArgs {
     /** The Compose bundle (app/deploy), used in place. */
@@ -28,27 +29,15 @@ export interface LocalTargetArgs {
 /** Prints 48 random hex characters (POSIX tools only; no `openssl` needed). */
 export const GENERATE_PASSWORD_COMMAND = "head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n'";
 
-/** Secrets of the env file besides the superuser's password: the app role's password and the API write token. */
-interface ServiceSecrets {
-    readonly appDbPassword: string;
-    readonly apiWriteToken: string;
-}
+/** Stand-ins for the fingerprint, which reads only the non-secret settings. */
+const NO_SECRETS: StackSecrets = { postgresPassword: "", appDbPassword: "", apiWriteToken: "" };
 
-/** The local env file's values. */
-function envValues(password: string, httpPort: number, images: LocalTargetArgs["composeImages"], secrets?: ServiceSecrets, httpsPort?: number): Record<string, string | undefined> {
-    const tls = httpsPort === undefined ? {} : { HTTPS_PORT: String(httpsPort), TLS_DOMAINS: "localhost", TLS_ISSUER: "local-ca", ACME_IMAGE: images?.acme };
-    return {
-        ...tls,
-        POSTGRES_PASSWORD: password,
-        POSTGRES_APP_PASSWORD: secrets?.appDbPassword,
-        API_WRITE_TOKEN: secrets?.apiWriteToken,
-        POSTGRES_USER: "app",
-        POSTGRES_DB: "app",
-        HTTP_BIND: "127.0.0.1",
-        HTTP_PORT: String(httpPort),
-        POSTGRES_IMAGE: images?.postgres,
-        NGINX_IMAGE: images?.nginx,
-    };
+/** The local env file's values: the stack's (shared with the remote stacks) plus loopback web settings and the local CA. */
+function envValues(secrets: StackSecrets, httpPort: number, images: LocalTargetArgs["composeImages"], httpsPort?: number): Record<string, string> {
+    const tls: Record<string, string> = httpsPort === undefined ? {} : { HTTPS_PORT: String(httpsPort), TLS_DOMAINS: "localhost", TLS_ISSUER: "local-ca" };
+    // The ACME image only runs with TLS (it is the local CA), so without TLS it stays out of the file.
+    const stackImages = { postgres: images?.postgres, nginx: images?.nginx, acme: httpsPort === undefined ? undefined : images?.acme };
+    return { ...stackEnv(secrets, stackImages), ...tls, HTTP_BIND: "127.0.0.1", HTTP_PORT: String(httpPort) };
 }
 
 /** Refuses a bundle that holds secret files; returns {} so it can run before the component registers. */
@@ -114,7 +103,7 @@ export class LocalTarget extends pulumi.ComponentResource {
         this.apiWriteToken = generated("api-write-token");
         const envContent = pulumi.secret(
             pulumi.all([dbPassword, appDbPassword, this.apiWriteToken]).apply(([password, appPassword, token]) =>
-                renderEnvFile(envValues(password, httpPort, args.composeImages, { appDbPassword: appPassword, apiWriteToken: token }, args.httpsPort))),
+                renderEnvFile(envValues({ postgresPassword: password, appDbPassword: appPassword, apiWriteToken: token }, httpPort, args.composeImages, args.httpsPort))),
         );
 
         const envFile = new local.Command(
@@ -133,7 +122,7 @@ export class LocalTarget extends pulumi.ComponentResource {
         const target: DeployTarget = deployState;
         // A new image or bundle changes the command text: an in-place update running the same gated
         // rollout. (Triggers would replace the resource and run `down --volumes` first.)
-        const settings = settingsFingerprint(envValues("", httpPort, args.composeImages, undefined, args.httpsPort));
+        const settings = settingsFingerprint(envValues(NO_SECRETS, httpPort, args.composeImages, args.httpsPort));
         const rollout = pulumi
             .all([args.image.ref, args.image.id])
             .apply(([ref, id]) => rolloutCommand(deployState, ref, settings, { image: id, bundle: bundleHash.slice(0, 16) }));

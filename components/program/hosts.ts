@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { BaseImages, HostConfig, SshHostConfig, TlsConfig, isArmInstanceType } from "../config";
-import { ComposeDeployment, DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DeploymentHost, DnsRecords, Ec2Host, httpsUrl, webUrl } from "../host";
+import { ComposeDeployment, DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DeploymentHost, DnsRecords, Ec2Host, StackSecrets, httpsUrl, stackEnv, webUrl } from "../host";
 
 // Where a remote stack's app runs: an EC2 host it provisions (Ec2Host), or machines the user already has
 // (`hosts`); either way ComposeDeployment ships and rolls out the stack over SSH.
@@ -29,26 +29,10 @@ export interface HostOutputs {
 }
 
 /** The secrets of a remote environment's env file. */
-export interface RemoteSecrets {
-    readonly postgresPassword: string;
-    readonly appDbPassword: string;
-    readonly apiWriteToken: string;
-}
+export type RemoteSecrets = StackSecrets;
 
-/** The env file of a remote environment (ComposeDeployment adds the port): the same on every host source. */
-export function remoteEnv(secrets: RemoteSecrets, baseImages: BaseImages): Record<string, string> {
-    const env: Record<string, string> = {
-        POSTGRES_PASSWORD: secrets.postgresPassword,
-        POSTGRES_APP_PASSWORD: secrets.appDbPassword,
-        API_WRITE_TOKEN: secrets.apiWriteToken,
-        POSTGRES_USER: "app",
-        POSTGRES_DB: "app",
-    };
-    if (baseImages.postgres) env.POSTGRES_IMAGE = baseImages.postgres;
-    if (baseImages.nginx) env.NGINX_IMAGE = baseImages.nginx;
-    if (baseImages.acme) env.ACME_IMAGE = baseImages.acme;
-    return env;
-}
+/** The env file of a remote environment (ComposeDeployment adds the web settings): the same on every host source. */
+export const remoteEnv: (secrets: RemoteSecrets, baseImages: BaseImages) => Record<string, string> = stackEnv;
 
 /** The one owner of the web ports of remote stacks: the firewall rules, nginx's ports and the URL all read them. */
 export const REMOTE_HTTP_PORT = DEFAULT_HTTP_PORT;
