@@ -1,6 +1,8 @@
 // The one builder of the env file's stack values: the remote stacks (ComposeDeployment adds the web settings) and
 // the local stack (LocalTarget adds its loopback web settings) both start from `stackEnv`.
 
+import type { BaseImages } from "../config/validate";
+
 /** The secrets every environment's env file carries. */
 export interface StackSecrets {
     readonly postgresPassword: string;
@@ -8,12 +10,8 @@ export interface StackSecrets {
     readonly apiWriteToken: string;
 }
 
-/** Pinned base images of the Compose services; unset ones keep the bundle's defaults. */
-export interface StackImages {
-    readonly postgres?: string;
-    readonly nginx?: string;
-    readonly acme?: string;
-}
+/** Pinned base images of the Compose services (config's `baseImages`); unset ones keep the bundle's defaults. */
+export type StackImages = Pick<BaseImages, "postgres" | "nginx" | "acme">;
 
 /** The env file's values besides the web settings: database, app secrets and the pinned base images. */
 export function stackEnv(secrets: StackSecrets, images: StackImages | undefined): Record<string, string> {
