@@ -11,20 +11,8 @@ readonly CACHE="${CICD_CACHE:-$HOME/.cache}/cicd-pebble"
 readonly DIR="$CACHE/$PEBBLE_VERSION"
 readonly BIN="$DIR/pebble"
 readonly CERTS="$DIR/certs"
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly SCRIPT_DIR
-# shellcheck source=lib/progress.sh
-source "$SCRIPT_DIR/lib/progress.sh"
-
-say() { printf '==> %s\n' "$*" >&2; }
-fail() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
-
-# Which Go is usable has one owner, the engine build's locate_go (yours, the system's, or the toolchain it fetched
-# from the module proxy); Pebble's go.mod needs less than the engine does.
-find_go() {
-  bash -c 'source "$1"; locate_go' _ "$SCRIPT_DIR/../.ci/engine/build.sh" \
-    || fail "no usable Go here: run .ci/engine/build.sh first (it fetches one from the Go module proxy), or set GO"
-}
+# shellcheck source=lib/go-tool.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/go-tool.sh"
 
 build_pebble() {
   local go

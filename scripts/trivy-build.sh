@@ -11,19 +11,8 @@ readonly TRIVY_VERSION=v0.74.0
 readonly CACHE="${CICD_CACHE:-$HOME/.cache}/cicd-trivy"
 readonly BIN="$CACHE/bin/trivy"
 readonly GITLAB_TEMPLATE="$CACHE/gomod/github.com/aquasecurity/trivy@$TRIVY_VERSION/contrib/gitlab.tpl"
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly SCRIPT_DIR
-# shellcheck source=lib/progress.sh
-source "$SCRIPT_DIR/lib/progress.sh"
-
-say() { printf '==> %s\n' "$*" >&2; }
-fail() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
-
-# Which Go is usable has one owner, the engine build's locate_go (yours, the system's, or the toolchain it fetched).
-find_go() {
-  bash -c 'source "$1"; locate_go' _ "$SCRIPT_DIR/../.ci/engine/build.sh" \
-    || fail "no usable Go here: run .ci/engine/build.sh first (it fetches one from the Go module proxy), or set GO"
-}
+# shellcheck source=lib/go-tool.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/go-tool.sh"
 
 build_trivy() {
   local go
