@@ -13,8 +13,11 @@ export function resource(type: string, props: Record<string, unknown>, extra: Pa
  * argument bag the policy engine passes). Both must agree, and a violation must match `expected`.
  */
 export async function verdict(policy: string, rule: (r: PolicyResource) => string[], subject: PolicyResource, expected?: RegExp): Promise<void> {
-    const pure = rule(subject);
-    const pack = await runPolicy(policy, subject);
+    assertSameVerdict(rule(subject), await runPolicy(policy, subject), expected);
+}
+
+/** The pack's violations equal the pure rule's, and they match `expected` (none when it is absent). */
+export function assertSameVerdict(pure: readonly string[], pack: readonly string[], expected?: RegExp): void {
     assert.deepEqual(pack, pure, "the pack and the pure rule must report the same violations");
     if (expected) {
         assert.ok(pure.length > 0, `expected a violation matching ${expected}`);
