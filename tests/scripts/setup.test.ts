@@ -187,16 +187,60 @@ describe("scripts/setup.sh", function () {
 });
 
 describe(".ci/run", () => {
-    it("runs the README's quickstart lines as written: exactly two, read from the README itself", () => {
-        const result = spawnSync("bash", ["-c", `source ${JSON.stringify(path.join(REPO_ROOT, ".ci", "run"))}; readme_quickstart_lines`], { encoding: "utf8" });
+    const CI_RUN = path.join(REPO_ROOT, ".ci", "run");
+
+    /** Sources .ci/run (which then runs nothing) from `dir` and runs `commands` in that shell. */
+    function sourced(commands: string, runFile = CI_RUN, dir = REPO_ROOT, env: NodeJS.ProcessEnv = process.env) {
+        return spawnSync("bash", ["-c", `source ${JSON.stringify(runFile)}; ${commands}`], { encoding: "utf8", cwd: dir, env });
+    }
+
+    it("holds the README's two quickstart lines literally, and finds them equal to the README's block", () => {
+        const result = sourced("script_quickstart_line 1; script_quickstart_line 2; check_quickstart_matches_readme");
         assert.equal(result.status, 0, result.stderr);
         assert.deepEqual(result.stdout.split("\n").filter(Boolean), [
             "scripts/setup.sh && npm ci && npm run local:up",
             "scripts/setup.sh --tests && npm ci && npm test",
         ]);
-        const run = fs.readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8");
-        assert.match(run, /^ {2}run_readme_line 1$/m);
-        assert.match(run, /^ {2}run_readme_line 2$/m);
+        const run = fs.readFileSync(CI_RUN, "utf8");
+        assert.ok(run.includes("\n  scripts/setup.sh --tests && npm ci && npm test\n"), "the test command is written out in .ci/run");
+        assert.match(run, /check_quickstart_matches_readme\n {2}run_quickstart_line 1\n[^]*\n {2}run_quickstart_line 2\n/);
+    });
+
+    it("refuses to run when the README's quickstart differs from the lines it runs", () => {
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-ci-run-"));
+        try {
+            fs.mkdirSync(path.join(scratch, ".ci"));
+            fs.copyFileSync(CI_RUN, path.join(scratch, ".ci", "run"));
+            const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+            const edited = readme.replace("npm ci && npm test\n", "npm ci && npm run test:fast\n");
+            assert.notEqual(edited, readme);
+            fs.writeFileSync(path.join(scratch, "README.md"), edited);
+            const result = sourced("check_quickstart_matches_readme", path.join(scratch, ".ci", "run"));
+            assert.equal(result.status, 1);
+            assert.match(result.stderr, /^ERROR: the README's quickstart block must be exactly the two lines \.ci\/run runs:$/m);
+            assert.match(result.stderr, /npm run test:fast/);
+        } finally {
+            fs.rmSync(scratch, { recursive: true, force: true });
+        }
+    });
+
+    it("stops with the line named when a command before the line's last && fails (set -e alone would not)", () => {
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-ci-run-"));
+        try {
+            const bin = path.join(scratch, "bin");
+            fs.mkdirSync(path.join(scratch, "scripts"));
+            fs.mkdirSync(bin);
+            fs.writeFileSync(path.join(scratch, "scripts", "setup.sh"), "#!/bin/sh\nexit 3\n", { mode: 0o755 });
+            fs.writeFileSync(path.join(bin, "npm"), `#!/bin/sh\necho "npm $*" >>${JSON.stringify(path.join(scratch, "npm.log"))}\n`, { mode: 0o755 });
+            const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+            const result = sourced("run_quickstart_line 2; echo after", CI_RUN, scratch, env);
+            assert.equal(result.status, 1);
+            assert.match(result.stderr, /^ERROR: README line 2 failed: scripts\/setup\.sh --tests && npm ci && npm test$/m);
+            assert.doesNotMatch(result.stdout, /after/);
+            assert.equal(fs.existsSync(path.join(scratch, "npm.log")), false, "npm ran after setup.sh failed");
+        } finally {
+            fs.rmSync(scratch, { recursive: true, force: true });
+        }
     });
 });
 
