@@ -1,6 +1,6 @@
 // The prod stack's settings of GitLab's tier, production approvals, the CI roles and the runners' AMI, checked in one
-// place. validate.ts calls these with its Reader, so every problem still lands in the one ConfigError.
-import type { Reader } from "./validate";
+// place. production.ts calls it with the Reader, so every problem still lands in the one ConfigError.
+import type { Reader } from "./reader";
 import { GITLAB_TIERS, GitLabTier } from "../gitlab/tier";
 
 /** What production loses on GitLab Free; printed as a warning and exported as `gitlabTierWarning`. */
@@ -29,17 +29,6 @@ export interface DeliveryConfig {
     /** Explicit AMI of the runner hosts; unset: the newest AL2023 at creation, then kept (ignoreChanges). */
     readonly runnerAmiId?: string;
 }
-
-export const DELIVERY_KEYS: readonly string[] = [
-    "gitlabTier",
-    "allowPipelineTriggerApproveDeployment",
-    "productionApproverCount",
-    "awsPreviewRoleArn",
-    "awsStagingRoleArn",
-    "awsProductionRoleArn",
-    "awsOidcProviderArn",
-    "runnerAmiId",
-];
 
 const ROLE_KEYS = { preview: "awsPreviewRoleArn", staging: "awsStagingRoleArn", production: "awsProductionRoleArn" } as const;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;

@@ -2,7 +2,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, ProgramConfig, RawConfig, validateConfig } from "./validate";
+import { PROJECT } from "./keys";
+import type { RawConfig } from "./reader";
+import type { ProgramConfig } from "./types";
+import { validateConfig } from "./validate";
 
 // `isConfigSecret` is exported by the SDK's runtime but marked internal in its typings.
 const runtimeConfig = pulumi.runtime as unknown as { isConfigSecret?: (fullKey: string) => boolean };

@@ -1,6 +1,7 @@
 // HTTPS of the remote stacks: the names served, the ACME account and directory, and the optional Route 53 zone,
-// checked in one place. validate.ts calls this with its Reader, so every problem still lands in the one ConfigError.
-import type { Reader } from "./validate";
+// checked in one place. remote.ts calls it with the Reader, so every problem still lands in the one ConfigError.
+import { TLS_KEYS } from "./keys";
+import type { Reader } from "./reader";
 
 /** Let's Encrypt's directories; `acmeDirectoryUrl` also takes their short names. */
 export const ACME_DIRECTORIES = {
@@ -17,8 +18,6 @@ export interface TlsConfig {
     /** Route 53 zone in which the program points every name at the EC2 host. */
     readonly hostedZoneId?: string;
 }
-
-export const TLS_KEYS: readonly string[] = ["domain", "extraDomains", "acmeEmail", "acmeDirectoryUrl", "hostedZoneId"];
 
 /** A DNS name with at least two labels; IP addresses and wildcards get no certificate over HTTP-01. */
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;

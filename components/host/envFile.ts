@@ -1,7 +1,7 @@
 // The one builder of the env file's stack values: the remote stacks (ComposeDeployment adds the web settings) and
 // the local stack (LocalTarget adds its loopback web settings) both start from `stackEnv`.
 
-import type { BaseImages } from "../config/validate";
+import type { BaseImages } from "../config/types";
 
 /** The secrets every environment's env file carries. */
 export interface StackSecrets {

@@ -1,4 +1,4 @@
-import { ALLOWED_INSTANCE_TYPES, STACK_ENVIRONMENTS } from "../../components/config/validate";
+import { ALLOWED_INSTANCE_TYPES, STACK_ENVIRONMENTS } from "../../components/config/keys";
 import { PolicyResource, ancestorTypes, anyUnknown, asArray, asRecord, asString, isUnknown, stackOf } from "./resource";
 import { providerDefaultTags } from "./tags";
 
@@ -46,7 +46,7 @@ export function checkEbsEncryption(resource: PolicyResource): string[] {
 
 /**
  * Instance types each stack may use, keyed by stack name; a stack not listed is not restricted. The lists
- * are the program's own (components/config/validate.ts), so config validation and the pack never disagree.
+ * are the program's own (components/config/keys.ts), so config validation and the pack never disagree.
  */
 export const DEFAULT_ALLOWED_INSTANCE_TYPES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
     Object.entries(STACK_ENVIRONMENTS)

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { ProductionConfig, StagingConfig } from "../../components/config";
 import { configProblems as problemsOf, validateStack as validate } from "./configHarness";
 
-// The `hosts` host source's config (components/config/validate.ts): machines the user already has, no EC2 host.
+// The `hosts` host source's config (components/config/host.ts): machines the user already has, no EC2 host.
 
 describe("config validation: the `hosts` host source", () => {
     const KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIBhostkeybodyOfTheServer0123456789abcdef";

@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import { SECRET_KEYS } from "../../components/config/validate";
+import { SECRET_KEYS } from "../../components/config/keys";
 import { SECRET_NAME, isSecretWrapped, secretLiteralKinds } from "../../policy/rules";
 import { resolveOutput } from "../policy/capture";
 import { secretNeedles } from "../policy/stacks";
