@@ -61,10 +61,11 @@ export class OidcRoles extends pulumi.ComponentResource {
     public readonly roleArns: Readonly<Record<CiRoleKind, pulumi.Output<string>>>;
 
     constructor(name: string, args: OidcRolesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("cicd:ci:OidcRoles", name, {}, opts);
+        // Checked before the component registers: bad arguments register nothing, not even the component.
         if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(args.issuerUrl)) {
             throw new Error(`cicd:ci:OidcRoles "${name}": [issuerUrl] "${args.issuerUrl}" must be the https URL of the GitLab instance`);
         }
+        super("cicd:ci:OidcRoles", name, {}, opts);
         const issuerUrl = args.issuerUrl.replace(/\/+$/, "");
         const audience = args.audience ?? issuerUrl;
         const tags = { ManagedBy: "pulumi", ...args.tags };

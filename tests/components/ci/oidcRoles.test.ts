@@ -62,8 +62,10 @@ describe("cicd:ci:OidcRoles", () => {
         }
     });
 
-    it("refuses an issuer that is not https", async () => {
+    it("refuses an issuer that is not https, and registers nothing, not even the component (failed on the old code)", async () => {
         const { OidcRoles } = require("../../../components/ci") as typeof import("../../../components/ci");
         assert.throws(() => new OidcRoles("bad", { issuerUrl: "http://gitlab.com", projectPath: "a/b", defaultBranch: "main" }), /\[issuerUrl\] "http:\/\/gitlab.com" must be the https URL/);
+        await mocks.settle();
+        assert.deepEqual(mocks.findAll("cicd:ci:OidcRoles").map((r) => r.name), ["ci"]);
     });
 });
