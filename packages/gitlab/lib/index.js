@@ -1,6 +1,6 @@
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.types = exports.pluginVersion = exports.UserRunner = exports.Provider = exports.ProjectVariable = exports.ProjectProtectedEnvironment = exports.ProjectEnvironment = exports.ProjectDeployToken = exports.Project = exports.BranchProtection = void 0;
+exports.types = exports.pluginVersion = exports.UserRunner = exports.TagProtection = exports.Provider = exports.ProjectVariable = exports.ProjectProtectedEnvironment = exports.ProjectEnvironment = exports.ProjectDeployToken = exports.Project = exports.BranchProtection = void 0;
 // A typed binding over the official Pulumi GitLab provider. Class, args and property names mirror `@pulumi/gitlab`,
 // so that moving to that package is an import change: `import * as gitlab from "@pulumi/gitlab"`.
 var branchProtection_1 = require("./branchProtection");
@@ -17,6 +17,8 @@ var projectVariable_1 = require("./projectVariable");
 Object.defineProperty(exports, "ProjectVariable", { enumerable: true, get: function () { return projectVariable_1.ProjectVariable; } });
 var provider_1 = require("./provider");
 Object.defineProperty(exports, "Provider", { enumerable: true, get: function () { return provider_1.Provider; } });
+var tagProtection_1 = require("./tagProtection");
+Object.defineProperty(exports, "TagProtection", { enumerable: true, get: function () { return tagProtection_1.TagProtection; } });
 var userRunner_1 = require("./userRunner");
 Object.defineProperty(exports, "UserRunner", { enumerable: true, get: function () { return userRunner_1.UserRunner; } });
 var utilities_1 = require("./utilities");

@@ -7,6 +7,7 @@ export { ProjectEnvironment, type ProjectEnvironmentArgs } from "./projectEnviro
 export { ProjectProtectedEnvironment, type ProjectProtectedEnvironmentArgs } from "./projectProtectedEnvironment";
 export { ProjectVariable, type ProjectVariableArgs } from "./projectVariable";
 export { Provider, type ProviderArgs } from "./provider";
+export { TagProtection, type TagProtectionArgs } from "./tagProtection";
 export { UserRunner, type UserRunnerArgs } from "./userRunner";
 export { pluginVersion, type ResourceSchema } from "./utilities";
 
