@@ -7,6 +7,7 @@ import {
     DEFAULT_PRODUCTION_TAG_VALUES,
     DEFAULT_DEPLOY_RUNNER_PATTERN,
     DEFAULT_PREVIEW_ROLE_PURPOSES,
+    DEFAULT_PRODUCTION_ROLE_PURPOSES,
     PolicyResource,
     REQUIRED_TAGS,
     StackResource,
@@ -83,7 +84,7 @@ interface ProductionStacksConfig { productionStacks?: string[]; productionEnviro
 interface ApprovalsConfig { productionEnvironments?: string[]; minimumApprovals?: number }
 interface InstanceTypesConfig { allowedInstanceTypes?: Record<string, string[]>; allowedRunnerInstanceTypes?: string[] }
 interface TagsConfig { requiredTags?: string[] }
-interface OidcTrustConfig { previewRolePurposes?: string[] }
+interface OidcTrustConfig { previewRolePurposes?: string[]; productionRolePurposes?: string[] }
 interface DeployRunnerConfig { deployRunnerPattern?: string }
 
 const stringList = { type: "array" as const, items: { type: "string" as const } };
@@ -155,11 +156,17 @@ export const policies: Policies = [
     },
     {
         name: "oidc-role-exact-subjects",
-        description: "IAM roles assumed through OIDC check aud and sub; deploy roles name exact subjects (no ref:* or other wildcard).",
+        description: "IAM roles assumed through OIDC check aud and sub; deploy roles name exact subjects (no ref:*; a wildcard only in a release tag pattern such as ref_type:tag:ref:v*); production roles trust release tags only, never a branch.",
         enforcementLevel: "mandatory",
-        configSchema: { properties: { previewRolePurposes: { ...stringList, default: [...DEFAULT_PREVIEW_ROLE_PURPOSES] } } },
+        configSchema: {
+            properties: {
+                previewRolePurposes: { ...stringList, default: [...DEFAULT_PREVIEW_ROLE_PURPOSES] },
+                productionRolePurposes: { ...stringList, default: [...DEFAULT_PRODUCTION_ROLE_PURPOSES] },
+            },
+        },
         validateResource: judge<OidcTrustConfig>((resource, config) =>
-            checkOidcTrust(resource, config.previewRolePurposes ?? DEFAULT_PREVIEW_ROLE_PURPOSES)),
+            checkOidcTrust(resource, config.previewRolePurposes ?? DEFAULT_PREVIEW_ROLE_PURPOSES,
+                config.productionRolePurposes ?? DEFAULT_PRODUCTION_ROLE_PURPOSES)),
     },
     {
         name: "deploy-runner-protected-unprivileged",

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_RELEASE_TAG_PATTERN, releaseTagPatternProblem } from "../gitlab/releaseTags";
 import { CI_ROLE_KINDS, CiRoleKind, PREVIEW_DENY_POLICY, TrustSubject, issuerHost, trustPolicy } from "./trust";
 
 /** AWS-managed policies each role starts from; the inline policies below narrow them. */
@@ -42,8 +43,10 @@ export interface OidcRolesArgs {
     readonly audience?: string;
     /** `group/project` of the project whose jobs assume the roles. */
     readonly projectPath: pulumi.Input<string>;
-    /** The protected default branch (deploy roles trust only it). */
+    /** The protected default branch (staging deploys from it; production never does). */
     readonly defaultBranch: string;
+    /** Protected tag wildcard production deploys from (default `v*`): the only ref the production role trusts. */
+    readonly releaseTagPattern?: string;
     /** An IAM OIDC provider for this issuer that already exists in the account (one per URL is allowed). */
     readonly existingProviderArn?: string;
     /** Stack name of staging, for its role's boundary (default `staging`). */
@@ -53,7 +56,8 @@ export interface OidcRolesArgs {
 
 /**
  * The IAM OIDC identity provider of the GitLab instance and three roles its jobs assume: `preview` (read-only, any
- * branch, never data or secrets), `staging` and `production` (the protected default branch only; different roles so
+ * branch and the release tags, never data or secrets), `staging` (the protected default branch and the release tags)
+ * and `production` (the protected release tags only, so no job of a branch pipeline can assume it; different roles so
  * that staging's credentials cannot touch production).
  */
 export class OidcRoles extends pulumi.ComponentResource {
@@ -62,6 +66,9 @@ export class OidcRoles extends pulumi.ComponentResource {
 
     constructor(name: string, args: OidcRolesArgs, opts?: pulumi.ComponentResourceOptions) {
         // Checked before the component registers: bad arguments register nothing, not even the component.
+        const releaseTagPattern = args.releaseTagPattern ?? DEFAULT_RELEASE_TAG_PATTERN;
+        const patternProblem = releaseTagPatternProblem(releaseTagPattern);
+        if (patternProblem) throw new Error(`cicd:ci:OidcRoles "${name}": [releaseTagPattern] ${patternProblem}`);
         if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(args.issuerUrl)) {
             throw new Error(`cicd:ci:OidcRoles "${name}": [issuerUrl] "${args.issuerUrl}" must be the https URL of the GitLab instance`);
         }
@@ -82,7 +89,8 @@ export class OidcRoles extends pulumi.ComponentResource {
         const arns: Partial<Record<CiRoleKind, pulumi.Output<string>>> = {};
         for (const kind of CI_ROLE_KINDS) {
             const assumeRolePolicy = pulumi.all([this.providerArn, args.projectPath]).apply(([providerArn, projectPath]) => {
-                const subject: TrustSubject = { providerArn, issuerUrl, audience, projectPath: projectPath.toLowerCase(), defaultBranch: args.defaultBranch };
+                const subject: TrustSubject = { providerArn, issuerUrl, audience, projectPath: projectPath.toLowerCase(),
+                    defaultBranch: args.defaultBranch, releaseTagPattern };
                 return JSON.stringify(trustPolicy(kind, subject));
             });
             const role = new aws.iam.Role(`${name}-${kind}`, {

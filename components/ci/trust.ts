@@ -5,7 +5,8 @@
 // `aud` and `sub` (as `<issuer-host>:aud` / `<issuer-host>:sub`). GitLab's other claims (`environment`,
 // `environment_protected`, `ref_protected`, ...) never reach IAM, and GitLab's configurable `sub` takes only
 // `project_path`, `ref_type` and `ref`. So the environment of a job is enforced on the GitLab side (environment-
-// scoped, protected variables and protected environments), and on the AWS side by what each role may do.
+// scoped, protected variables and protected environments), and on the AWS side by the ref: production trusts only
+// the protected release tags, which no job of a branch pipeline (the default branch's included) can present.
 
 /** Which job may assume a role. */
 export type CiRoleKind = "preview" | "staging" | "production";
@@ -20,8 +21,10 @@ export interface TrustSubject {
     readonly audience: string;
     /** `group/project` (lower case as GitLab prints it in `sub`). */
     readonly projectPath: string;
-    /** The protected default branch deploys run on. */
+    /** The protected default branch staging deploys from. */
     readonly defaultBranch: string;
+    /** The protected tag wildcard production deploys from (`v*`; components/gitlab/releaseTags.ts). */
+    readonly releaseTagPattern: string;
 }
 
 /** `gitlab.com` for `https://gitlab.com/`; a path of a self-managed instance is kept (`host/gitlab`). */
@@ -34,10 +37,22 @@ export function branchSubject(projectPath: string, branch: string): string {
     return `project_path:${projectPath}:ref_type:branch:ref:${branch}`;
 }
 
-/** The `sub` patterns a role of `kind` trusts: deploy roles only the default branch, the preview role any branch. */
+/** The exact `sub` of a job of a pipeline for `tag` (or the `StringLike` pattern of such tags) of `projectPath`. */
+export function tagSubject(projectPath: string, tag: string): string {
+    return `project_path:${projectPath}:ref_type:tag:ref:${tag}`;
+}
+
+/**
+ * The `sub` patterns a role of `kind` trusts. Production: release tags only, so no branch pipeline's job, not even
+ * one on the default branch naming production's ARN, can assume it. Staging: the default branch, and the release
+ * tags, whose pipeline deploys its commit to staging before production. Preview (read-only): any branch and the
+ * release tags.
+ */
 export function trustedSubjects(kind: CiRoleKind, subject: TrustSubject): { operator: "StringEquals" | "StringLike"; values: string[] } {
-    if (kind === "preview") return { operator: "StringLike", values: [branchSubject(subject.projectPath, "*")] };
-    return { operator: "StringEquals", values: [branchSubject(subject.projectPath, subject.defaultBranch)] };
+    const releases = tagSubject(subject.projectPath, subject.releaseTagPattern);
+    if (kind === "preview") return { operator: "StringLike", values: [branchSubject(subject.projectPath, "*"), releases] };
+    if (kind === "staging") return { operator: "StringLike", values: [branchSubject(subject.projectPath, subject.defaultBranch), releases] };
+    return { operator: "StringLike", values: [releases] };
 }
 
 /** The assume-role policy document of a role of `kind`. */

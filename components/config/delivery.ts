@@ -1,13 +1,15 @@
-// The prod stack's settings of GitLab's tier, production approvals, the CI roles and the runners' AMI, checked in one
-// place. production.ts calls it with the Reader, so every problem still lands in the one ConfigError.
+// The prod stack's settings of GitLab's tier, production approvals, the CI roles, the runners' AMI and the release
+// tags, checked in one place. production.ts calls it with the Reader, so every problem still lands in the one ConfigError.
 import type { Reader } from "./reader";
 import { GITLAB_TIERS, GitLabTier } from "../gitlab/tier";
+import { readReleaseTagPattern } from "./release";
 
 /** What production loses on GitLab Free; printed as a warning and exported as `gitlabTierWarning`. */
 export const FREE_TIER_LOSSES =
     "gitlabTier is free: no protected environments and no deployment approvals. Production is guarded only by the " +
-    "protected default branch (maintainers merge), the manual deploy_production job and protected variables; any " +
-    "maintainer can deploy production alone, and any job on the default branch can reach production's variables.";
+    "protected release tags (maintainers create them), the manual deploy_production job and protected variables; any " +
+    "maintainer can deploy production alone, and any job on the default branch can reach production's variables " +
+    "(not production's AWS role, which trusts release tags only).";
 
 /** Roles CI jobs assume; brought by the user, or created by the prod stack when none is given. */
 export interface CiRoleConfig {
@@ -28,6 +30,8 @@ export interface DeliveryConfig {
     readonly awsOidcProviderArn?: string;
     /** Explicit AMI of the runner hosts; unset: the newest AL2023 at creation, then kept (ignoreChanges). */
     readonly runnerAmiId?: string;
+    /** Protected tags production deploys from (default `v*`): the production role trusts only them. */
+    readonly releaseTagPattern: string;
 }
 
 const ROLE_KEYS = { preview: "awsPreviewRoleArn", staging: "awsStagingRoleArn", production: "awsProductionRoleArn" } as const;
@@ -100,5 +104,7 @@ export function validateDelivery(r: Reader, approvals: number, approvalsSet: boo
     const runnerAmiId = r.string("runnerAmiId");
     if (runnerAmiId !== undefined && !/^ami-[0-9a-f]{8,17}$/.test(runnerAmiId)) r.problem("runnerAmiId", `"${runnerAmiId}" is not an AMI id (ami-...)`);
 
-    return { gitlabTier, allowPipelineTriggerApproveDeployment: allowTrigger, productionApproverCount, ciRoles, awsOidcProviderArn, runnerAmiId };
+    const releaseTagPattern = readReleaseTagPattern(r);
+
+    return { gitlabTier, allowPipelineTriggerApproveDeployment: allowTrigger, productionApproverCount, ciRoles, awsOidcProviderArn, runnerAmiId, releaseTagPattern };
 }

@@ -9,3 +9,4 @@ export * from "./load";
 export * from "./delivery";
 export * from "./tls";
 export { sshHostsFromConfig } from "./host";
+export * from "./release";

@@ -47,6 +47,7 @@ export const DELIVERY_KEYS: readonly string[] = [
     "awsProductionRoleArn",
     "awsOidcProviderArn",
     "runnerAmiId",
+    "releaseTagPattern",
 ];
 
 /** Local keys that only matter with a sandbox GitLab project, i.e. when `gitlabToken` is set. */

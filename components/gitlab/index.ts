@@ -4,3 +4,4 @@ export * from "./environmentVariables";
 export * from "./project";
 export * from "./variables";
 export * from "./tier";
+export * from "./releaseTags";

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { FREE_TIER_LOSSES, ProductionConfig } from "../config";
 import { OidcRoles } from "../ci";
-import { DEFAULT_BRANCH } from "../gitlab";
+import { DEFAULT_BRANCH, ReleaseTags } from "../gitlab";
 import { DEFAULT_RUNNER_TAGS, DEPLOY_RUNNER_TAGS, ROOTLESS_BUILDKIT_SERVICE_SECURITY_OPT, Runner } from "../runner";
 
 /** The role ARNs the project's CI variables carry: the user's own, or those of the roles this stack creates. */
@@ -16,15 +16,20 @@ export interface CiRoleArns {
 /**
  * The CI roles: the user's (config `awsPreviewRoleArn`, `awsStagingRoleArn`, `awsProductionRoleArn`), or an
  * `OidcRoles` trusting exactly this project. `projectPath` comes from the project, so it is created first and the
- * roles' ARNs reach it as variables afterwards (`ciRoleVariables`).
+ * roles' ARNs reach it as variables afterwards (`ciRoleVariables`). Either way the release tags (config
+ * `releaseTagPattern`) are protected here: the production role trusts only them, so who may create them is who may
+ * start a production deploy.
  */
 export function ciRoles(config: ProductionConfig, issuerUrl: string, projectPath: pulumi.Input<string>, opts: pulumi.ComponentResourceOptions): CiRoleArns {
+    const releaseTagPattern = config.delivery.releaseTagPattern;
+    new ReleaseTags("release-tags", { project: projectPath, pattern: releaseTagPattern }, opts);
     const own = config.delivery.ciRoles;
     if (own !== undefined) return own;
     const roles = new OidcRoles("ci-roles", {
         issuerUrl,
         projectPath,
         defaultBranch: DEFAULT_BRANCH,
+        releaseTagPattern,
         existingProviderArn: config.delivery.awsOidcProviderArn,
         stagingStack: config.stagingStack.split("/").pop(),
     }, opts);

@@ -5,6 +5,9 @@ export const IAM_ROLE = "aws:iam/role:Role";
 /** Roles tagged `Purpose=<one of these>` only ever read (a merge request's preview): their subject may name any ref. */
 export const DEFAULT_PREVIEW_ROLE_PURPOSES: readonly string[] = ["preview"];
 
+/** Roles tagged `Purpose=<one of these>` deploy production: they trust protected release tags, never a branch. */
+export const DEFAULT_PRODUCTION_ROLE_PURPOSES: readonly string[] = ["production"];
+
 type Statement = Record<string, unknown>;
 
 /** The trust policy's statements, or undefined when it is not known yet (preview) or not JSON. */
@@ -52,17 +55,34 @@ function claimConditions(statement: Statement, claim: string): Array<{ operator:
 const WILDCARD = /[*?]/;
 
 /**
- * Mandatory: a role that a GitLab job assumes through OIDC is bound to exact subjects. Its trust must check the
- * token's `aud` and `sub` claims, and a deploy role's `sub` must name exact refs: no `ref:*`, no wildcard at all,
- * or any branch (and so any merge request's job) could take the role. Roles tagged `Purpose=preview` may leave the
- * ref open but must still name the project exactly.
+ * A release tag pattern such as `project_path:group/app:ref_type:tag:ref:v*`: the project and the ref type exact, the
+ * tag starting with a literal. It matches only tags GitLab protects under that wildcard; `ref:*` would be any tag.
  */
-export function checkOidcTrust(resource: PolicyResource, previewPurposes: readonly string[] = DEFAULT_PREVIEW_ROLE_PURPOSES): string[] {
+const TAG_PATTERN_SUBJECT = /^project_path:[^*?:]+:ref_type:tag:ref:[A-Za-z0-9][^?:]*$/;
+
+function purposeOf(resource: PolicyResource): string | undefined {
+    return asString(asRecord(resource.props.tags)?.Purpose)?.toLowerCase();
+}
+
+/**
+ * Mandatory: a role that a GitLab job assumes through OIDC is bound to exact subjects. Its trust must check the
+ * token's `aud` and `sub` claims, and a deploy role's `sub` must name exact refs: no `ref:*`, and no wildcard but in a
+ * release tag pattern (`ref_type:tag:ref:v*`), or any branch (and so any merge request's job) could take the role.
+ * Roles tagged `Purpose=preview` may leave the ref open but must still name the project exactly. Roles tagged
+ * `Purpose=production` trust release tags only: GitLab's `sub` of a branch is the same for every job on it, so a
+ * production role that trusts `main` is assumed by any job merged code adds on `main`.
+ */
+export function checkOidcTrust(
+    resource: PolicyResource,
+    previewPurposes: readonly string[] = DEFAULT_PREVIEW_ROLE_PURPOSES,
+    productionPurposes: readonly string[] = DEFAULT_PRODUCTION_ROLE_PURPOSES,
+): string[] {
     if (resource.type !== IAM_ROLE) return [];
     const statements = trustStatements(resource);
     if (!statements) return [];
-    const purpose = asString(asRecord(resource.props.tags)?.Purpose)?.toLowerCase();
+    const purpose = purposeOf(resource);
     const isPreviewRole = purpose !== undefined && previewPurposes.includes(purpose);
+    const isProductionRole = purpose !== undefined && productionPurposes.includes(purpose);
     const violations: string[] = [];
     statements.forEach((statement, index) => {
         const issuers = oidcIssuers(statement);
@@ -79,12 +99,21 @@ export function checkOidcTrust(resource: PolicyResource, previewPurposes: readon
         }
         for (const { operator, values } of subjects) {
             for (const subject of values.filter((value) => !isUnknown(value))) {
+                if (isProductionRole && !/:ref_type:tag:ref:/.test(subject)) {
+                    violations.push(`${where} lets the production role be assumed by "${subject}", which is not a release tag: ` +
+                        "every job of a branch pipeline carries the same subject, so code merged to that branch could name this role " +
+                        "in any job; trust only protected release tags (\"project_path:group/app:ref_type:tag:ref:v*\")");
+                    continue;
+                }
                 if (!/Like/.test(operator) || !WILDCARD.test(subject)) continue;
+                if (TAG_PATTERN_SUBJECT.test(subject)) continue;
                 const [projectPart] = subject.split(":ref_type:");
                 if (isPreviewRole && !WILDCARD.test(projectPart)) continue;
-                const openRef = /:ref:[^:]*[*?]/.test(subject) ? " (any branch, so any merge request's job)" : "";
+                const openRef = !/:ref:[^:]*[*?]/.test(subject) ? ""
+                    : /:ref_type:tag:/.test(subject) ? " (any tag, so anyone who may push a tag)" : " (any branch, so any merge request's job)";
                 violations.push(`${where} trusts the subject pattern "${subject}"${openRef}; a deploy role names exact ` +
-                    `subjects with StringEquals (e.g. "project_path:group/app:ref_type:branch:ref:main")` +
+                    `subjects with StringEquals (e.g. "project_path:group/app:ref_type:branch:ref:main"), or a release tag pattern ` +
+                    `that starts with a literal ("project_path:group/app:ref_type:tag:ref:v*")` +
                     (isPreviewRole ? "; a preview role may leave the ref open but must name the project exactly" : ""));
             }
         }

@@ -9,7 +9,8 @@ import { Hash, isHash, REPO_ROOT } from "./support/ci-config";
 import {
     documentedSettings, PlantedSecret, plantSecrets, provisionedSettings, refusedJobs, Tier, variablesFile,
 } from "./support/gitlab-secrets";
-import { branchSubject, trustAllows, trustPolicy } from "../../components/ci/trust";
+import { branchSubject, tagSubject, trustAllows, trustPolicy, TrustSubject } from "../../components/ci/trust";
+import { DEFAULT_RELEASE_TAG_PATTERN } from "../../components/gitlab/releaseTags";
 import { DEFAULT_BRANCH, PipelineKind, PIPELINES, ProjectCopy, runJobs, withoutServices } from "./support/interpreter";
 
 const CI_TEXT = fs.readFileSync(path.join(REPO_ROOT, ".gitlab-ci.yml"), "utf8");
@@ -39,6 +40,22 @@ function attackersFile(): { text: string; environments: Record<string, string | 
 /** Guarded values found in the output, plain or base64. */
 function leaks(output: string, secrets: readonly PlantedSecret[]): PlantedSecret[] {
     return secrets.filter((s) => s.guarded && (output.includes(s.value) || output.includes(Buffer.from(s.value).toString("base64"))));
+}
+
+// The claims the job's ID token carries that IAM can check, as GitLab builds them from the job's ref: `sub` from
+// project_path, ref_type and ref (docs: ci_id_token_sub_claim_components), `aud` as `id_tokens` requests it.
+const CLAIMS = [
+    "ref_type=branch; if [ -n \"${CI_COMMIT_TAG:-}\" ]; then ref_type=tag; fi",
+    "printf 'claims %s sub=project_path:%s:ref_type:%s:ref:%s aud=%s role=%s\\n' \"$CI_JOB_NAME\" \"$CI_PROJECT_PATH\" \"$ref_type\" \"$CI_COMMIT_REF_NAME\" \"$CI_SERVER_URL\" \"$AWS_ROLE_ARN\"",
+];
+
+/** Each job's printed claims, by job name. */
+function claimsOf(output: string): Record<string, { sub: string; aud: string; role: string }> {
+    const found: Record<string, { sub: string; aud: string; role: string }> = {};
+    for (const match of output.matchAll(/^\S+\s.*?claims (\S+) sub=(\S+) aud=(\S+) role=(\S*)$/gm)) {
+        found[match[1]] = { sub: match[2], aud: match[3], role: match[4] };
+    }
+    return found;
 }
 
 interface AttackRun {
@@ -134,21 +151,85 @@ describe("attacker: a merge request's own jobs receive none of production's secr
 
     describe("the roles' trust refuses the attacker's OIDC subject (components/ci/trust.ts)", () => {
         const issuerUrl = "https://gitlab.example.com";
-        const subject = { providerArn: "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com", issuerUrl, audience: issuerUrl, projectPath: "group/app", defaultBranch: DEFAULT_BRANCH };
+        const subject: TrustSubject = {
+            providerArn: "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com", issuerUrl, audience: issuerUrl, projectPath: "group/app",
+            defaultBranch: DEFAULT_BRANCH, releaseTagPattern: DEFAULT_RELEASE_TAG_PATTERN,
+        };
         // GitLab's sub for a job of the merge request's pipeline: its source branch, whatever environment the job claims.
         const attacker = { aud: issuerUrl, sub: branchSubject("group/app", PIPELINES.mergeRequest.branch) };
         it("the pipeline's ID token asks for the audience the roles trust", () => {
             const tokens = (parse(CI_TEXT, { merge: true }) as Hash)[".pulumi"] as Hash;
             assert.deepStrictEqual((tokens.id_tokens as Hash).AWS_ID_TOKEN, { aud: "$CI_SERVER_URL" });
         });
-        it("staging and production deploy roles refuse it; the default branch's jobs are admitted (control)", () => {
+        it("staging and production deploy roles refuse it; staging admits the default branch, production a release tag (controls)", () => {
             for (const kind of ["staging", "production"] as const) {
                 assert.strictEqual(trustAllows(trustPolicy(kind, subject), issuerUrl, attacker), false, kind);
-                assert.strictEqual(trustAllows(trustPolicy(kind, subject), issuerUrl, { aud: issuerUrl, sub: branchSubject("group/app", DEFAULT_BRANCH) }), true, kind);
             }
+            assert.strictEqual(trustAllows(trustPolicy("staging", subject), issuerUrl, { aud: issuerUrl, sub: branchSubject("group/app", DEFAULT_BRANCH) }), true);
+            assert.strictEqual(trustAllows(trustPolicy("production", subject), issuerUrl, { aud: issuerUrl, sub: tagSubject("group/app", "v1.4.0") }), true);
         });
         it("only the read-only preview role admits a merge request's branch", () => {
             assert.strictEqual(trustAllows(trustPolicy("preview", subject), issuerUrl, attacker), true);
+        });
+    });
+    describe("merged code on the default branch cannot take production's AWS role (its trust names release tags only)", () => {
+        const issuerUrl = "https://gitlab.example.com";
+        const PRODUCTION_ROLE = "arn:aws:iam::111122223333:role/ci-production";
+        const subject: TrustSubject = {
+            providerArn: "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com", issuerUrl, audience: issuerUrl, projectPath: "group/app",
+            defaultBranch: DEFAULT_BRANCH, releaseTagPattern: DEFAULT_RELEASE_TAG_PATTERN,
+        };
+        const production = trustPolicy("production", subject);
+
+        /** The real file, with `jobs` made to print the claims of their ID token and to name production's role. */
+        function claimsRun(pipeline: PipelineKind, jobs: readonly string[], addJob: boolean) {
+            const doc = parse(withoutServices(CI_TEXT)) as Hash;
+            for (const job of jobs.filter((j) => doc[j] !== undefined)) {
+                const original = doc[job] as Hash;
+                doc[job] = { ...original, needs: [], before_script: [], script: CLAIMS,
+                    variables: { ...(isHash(original.variables) ? original.variables : {}), AWS_ROLE_ARN: PRODUCTION_ROLE } };
+            }
+            // A job merged code adds: no environment, the Pulumi template's ID token, production's role by name.
+            if (addJob) doc.use_production_role = { extends: ".pulumi", stage: "test", needs: [], before_script: [], script: CLAIMS, variables: { AWS_ROLE_ARN: PRODUCTION_ROLE } };
+            const settings = [...documentedSettings("free"), ...provisionedSettings()];
+            const copy = new ProjectCopy({ ".gitlab-ci.yml": stringify(doc) });
+            try {
+                fs.writeFileSync(path.join(copy.dir, ".gitlab-ci-local-variables.yml"), variablesFile(settings, plantSecrets(settings), true));
+                const names = [...jobs, ...(addJob ? ["use_production_role"] : [])];
+                const run = runJobs(copy, pipeline, names);
+                assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+                const claims = claimsOf(run.stdout);
+                assert.deepStrictEqual(Object.keys(claims).sort(), [...names].sort(), run.stdout);
+                return claims;
+            } finally {
+                copy.remove();
+            }
+        }
+
+        it("deploy_staging and an added job on main, both naming production's role: AWS refuses their tokens", () => {
+            const claims = claimsRun(PIPELINES.defaultBranchPush, ["deploy_staging"], true);
+            for (const [job, token] of Object.entries(claims)) {
+                assert.strictEqual(token.role, PRODUCTION_ROLE, `${job} did not ask for production's role`);
+                assert.strictEqual(token.sub, branchSubject("group/app", DEFAULT_BRANCH), job);
+                assert.strictEqual(trustAllows(production, issuerUrl, token), false, `${job} on main was admitted by the production role`);
+                // Control: the token is a valid one of this project, which the staging role does admit.
+                assert.strictEqual(trustAllows(trustPolicy("staging", subject), issuerUrl, token), true, job);
+            }
+        });
+
+        it("a protected release tag's deploy_production presents a token the production role admits", () => {
+            const claims = claimsRun(PIPELINES.tag, ["deploy_production"], false);
+            const token = claims.deploy_production;
+            assert.strictEqual(token.sub, tagSubject("group/app", PIPELINES.tag.variables.CI_COMMIT_TAG));
+            assert.strictEqual(trustAllows(production, issuerUrl, token), true);
+        });
+
+        it("a release tag's pipeline receives the production values of every protected variable deploy_production needs", () => {
+            const run = attack("free", PIPELINES.tag, true, ["steal_production"]);
+            const received = new Set(leaks(run.output, run.secrets).map((s) => `${s.key}@${s.environment}`));
+            for (const key of ["PULUMI_CONFIG_PASSPHRASE@*", "AWS_DEPLOY_ROLE_ARN@production", "DEPLOY_SSH_KEY@production", "POSTGRES_PASSWORD@production"]) {
+                assert.ok(received.has(key), `${key} missing in a protected tag's pipeline: ${[...received].join(", ")}`);
+            }
         });
     });
 });

@@ -31,11 +31,21 @@ const MATRIX: { pipeline: PipelineKind; created: boolean; jobs: Expected }[] = [
             deploy_staging: { when: "on_success", allowFailure: false, needs: ["e2e", "test"] },
             stop_staging: starts("manual", true),
             image_scan: { when: "on_success", allowFailure: false, needs: ["deploy_staging"] },
-            deploy_production: { when: "manual", allowFailure: false, needs: ["deploy_staging", "image_scan"] },
         },
     },
     { pipeline: PIPELINES.featureBranchPush, created: false, jobs: {} },
-    { pipeline: PIPELINES.tag, created: false, jobs: {} },
+    {
+        // Production deploys only here: its AWS role trusts the release tags and no branch (issue 18).
+        pipeline: PIPELINES.tag, created: true,
+        jobs: {
+            test: starts(), e2e: starts(), preview: starts(),
+            deploy_staging: { when: "on_success", allowFailure: false, needs: ["e2e", "test"] },
+            stop_staging: starts("manual", true),
+            image_scan: { when: "on_success", allowFailure: false, needs: ["deploy_staging"] },
+            deploy_production: { when: "manual", allowFailure: false, needs: ["deploy_staging", "image_scan"] },
+        },
+    },
+    { pipeline: PIPELINES.unprotectedTag, created: false, jobs: {} },
     { pipeline: PIPELINES.schedule, created: true, jobs: { test: starts(), e2e: starts() } },
 ];
 
@@ -52,7 +62,7 @@ describe("pipeline: run by a GitLab CI interpreter (gitlab-ci-local)", function 
     });
     after(() => copy?.remove());
 
-    describe("the five pipelines: which jobs run, their when and their needs", () => {
+    describe("each kind of pipeline: which jobs run, their when and their needs", () => {
         for (const { pipeline, created, jobs } of MATRIX) {
             it(`${pipeline.label}: ${created ? Object.keys(jobs).join(", ") : "no pipeline"}`, () => {
                 assert.strictEqual(workflowCreatesPipeline(CI_TEXT, pipeline), created, "workflow:rules");
@@ -106,7 +116,7 @@ describe("pipeline: run by a GitLab CI interpreter (gitlab-ci-local)", function 
         it("3: an open merge request from the default branch does not suppress the default branch's pipeline", () => {
             assert.strictEqual(workflowCreatesPipeline(CI_TEXT, PIPELINES.defaultBranchPushWithOpenMr), true);
             const jobs = runningJobs(copy, PIPELINES.defaultBranchPushWithOpenMr);
-            assert.ok(jobs.deploy_staging && jobs.deploy_production, Object.keys(jobs).join(", "));
+            assert.ok(jobs.deploy_staging && jobs.image_scan, Object.keys(jobs).join(", "));
         });
 
         it("4: every lockfile a job installs from keys a cache of that job, and that cache holds the npm cache used", () => {
@@ -182,24 +192,24 @@ describe("pipeline: run by a GitLab CI interpreter (gitlab-ci-local)", function 
             fs.rmSync(state, { recursive: true, force: true });
         });
 
-        it("A waits for approval while B redeploys staging: clicking A ships A's digest, not B's", () => {
-            const push = PIPELINES.defaultBranchPush;
-            const a = runJobs(pipelineA, push, ["deploy_staging", "image_scan"], { env: env(DIGEST_A), extraVariables: CREDENTIALS });
+        it("release A waits for approval while a push B redeploys staging: clicking A ships A's digest, not B's", () => {
+            const release = PIPELINES.tag;
+            const a = runJobs(pipelineA, release, ["deploy_staging", "image_scan"], { env: env(DIGEST_A), extraVariables: CREDENTIALS });
             assert.strictEqual(a.status, 0, a.stdout + a.stderr);
-            const b = runJobs(pipelineB, push, ["deploy_staging"], { env: env(DIGEST_B), extraVariables: CREDENTIALS });
+            const b = runJobs(pipelineB, PIPELINES.defaultBranchPush, ["deploy_staging"], { env: env(DIGEST_B), extraVariables: CREDENTIALS });
             assert.strictEqual(b.status, 0, b.stdout + b.stderr);
             assert.match(fs.readFileSync(path.join(state, "staging.image"), "utf8"), /sha256:b{64}/, "B now runs on staging");
             const builder = JSON.parse(fs.readFileSync(path.join(state, "docker", "buildx", "instances", "cicd-rootless"), "utf8"));
             assert.deepStrictEqual([builder.Driver, builder.Nodes[0].Endpoint], ["remote", "tcp://buildkitd:1234"], "deploy_staging registered its builder");
 
-            const production = runJobs(pipelineA, push, ["deploy_production"], { env: env(), extraVariables: CREDENTIALS });
+            const production = runJobs(pipelineA, release, ["deploy_production"], { env: env(), extraVariables: CREDENTIALS });
             assert.strictEqual(production.status, 0, production.stdout + production.stderr);
             assert.strictEqual(fs.readFileSync(path.join(state, "prod.image"), "utf8").trim(),
                 `registry.example.com/group/app@${DIGEST_A}`, "production got another pipeline's image");
         });
 
         it("refuses, before any pulumi call, when the pipeline's scan did not pass the digest staging got", () => {
-            const production = runJobs(pipelineA, PIPELINES.defaultBranchPush, ["deploy_production"], {
+            const production = runJobs(pipelineA, PIPELINES.tag, ["deploy_production"], {
                 env: env(), extraVariables: { ...CREDENTIALS, STAGING_IMAGE: `registry.example.com/group/app@${DIGEST_A}` },
             });
             assert.notStrictEqual(production.status, 0, "deploy_production ran without a scan of its image");
@@ -208,7 +218,7 @@ describe("pipeline: run by a GitLab CI interpreter (gitlab-ci-local)", function 
         });
 
         it("refuses when staging exported no digest", () => {
-            const production = runJobs(pipelineA, PIPELINES.defaultBranchPush, ["deploy_production"], {
+            const production = runJobs(pipelineA, PIPELINES.tag, ["deploy_production"], {
                 env: env(), extraVariables: { ...CREDENTIALS, STAGING_IMAGE: "registry.example.com/group/app:latest", SCANNED_IMAGE: "registry.example.com/group/app:latest" },
             });
             assert.notStrictEqual(production.status, 0);

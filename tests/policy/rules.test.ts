@@ -409,6 +409,25 @@ describe("oidc-role-exact-subjects (issue 18)", () => {
     it("waits for a trust policy not known during preview", async () => {
         await verdict(policy, check, resource(AWS.iamRole, { assumeRolePolicy: UNKNOWN_VALUE }));
     });
+    it("must not let the production role trust a branch, not even the protected default branch", async () => {
+        const main = { StringEquals: { ...aud, [`${ISSUER}:sub`]: "project_path:group/app:ref_type:branch:ref:main" } };
+        await verdict(policy, check, role(main, { Purpose: "production" }),
+            /production role be assumed by "project_path:group\/app:ref_type:branch:ref:main", which is not a release tag/);
+        const mixed = { StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: ["project_path:group/app:ref_type:tag:ref:v*", "project_path:group/app:ref_type:branch:ref:main"] } };
+        await verdict(policy, check, role(mixed, { Purpose: "production" }), /ref_type:branch:ref:main", which is not a release tag/);
+    });
+    it("must not trust every tag (ref:*) or a tag pattern that starts with a wildcard", async () => {
+        await verdict(policy, check, role({ StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: "project_path:group/app:ref_type:tag:ref:*" } }, { Purpose: "production" }),
+            /"project_path:group\/app:ref_type:tag:ref:\*" \(any tag/);
+        await verdict(policy, check, role({ StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: "project_path:group/app:ref_type:tag:ref:*-release" } }, { Purpose: "staging" }),
+            /subject pattern "project_path:group\/app:ref_type:tag:ref:\*-release"/);
+    });
+    it("accepts a production role trusting release tags, and a staging role trusting main and the release tags", async () => {
+        const tags = { StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: ["project_path:group/app:ref_type:tag:ref:v*"] } };
+        await verdict(policy, check, role(tags, { Purpose: "production" }));
+        const staging = { StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: ["project_path:group/app:ref_type:branch:ref:main", "project_path:group/app:ref_type:tag:ref:v*"] } };
+        await verdict(policy, check, role(staging, { Purpose: "staging" }));
+    });
 });
 
 describe("deploy-runner-protected-unprivileged (issue 18)", () => {

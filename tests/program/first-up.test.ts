@@ -51,24 +51,59 @@ describe("#12 item 2: CI AWS roles, provisioned by prod (and #18: a role per env
         assert.deepEqual(providers[0].inputs.clientIdLists, ["https://gitlab.com"]);
     });
 
-    it("creates three roles; the deploy roles trust only the protected default branch, the preview role merge-request branches", () => {
+    it("creates three roles: production trusts only the release tags, staging main and the release tags, preview merge-request branches", () => {
         const roles = new Map(ofType(prod, ROLE).filter((r) => r.name.startsWith("ci-roles-")).map((r) => [r.name, JSON.parse(r.inputs.assumeRolePolicy)]));
         assert.deepEqual([...roles.keys()].sort(), ["ci-roles-preview", "ci-roles-production", "ci-roles-staging"]);
-        const main = { aud: "https://gitlab.com", sub: "project_path:acme/gitlab-docker-delivery:ref_type:branch:ref:main" };
-        const branch = { aud: "https://gitlab.com", sub: "project_path:acme/gitlab-docker-delivery:ref_type:branch:ref:feature/x" };
-        const otherProject = { aud: "https://gitlab.com", sub: "project_path:mallory/gitlab-docker-delivery:ref_type:branch:ref:main" };
-        const tag = { aud: "https://gitlab.com", sub: "project_path:acme/gitlab-docker-delivery:ref_type:tag:ref:main" };
-        for (const deploy of ["ci-roles-staging", "ci-roles-production"]) {
+        const project = "project_path:acme/gitlab-docker-delivery";
+        const token = (sub: string) => ({ aud: "https://gitlab.com", sub });
+        const main = token(`${project}:ref_type:branch:ref:main`);
+        const release = token(`${project}:ref_type:tag:ref:v1.4.0`);
+        const branch = token(`${project}:ref_type:branch:ref:feature/x`);
+        const otherProject = token("project_path:mallory/gitlab-docker-delivery:ref_type:branch:ref:main");
+        const otherProjectRelease = token("project_path:mallory/gitlab-docker-delivery:ref_type:tag:ref:v1.4.0");
+        const otherTag = token(`${project}:ref_type:tag:ref:main`);
+        const admitted: Record<string, object[]> = { "ci-roles-staging": [main, release], "ci-roles-production": [release] };
+        for (const [deploy, tokens] of Object.entries(admitted)) {
             const policy = roles.get(deploy)!;
-            assert.equal(trustAllows(policy, "https://gitlab.com", main), true, `${deploy} trusts main`);
-            for (const refused of [branch, otherProject, tag, { ...main, aud: "sts.amazonaws.com" }]) {
+            for (const ok of tokens) assert.equal(trustAllows(policy, "https://gitlab.com", ok as typeof main), true, `${deploy} trusts ${(ok as typeof main).sub}`);
+            for (const refused of [branch, otherProject, otherProjectRelease, otherTag, { ...release, aud: "sts.amazonaws.com" }]) {
                 assert.equal(trustAllows(policy, "https://gitlab.com", refused), false, `${deploy} refuses ${refused.sub} (${refused.aud})`);
             }
             assert.doesNotMatch(JSON.stringify(policy), /ref:\*/, "no wildcard ref on a deploy role");
         }
+        assert.equal(trustAllows(roles.get("ci-roles-production")!, "https://gitlab.com", main), false, "a job on main got production's role");
         const preview = roles.get("ci-roles-preview")!;
         assert.equal(trustAllows(preview, "https://gitlab.com", branch), true);
         assert.equal(trustAllows(preview, "https://gitlab.com", otherProject), false);
+    });
+
+    it("protects the release tags (default v*) for maintainers only, and the production role trusts that same pattern", async () => {
+        const protections = ofType(prod, "gitlab:index/tagProtection:TagProtection");
+        assert.deepEqual(protections.map((p) => [p.inputs.tag, p.inputs.createAccessLevel]), [["v*", "maintainer"]]);
+        const custom = await captureStack("prod", { config: { releaseTagPattern: "release/2*" } });
+        assert.equal(custom.error, undefined);
+        assert.deepEqual(ofType(custom, "gitlab:index/tagProtection:TagProtection").map((p) => p.inputs.tag), ["release/2*"]);
+        const trust = JSON.parse(custom.recorder.find(ROLE, "ci-roles-production").inputs.assumeRolePolicy);
+        assert.deepEqual(trust.Statement[0].Condition.StringLike["gitlab.com:sub"], ["project_path:acme/gitlab-docker-delivery:ref_type:tag:ref:release/2*"]);
+    });
+
+    it("protects the release tags with your own roles too (their trust is yours to keep on tags)", async () => {
+        const byo = await captureStack("prod", { config: {
+            awsPreviewRoleArn: "arn:aws:iam::123456789012:role/own-preview",
+            awsStagingRoleArn: "arn:aws:iam::123456789012:role/own-staging",
+            awsProductionRoleArn: "arn:aws:iam::123456789012:role/own-production",
+        } });
+        assert.deepEqual(ofType(byo, "gitlab:index/tagProtection:TagProtection").map((p) => p.inputs.tag), ["v*"]);
+    });
+
+    it("refuses a release tag pattern that any tag would match, or that IAM and GitLab would read differently, with one message", () => {
+        for (const pattern of ["*", "*-release", "v?", "v 1", "v1:*"]) {
+            const text = problems("prod", { releaseTagPattern: pattern });
+            const mine = text.filter((t) => t.includes("releaseTagPattern"));
+            assert.equal(mine.length, 1, text.join("\n"));
+            assert.match(mine[0], /releaseTagPattern ".*" is not a release tag pattern: it must start with a letter or digit, use only letters, digits, \. _ \+ - \/ and the wildcard \*/);
+        }
+        assert.deepEqual(problems("prod", { releaseTagPattern: "v*" }).filter((t) => t.includes("releaseTagPattern")), []);
     });
 
     it("keeps the preview role read-only and away from parameters and secrets; staging's role has no IAM and cannot touch another stack's hosts", () => {

@@ -460,7 +460,7 @@ describe("program: prod stack", () => {
 
     it("registers exactly the expected resources of its own (promotion, host with data volume, providers, staging reference)", () => {
         const mine = custom(captured)
-            .filter((r) => !/^(gitlab-|runner-|production-vars-|ci-roles-)/.test(r.name))
+            .filter((r) => !/^(gitlab-|runner-|production-vars-|ci-roles-|release-tags-)/.test(r.name))
             .map((r) => r.name)
             .sort();
         assert.deepEqual(mine, [
@@ -470,7 +470,7 @@ describe("program: prod stack", () => {
             "production-ready", "production-registry-credentials", "production-sg", "production-ssh-key", "staging",
         ]);
         assert.deepEqual(captured.resources.filter((r) => !r.custom).map((r) => r.type).sort(), [
-            "cicd:ci:OidcRoles", "cicd:gitlab:EnvironmentVariables", "cicd:gitlab:Project", "cicd:host:ComposeDeployment", "cicd:host:Ec2Host", "cicd:image:PromotedImage", "cicd:runner:Runner", "cicd:runner:Runner",
+            "cicd:ci:OidcRoles", "cicd:gitlab:EnvironmentVariables", "cicd:gitlab:Project", "cicd:gitlab:ReleaseTags", "cicd:host:ComposeDeployment", "cicd:host:Ec2Host", "cicd:image:PromotedImage", "cicd:runner:Runner", "cicd:runner:Runner",
         ]);
     });
 

@@ -75,8 +75,12 @@ export const PIPELINES = {
         variables: { CI_PIPELINE_SOURCE: "push", CI_COMMIT_REF_PROTECTED: "false" },
     },
     tag: {
-        label: "tag", branch: DEFAULT_BRANCH, unset: ["CI_COMMIT_BRANCH"],
+        label: "protected release tag", branch: DEFAULT_BRANCH, unset: ["CI_COMMIT_BRANCH"],
         variables: { CI_PIPELINE_SOURCE: "push", CI_COMMIT_TAG: "v1.4.0", CI_COMMIT_REF_NAME: "v1.4.0", CI_COMMIT_REF_PROTECTED: "true" },
+    },
+    unprotectedTag: {
+        label: "unprotected tag", branch: DEFAULT_BRANCH, unset: ["CI_COMMIT_BRANCH"],
+        variables: { CI_PIPELINE_SOURCE: "push", CI_COMMIT_TAG: "try-1", CI_COMMIT_REF_NAME: "try-1", CI_COMMIT_REF_PROTECTED: "false" },
     },
     schedule: {
         label: "schedule on the default branch", branch: DEFAULT_BRANCH,
