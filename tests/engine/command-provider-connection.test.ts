@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
@@ -9,16 +10,24 @@ import { ContractStack, createContractStack } from "./contractStack";
 import { Engine, findEngine } from "./harness";
 
 // The `connection` of the command provider's remote resources, as the engine drives them against simulated hosts:
-// host keys, dial retries (`dialErrorLimit`), the per-attempt timeout (`perDialTimeout`), an encrypted key, an SSH
-// agent, a bastion (`proxy`). Semantics read from pulumi/pulumi-command's provider/pkg/provider/remote/connection.go
+// host keys, dial retries (`dialErrorLimit`), the per-attempt timeout (`perDialTimeout`), a password (by the
+// `password` and the `keyboard-interactive` methods), the defaults `user` root and `port` 22, an encrypted key, an
+// SSH agent, a bastion (`proxy`). Semantics read from pulumi/pulumi-command's provider/pkg/provider/remote/connection.go
 // (1.x): each attempt is golang.org/x/crypto/ssh's Dial with ClientConfig.Timeout = perDialTimeout seconds (default
 // 15, 0 = none), which bounds the TCP connect only; attempts are retried until more than dialErrorLimit failed
-// (default 10, -1 = no limit).
+// (default 10, -1 = no limit), with the SDK's retry.Until delays (100 ms, growing 1.5x, at most 5 s); a password is
+// offered as `password` and answers every `keyboard-interactive` question. The Node.js SDK fills the defaults in
+// before sending (connectionArgsProvideDefaults), so the provider's own defaults are checked with a raw
+// `command:remote:Command` resource that sends none.
 
 const MINUTE = 60 * 1000;
 const engine = findEngine();
 /** A port nothing listens on; the firewall of one simulated host drops the SYNs sent to it. */
 const BLACKHOLE_PORT = 2200;
+/** Dials the flaky forwarder hangs up before it lets one through: more than the default limit allows (10 + 1). */
+const REFUSED_DIALS = 12;
+/** Password logins are allowed on the first host for these two accounts only (an sshd drop-in of this test). */
+const KEYBOARD_INTERACTIVE_USER = "contract-kbd";
 
 // One resource per case, chosen by the `case` config value; each case is one `up`.
 const PROGRAM = `
@@ -28,6 +37,12 @@ const config = new pulumi.Config();
 const target = { host: "127.0.0.1", port: config.requireNumber("port"), user: "deploy", hostKey: config.require("hostKey") };
 const connection = { ...target, privateKey: config.requireSecret("privateKey") };
 const append = (text) => \`echo "\${text}" >> ~/connection.log\`;
+// Who logged in, and on which server port (SSH_CONNECTION is "client-ip client-port server-ip server-port").
+const whoAndPort = (text) => \`echo "\${text}: $(id -un) port $(echo $SSH_CONNECTION | cut -d' ' -f4)" >> ~/connection.log\`;
+const byPassword = { host: config.require("hostIp"), hostKey: config.require("hostKey"), password: config.requireSecret("password") };
+// No SDK in between: the provider gets only what is written here, and must fill in the defaults itself.
+const raw = (name, connection, create) =>
+    new pulumi.CustomResource("command:remote:Command", name, { connection: pulumi.secret(connection), create, stdout: undefined, stderr: undefined }, { version: "1.2.1" });
 const cases = {
     none: () => undefined,
     wrongHostKey: () => ({ connection: { ...connection, hostKey: config.require("otherHostKey"), dialErrorLimit: 1 }, create: append("never") }),
@@ -36,6 +51,12 @@ const cases = {
     droppedSyn: () => ({ connection: { ...connection, host: config.require("blackholeHost"), port: ${BLACKHOLE_PORT}, dialErrorLimit: 1, perDialTimeout: 2 }, create: "true" }),
     encryptedKey: () => ({ connection: { ...target, privateKey: config.requireSecret("encryptedKey"), privateKeyPassword: config.requireSecret("keyPassword") }, create: append("encrypted key") }),
     agent: () => ({ connection: { ...target, agentSocketPath: config.require("agentSocket") }, create: append("agent") }),
+    passwordDefaults: () => ({ connection: byPassword, create: whoAndPort("password") }),
+    wrongPassword: () => ({ connection: { ...byPassword, password: "not-the-password", dialErrorLimit: 0 }, create: append("never") }),
+    keyboardInteractive: () => ({ connection: { ...byPassword, user: "${KEYBOARD_INTERACTIVE_USER}" }, create: whoAndPort("keyboard-interactive") }),
+    rawDefaults: () => raw("rawDefaults", byPassword, whoAndPort("raw")),
+    rawDefaultLimit: () => raw("rawDefaultLimit", { ...connection, port: config.requireNumber("flakyPort") }, append("never")),
+    unlimitedDials: () => ({ connection: { ...connection, port: config.requireNumber("flakyPort"), dialErrorLimit: -1 }, create: "echo connected > ~/unlimited-dials.log" }),
     bastion: () => ({
         // The target is reachable only from the bastion's network: through the first host, by its name there.
         connection: { host: config.require("bastionTarget"), user: "deploy", privateKey: config.requireSecret("privateKey"), hostKey: config.require("otherHostKey"), proxy: connection },
@@ -44,7 +65,7 @@ const cases = {
 };
 const chosen = config.require("case");
 const args = cases[chosen]();
-if (args) new remote.Command(chosen, args);
+if (args && !(args instanceof pulumi.CustomResource)) new remote.Command(chosen, args);
 `;
 
 if (!engine && process.env.CI === "true") {
@@ -81,6 +102,53 @@ function silentServer(holdMs: () => number): { server: net.Server; connections: 
     return { server, connections };
 }
 
+/**
+ * A TCP server on 127.0.0.1 that hangs up the first `refuse` connections (a host whose sshd is not up yet) and
+ * forwards every later one to `targetPort`, counting them all.
+ */
+function flakyForwarder(refuse: number, targetPort: number): { server: net.Server; dials: () => number; reset: () => void } {
+    let dials = 0;
+    const server = net.createServer((socket) => {
+        dials += 1;
+        socket.on("error", () => undefined);
+        if (dials <= refuse) {
+            socket.destroy();
+            return;
+        }
+        const upstream = net.connect(targetPort, "127.0.0.1");
+        upstream.on("error", () => socket.destroy());
+        socket.pipe(upstream).pipe(socket);
+    });
+    return { server, dials: () => dials, reset: () => (dials = 0) };
+}
+
+/**
+ * Lets `root` (by `password`) and a new account (by `keyboard-interactive` only) log in with a password on this
+ * host, by a drop-in that matches those two users: the image's default (keys only, no root) stays as it is for
+ * every other login, and for every other host. sshd reads its configuration when it starts, so it is restarted
+ * (SIGHUP makes it re-execute itself) and the test waits for it to answer again.
+ */
+async function allowPasswordLogins(host: SimHost, password: string): Promise<void> {
+    await host.exec(["useradd", "--create-home", "--shell", "/bin/bash", KEYBOARD_INTERACTIVE_USER]);
+    await host.exec(["chpasswd"], { input: `root:${password}\n${KEYBOARD_INTERACTIVE_USER}:${password}\n` });
+    const dropIn = [
+        "# connection contract test only: password logins for two accounts",
+        "Match User root",
+        "    PermitRootLogin yes",
+        "    PasswordAuthentication yes",
+        `Match User ${KEYBOARD_INTERACTIVE_USER}`,
+        "    KbdInteractiveAuthentication yes",
+        "",
+    ].join("\n");
+    await host.exec(["sh", "-c", "cat > /etc/ssh/sshd_config.d/90-connection-contract.conf && sshd -t"], { input: dropIn });
+    await host.exec(["sh", "-c", "kill -HUP \"$(cat /run/sshd.pid)\""]);
+    for (let attempt = 0; ; attempt++) {
+        if ((await host.ssh("true", { allowFailure: true })).code === 0) return;
+        if (attempt >= 50) throw new Error(`sshd on ${host.name} did not answer again after its restart`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+}
+
 function describeWithEngine(found: Engine): void {
     describe("the remote connection under the real engine (simulated hosts over SSH)", function () {
         this.timeout(5 * MINUTE);
@@ -90,6 +158,7 @@ function describeWithEngine(found: Engine): void {
         let contract: ContractStack;
         let stack: Stack;
         let local: ReturnType<typeof silentServer>;
+        let flaky: ReturnType<typeof flakyForwarder>;
         let holdMs = 0;
         let agentPid = 0;
 
@@ -118,6 +187,10 @@ function describeWithEngine(found: Engine): void {
             [host, other] = await lab.startHosts(2);
             local = silentServer(() => holdMs);
             await new Promise<void>((resolve) => local.server.listen(0, "127.0.0.1", resolve));
+            flaky = flakyForwarder(REFUSED_DIALS, host.sshPort);
+            await new Promise<void>((resolve) => flaky.server.listen(0, "127.0.0.1", resolve));
+            const password = crypto.randomBytes(18).toString("base64url");
+            await allowPasswordLogins(host, password);
             contract = await createContractStack(found, "connection-contract", PROGRAM);
             stack = contract.stack;
 
@@ -149,6 +222,9 @@ function describeWithEngine(found: Engine): void {
                 "connection-contract:localPort": { value: String((local.server.address() as net.AddressInfo).port) },
                 "connection-contract:blackholeHost": { value: other.ip },
                 "connection-contract:bastionTarget": { value: other.address },
+                "connection-contract:hostIp": { value: host.ip },
+                "connection-contract:password": { value: password, secret: true },
+                "connection-contract:flakyPort": { value: String((flaky.server.address() as net.AddressInfo).port) },
             });
         });
 
@@ -159,6 +235,7 @@ function describeWithEngine(found: Engine): void {
             } finally {
                 if (agentPid > 0) process.kill(agentPid);
                 local?.server.close();
+                flaky?.server.close();
                 if (lab) await lab.cleanup();
             }
         });
@@ -205,6 +282,44 @@ function describeWithEngine(found: Engine): void {
         it("`proxy` reaches a host through a bastion, verifying both host keys", async () => {
             assert.equal((await upWith("bastion")).error, undefined);
             assert.equal((await other.ssh("cat ~/connection.log")).stdout, "via bastion\n");
+        });
+
+        it("password: with no key, the password logs in; user and port default to root and 22", async () => {
+            // The first host's address on the lab network: only its sshd's own port 22 answers there.
+            assert.equal((await upWith("passwordDefaults")).error, undefined);
+            assert.equal((await host.exec(["cat", "/root/connection.log"])).stdout, "password: root port 22\n");
+        });
+
+        it("a wrong password is refused, and nothing runs", async () => {
+            assert.match(await failingUp("wrongPassword"), /after 0 failed attempts: ssh: handshake failed: ssh: unable to authenticate/);
+            assert.equal((await host.exec(["cat", "/root/connection.log"])).stdout, "password: root port 22\n");
+        });
+
+        it("password answers keyboard-interactive questions where sshd allows only that method", async () => {
+            assert.equal((await upWith("keyboardInteractive")).error, undefined);
+            const log = await host.exec(["cat", `/home/${KEYBOARD_INTERACTIVE_USER}/connection.log`]);
+            assert.equal(log.stdout, `keyboard-interactive: ${KEYBOARD_INTERACTIVE_USER} port 22\n`);
+        });
+
+        it("the provider itself defaults user to root and port to 22 (a resource sent without the SDK's defaults)", async () => {
+            assert.equal((await upWith("rawDefaults")).error, undefined);
+            assert.equal((await host.exec(["cat", "/root/connection.log"])).stdout, "password: root port 22\nraw: root port 22\n");
+        });
+
+        it("dialErrorLimit defaults to 10 in the provider itself: 11 dials, then the command fails", async () => {
+            flaky.reset();
+            const message = await failingUp("rawDefaultLimit");
+            assert.match(message, /after 10 failed attempts/);
+            assert.equal(flaky.dials(), 11);
+        });
+
+        it("dialErrorLimit -1 keeps dialling past the default limit until the host answers, then runs the command", async () => {
+            // The forwarder refuses 12 dials (the default allows 11) and lets the 13th through: bounded, about 21 s of
+            // back-off (100 ms growing 1.5x, at most 5 s between dials).
+            flaky.reset();
+            assert.equal((await upWith("unlimitedDials")).error, undefined);
+            assert.equal(flaky.dials(), REFUSED_DIALS + 1);
+            assert.equal((await host.ssh("cat ~/unlimited-dials.log")).stdout, "connected\n");
         });
     });
 }
