@@ -62,6 +62,8 @@ PIDS_OVERRIDE=()
 BACKUP_OVERRIDE=()
 LOGGED_IN=false
 TLS_FILES=()
+TLS_ENABLED=false
+REPLICAS=""
 STATE_DIR=""
 LOCK_DIR=""
 RELEASES_FILE=""
@@ -72,6 +74,15 @@ LOCK_HELD=false
 CURRENT_STEP="start"
 OLD_CONTAINERS=()
 NEW_CONTAINERS=()
+# What read_app_state saw: every app container, and the running ones in the live slot with their images.
+APP_IDS=()
+LIVE_IDS=()
+LIVE_IMAGES=()
+DB_CONTAINER=""
+# The GET /ready probe running in the background (so that a signal interrupts the wait), its answer, its output file.
+PROBE_PID=""
+PROBE_STATUS=""
+PROBE_OUTPUT=""
 # App containers that existed before boot_new ran (set once it starts), to find what it created even if it failed.
 BOOT_BASELINE=""
 SWITCHED=false
@@ -127,6 +138,8 @@ on_unexpected_error() {
 
 on_exit() {
   local status=$? id
+  [ -z "$PROBE_PID" ] || kill "$PROBE_PID" 2>/dev/null || true
+  [ -z "$PROBE_OUTPUT" ] || rm -f "$PROBE_OUTPUT"
   # Interrupted (or failed) between boot and switch: the new replicas never took traffic, so they go.
   if ! $SWITCHED && ! $PREPARED && [ -n "$BOOT_BASELINE" ] && ! $DRY_RUN; then
     for id in $(app_containers 2>/dev/null || true); do
@@ -238,9 +251,8 @@ validate_inputs() {
   fi
   [[ "$READY_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || fail "DEPLOY_READY_TIMEOUT must be a whole number of seconds (got '$READY_TIMEOUT')"
   [[ "$LOCK_TIMEOUT" =~ ^[0-9]+$ ]] || fail "DEPLOY_LOCK_TIMEOUT must be a whole number of seconds (got '$LOCK_TIMEOUT')"
-  local replicas
-  replicas="$(desired_replicas)"
-  [[ "$replicas" =~ ^[1-9][0-9]?$ ]] || fail "APP_REPLICAS must be a number from 1 to 99 (got '$replicas')"
+  REPLICAS="$(desired_replicas)"
+  [[ "$REPLICAS" =~ ^[1-9][0-9]?$ ]] || fail "APP_REPLICAS must be a number from 1 to 99 (got '$REPLICAS')"
 
   STATE_DIR="${DEPLOY_STATE_DIR:-$DEPLOY_HOME/state}"
   LOCK_DIR="$STATE_DIR/deploy.lock"
@@ -254,7 +266,8 @@ validate_inputs() {
 
   if ! $DRY_RUN; then
     command -v "$DOCKER" >/dev/null || fail "'$DOCKER' is not installed"
-    "$DOCKER" info >/dev/null 2>&1 || fail "the Docker engine does not answer (is dockerd running, may this user use it?)"
+    # `docker version` asks the engine for one thing; `docker info` would also make the CLI run every plugin.
+    "$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1 || fail "the Docker engine does not answer (is dockerd running, may this user use it?)"
   fi
 }
 
@@ -438,32 +451,38 @@ resolve_route_dir() {
   if [ "$LIVE_SLOT" = green ]; then NEW_SLOT=blue; else NEW_SLOT=green; fi
 }
 
-# Running app containers in the live slot.
-live_containers() {
-  local id
-  for id in $(app_containers); do
-    # A container removed between `ps` and `inspect` simply does not count.
-    if [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$id" 2>/dev/null || true)" = true ] \
-      && { "$DOCKER" inspect -f "{{with index .NetworkSettings.Networks \"$(edge_network)\"}}{{range .Aliases}}{{println .}}{{end}}{{end}}" "$id" 2>/dev/null || true; } \
-        | grep -qx "app-$LIVE_SLOT"; then
-      printf '%s\n' "$id"
+# What runs of the app, in one `docker ps` and one `docker inspect` (each Docker CLI call costs the host CPU):
+# APP_IDS are all the app containers, LIVE_IDS the running ones in the live slot and LIVE_IMAGES their images.
+read_app_state() {
+  APP_IDS=()
+  LIVE_IDS=()
+  LIVE_IMAGES=()
+  $DRY_RUN && return 0
+  local id running image aliases
+  mapfile -t APP_IDS < <(app_containers)
+  [ ${#APP_IDS[@]} -gt 0 ] || return 0
+  # A container removed between `ps` and `inspect` simply does not count.
+  while read -r id running image aliases; do
+    if [ "$running" = true ] && [[ " $aliases " == *" app-$LIVE_SLOT "* ]]; then
+      LIVE_IDS+=("$id")
+      LIVE_IMAGES+=("$image")
     fi
-  done
+  done < <("$DOCKER" inspect -f "{{.Id}} {{.State.Running}} {{.Config.Image}}{{with index .NetworkSettings.Networks \"$(edge_network)\"}}{{range .Aliases}} {{.}}{{end}}{{end}}" "${APP_IDS[@]}" 2>/dev/null || true)
 }
 
-image_of() { "$DOCKER" inspect -f '{{.Config.Image}}' "$1"; }
 name_of() { "$DOCKER" inspect -f '{{.Name}}' "$1" | sed 's|^/||'; }
 
 # ---------------------------------------------------------------------------------------------------------------
 # Deploy steps, in the order deploy_release runs them
 
+# Uses what read_app_state saw.
 clear_leftovers() {
   CURRENT_STEP=clear_leftovers
   $DRY_RUN && return 0
   local id live leftovers=()
-  live=" $(live_containers | tr '\n' ' ') "
+  live=" ${LIVE_IDS[*]+"${LIVE_IDS[*]}"} "
   # Stopped replicas and candidates of an interrupted deploy would be counted (and restarted) by `--scale`.
-  for id in $(app_containers); do
+  for id in ${APP_IDS[@]+"${APP_IDS[@]}"}; do
     [[ "$live" == *" $id "* ]] || leftovers+=("$id")
   done
   if [ ${#leftovers[@]} -gt 0 ]; then
@@ -473,13 +492,13 @@ clear_leftovers() {
 }
 
 # True when the live slot runs exactly the wanted number of replicas, all of IMAGE (a new count is a new rollout).
+# Uses what read_app_state saw.
 already_live() {
   $DRY_RUN && return 1
-  local ids id
-  mapfile -t ids < <(live_containers)
-  [ ${#ids[@]} -gt 0 ] && [ ${#ids[@]} -eq "$(desired_replicas)" ] || return 1
-  for id in "${ids[@]}"; do
-    [ "$(image_of "$id")" = "$IMAGE" ] || return 1
+  local image
+  [ ${#LIVE_IDS[@]} -gt 0 ] && [ ${#LIVE_IDS[@]} -eq "$REPLICAS" ] || return 1
+  for image in "${LIVE_IMAGES[@]}"; do
+    [ "$image" = "$IMAGE" ] || return 1
   done
   return 0
 }
@@ -514,9 +533,10 @@ pull_image() {
 # ---------------------------------------------------------------------------------------------------------------
 # HTTPS (compose.tls.yaml): on when the env file names TLS_DOMAINS.
 
-tls_enabled() { [ -n "$(env_file_value TLS_DOMAINS)" ]; }
+tls_enabled() { $TLS_ENABLED; }
 
 select_tls_files() {
+  if [ -n "$(env_file_value TLS_DOMAINS)" ]; then TLS_ENABLED=true; fi
   tls_enabled || return 0
   [ -f "$BUNDLE_DIR/compose.tls.yaml" ] || fail "TLS_DOMAINS is set but $BUNDLE_DIR/compose.tls.yaml is missing"
   TLS_FILES=(-f "$BUNDLE_DIR/compose.tls.yaml")
@@ -562,31 +582,41 @@ report_tls() {
 # db and proxy are created if missing and otherwise left alone: a deploy never recreates the database.
 ensure_infrastructure() {
   CURRENT_STEP=ensure_infrastructure
-  # With all of them running, `up --no-recreate` would change nothing: skip its Compose start.
-  if ! infrastructure_running; then
+  # With all of them running, `up --no-recreate` would change nothing: skip its Compose start. The running proxy
+  # is then the one whose route folder was read before this step.
+  if infrastructure_running; then
+    wait_db_healthy
+  else
     registry_login
     CURRENT_STEP=ensure_infrastructure
     run mkdir -p "$STATE_DIR/route"
     tls_enabled && start_acme
     compose "$IMAGE" "$NEW_SLOT" up -d --no-deps --no-recreate db proxy
+    wait_db_healthy
+    resolve_route_dir
   fi
-  wait_db_healthy
-  resolve_route_dir
   progress "ensure_infrastructure: db and proxy are up (left as they were if already running); live slot: $LIVE_SLOT"
 }
 
+# One `docker ps` for all of them; notes the db container for wait_db_healthy.
 infrastructure_running() {
   $DRY_RUN && return 1
-  local service
+  local service running id name
+  running=" "
+  while read -r id name; do
+    running+="$name "
+    [ "$name" != db ] || DB_CONTAINER="$id"
+  done < <("$DOCKER" ps --filter "label=com.docker.compose.project=$PROJECT" --filter status=running \
+    --format '{{.ID}} {{.Label "com.docker.compose.service"}}' 2>/dev/null || true)
   for service in db proxy $(tls_enabled && echo acme); do
-    [ -n "$("$DOCKER" ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$service" --filter status=running)" ] || return 1
+    [[ "$running" == *" $service "* ]] || return 1
   done
 }
 
 wait_db_healthy() {
   $DRY_RUN && return 0
-  local id health deadline=$((SECONDS + READY_TIMEOUT)) pause=0.5
-  id="$("$DOCKER" ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=db" | head -n 1)"
+  local id="$DB_CONTAINER" health deadline=$((SECONDS + READY_TIMEOUT)) pause=0.5
+  [ -n "$id" ] || id="$("$DOCKER" ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=db" | head -n 1)"
   [ -n "$id" ] || fail "step ensure_infrastructure: the db container of project $PROJECT is not running"
   while :; do
     health="$("$DOCKER" inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")"
@@ -602,11 +632,11 @@ wait_db_healthy() {
 
 boot_new() {
   CURRENT_STEP=boot_new
-  local replicas old_count id
-  replicas="$(desired_replicas)"
-  mapfile -t OLD_CONTAINERS < <(live_containers)
+  local replicas="$REPLICAS" old_count id
+  read_app_state
+  OLD_CONTAINERS=(${LIVE_IDS[@]+"${LIVE_IDS[@]}"})
   old_count=${#OLD_CONTAINERS[@]}
-  BOOT_BASELINE=" $(app_containers | tr '\n' ' ') "
+  BOOT_BASELINE=" ${APP_IDS[*]+"${APP_IDS[*]}"} "
   # --no-recreate keeps the old replicas exactly as they are; --scale adds the new ones beside them, in the idle
   # slot so nginx does not send them traffic yet; --no-deps leaves db and proxy alone.
   compose "$IMAGE" "$NEW_SLOT" up -d --no-deps --no-recreate --scale "app=$((old_count + replicas))" app
@@ -629,47 +659,52 @@ grow_pause() {
   awk -v p="$1" 'BEGIN { p = p * 1.5; if (p > 2) p = 2; printf "%.2f\n", p }'
 }
 
-# Prints the HTTP status of GET /ready inside the container (000 when it does not answer).
+# Sets PROBE_STATUS to the HTTP status of GET /ready inside the container (000 when it does not answer), asking
+# again for up to WAIT seconds (default 0: once) until it is 200. One Node.js process polls for the whole wait,
+# from 100 ms growing to every second: a `docker exec` per attempt would cost the host a process start each time.
+# It runs in the background so that a signal to this script interrupts the wait at once.
 probe_ready() {
-  local script='fetch("http://127.0.0.1:"+(process.env.PORT||3000)+"/ready",{signal:AbortSignal.timeout(3000)}).then(r=>{console.log(r.status);process.exit(r.status===200?0:1)},()=>{console.log("000");process.exit(1)})'
+  local id="$1" wait="${2:-0}" status=0 line
+  local script='const url="http://127.0.0.1:"+(process.env.PORT||3000)+"/ready",end=Date.now()+1000*Number(process.argv[1]);(async()=>{let status="000";for(let pause=100;;pause=Math.min(pause*1.5,1000)){try{const r=await fetch(url,{signal:AbortSignal.timeout(3000)});status=String(r.status);await r.body?.cancel()}catch{status="000"}if(status==="200"||Date.now()+pause>end)break;await new Promise(r=>setTimeout(r,pause))}console.log(status);process.exit(status==="200"?0:1)})()'
+  PROBE_STATUS=""
   if $DRY_RUN; then
-    run "$DOCKER" exec "$1" node -e "$script"
+    run "$DOCKER" exec "$id" node -e "$script" "$wait"
     return 0
   fi
-  timeout 10 "$DOCKER" exec "$1" node -e "$script" 2>/dev/null || true
+  PROBE_OUTPUT="$STATE_DIR/probe.$$"
+  timeout $((wait + 10)) "$DOCKER" exec "$id" node -e "$script" "$wait" >"$PROBE_OUTPUT" 2>/dev/null &
+  PROBE_PID=$!
+  wait "$PROBE_PID" || status=$?
+  PROBE_PID=""
+  while IFS= read -r line; do PROBE_STATUS="$line"; done <"$PROBE_OUTPUT"
+  rm -f "$PROBE_OUTPUT"
+  PROBE_OUTPUT=""
+  return 0
 }
 
+# Each new replica must answer GET /ready with 200 before the deadline, without having crashed on the way.
 wait_ready() {
   CURRENT_STEP=wait_ready
-  local id state state_status restarts exit_code pending=("${NEW_CONTAINERS[@]}") still=() pause=0.25
-  local deadline=$((SECONDS + READY_TIMEOUT))
-  local -A last_status=()
+  local id state state_status restarts exit_code remaining answer deadline=$((SECONDS + READY_TIMEOUT))
   if $DRY_RUN; then
-    for id in "${NEW_CONTAINERS[@]}"; do probe_ready "$id"; done
+    for id in "${NEW_CONTAINERS[@]}"; do probe_ready "$id" "$READY_TIMEOUT"; done
     return
   fi
-  while [ ${#pending[@]} -gt 0 ]; do
-    still=()
-    for id in "${pending[@]}"; do
-      state="$("$DOCKER" inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$id" 2>/dev/null || echo 'gone 0 0')"
-      read -r state_status restarts exit_code <<<"$state"
-      if [ "$state_status" != running ]; then
-        gate_failed "$id" "container $(name_of "$id" 2>/dev/null || echo "$id") is $state_status (exit code $exit_code) instead of ready"
-      elif [ "$restarts" -gt 0 ]; then
-        gate_failed "$id" "container $(name_of "$id") crashed and was restarted $restarts time(s) before it was ready"
-      fi
-      last_status[$id]="$(probe_ready "$id" | tail -n 1)"
-      [ "${last_status[$id]}" = 200 ] || still+=("$id")
-    done
-    pending=("${still[@]+"${still[@]}"}")
-    [ ${#pending[@]} -eq 0 ] && break
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      local answer="${last_status[${pending[0]}]:-000}"
-      [ "$answer" = 000 ] && answer="nothing" || answer="$answer"
-      gate_failed "${pending[0]}" "GET /ready on $(name_of "${pending[0]}") answered $answer instead of 200 within ${READY_TIMEOUT}s"
+  for id in "${NEW_CONTAINERS[@]}"; do
+    remaining=$((deadline - SECONDS))
+    [ "$remaining" -ge 0 ] || remaining=0
+    probe_ready "$id" "$remaining"
+    state="$("$DOCKER" inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$id" 2>/dev/null || echo 'gone 0 0')"
+    read -r state_status restarts exit_code <<<"$state"
+    if [ "$state_status" != running ]; then
+      gate_failed "$id" "container $(name_of "$id" 2>/dev/null || echo "$id") is $state_status (exit code $exit_code) instead of ready"
+    elif [ "$restarts" -gt 0 ]; then
+      gate_failed "$id" "container $(name_of "$id") crashed and was restarted $restarts time(s) before it was ready"
+    elif [ "$PROBE_STATUS" != 200 ]; then
+      answer="${PROBE_STATUS:-000}"
+      [ "$answer" != 000 ] || answer="nothing"
+      gate_failed "$id" "GET /ready on $(name_of "$id") answered $answer instead of 200 within ${READY_TIMEOUT}s"
     fi
-    sleep "$pause"
-    pause="$(grow_pause "$pause")"
   done
   progress "wait_ready: all ${#NEW_CONTAINERS[@]} new replica(s) answer GET /ready with 200"
 }
@@ -725,8 +760,9 @@ deploy_release() {
   progress "$verb: $IMAGE to $ENV_NAME (project $PROJECT, ${COMPOSE[*]})"
   acquire_lock
   resolve_route_dir
+  read_app_state
   if already_live; then
-    progress "$verb: $IMAGE is already live on all $(desired_replicas) replica(s); nothing to do"
+    progress "$verb: $IMAGE is already live on all $REPLICAS replica(s); nothing to do"
     report_tls
     return 0
   fi
@@ -749,10 +785,11 @@ prepare_release() {
   progress "prepare: $IMAGE on $ENV_NAME (project $PROJECT, ${COMPOSE[*]})"
   acquire_lock
   resolve_route_dir
+  read_app_state
   clear_leftovers
   run rm -f "$PREPARED_FILE"
   if already_live; then
-    progress "prepare: $IMAGE is already live on all $(desired_replicas) replica(s); nothing to prepare"
+    progress "prepare: $IMAGE is already live on all $REPLICAS replica(s); nothing to prepare"
     return 0
   fi
   pull_image
@@ -773,6 +810,7 @@ switch_release() {
   progress "switch: $IMAGE on $ENV_NAME (project $PROJECT)"
   acquire_lock
   resolve_route_dir
+  read_app_state
   if $DRY_RUN; then
     switch_traffic
     prune_old
@@ -788,11 +826,12 @@ switch_release() {
   read -r prepared_image prepared_slot _ <"$PREPARED_FILE"
   [ "$prepared_image" = "$IMAGE" ] || fail "step switch: $PREPARED_FILE holds $prepared_image, not $IMAGE; run deploy.sh prepare --image $IMAGE first"
   [ "$prepared_slot" = "$NEW_SLOT" ] || fail "step switch: the prepared slot $prepared_slot is live already; run deploy.sh prepare again"
-  mapfile -t OLD_CONTAINERS < <(live_containers)
+  OLD_CONTAINERS=(${LIVE_IDS[@]+"${LIVE_IDS[@]}"})
   read -r -a NEW_CONTAINERS <<<"$(cut -d' ' -f3- "$PREPARED_FILE")"
   CURRENT_STEP=check_prepared
   for id in "${NEW_CONTAINERS[@]}"; do
-    [ "$(probe_ready "$id" | tail -n 1)" = 200 ] || fail "step switch: prepared replica $(name_of "$id" 2>/dev/null || echo "$id") no longer answers GET /ready with 200; nothing was switched"
+    probe_ready "$id"
+    [ "$PROBE_STATUS" = 200 ] || fail "step switch: prepared replica $(name_of "$id" 2>/dev/null || echo "$id") no longer answers GET /ready with 200; nothing was switched"
   done
   switch_traffic
   prune_old
@@ -808,7 +847,8 @@ show_status() {
   resolve_route_dir
   printf 'live slot: app-%s (marker folder %s)\n' "$LIVE_SLOT" "$ROUTE_DIR"
   if ! $DRY_RUN; then
-    for id in $(live_containers); do live_image="$(image_of "$id")"; done
+    read_app_state
+    [ ${#LIVE_IMAGES[@]} -eq 0 ] || live_image="${LIVE_IMAGES[-1]}"
     printf 'live image: %s\n' "$live_image"
     "$DOCKER" ps -a --filter "label=com.docker.compose.project=$PROJECT" \
       --format 'table {{.Names}}\t{{.Image}}\t{{.Status}}'
@@ -836,9 +876,12 @@ main() {
   parse_args "$@"
   validate_inputs
   select_backup_override
-  detect_compose
   select_tls_files
-  derive_pids_override
+  # `switch` moves the marker and stops containers, with no Compose call: it need not ask which Compose there is.
+  if [ "$ACTION" != switch ]; then
+    detect_compose
+    derive_pids_override
+  fi
   trap on_unexpected_error ERR
   trap on_exit EXIT
   trap 'exit 130' INT TERM
