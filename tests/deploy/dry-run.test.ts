@@ -196,6 +196,22 @@ describe("deploy.sh without an engine: dry-run plan, and a recording docker", fu
         assert.match(badReplicas.stderr, /^ERROR: APP_REPLICAS must be a number from 1 to 99 \(got 'many'\)$/m);
     });
 
+    it("runs its steps from lib/ beside itself (also with --dir), and says which file is missing when lib/ was not shipped", async function () {
+        // A bundle elsewhere, given by --dir: the steps still come from the script's own lib/.
+        const otherBundle = path.join(workDir, "other-bundle");
+        fs.cpSync(DEPLOY_DIR, otherBundle, { recursive: true, filter: (source) => path.relative(DEPLOY_DIR, source).split(path.sep)[0] !== "lib" });
+        const planned = await dryRun(["deploy", "--image", IMAGE, "--env", "staging", "--dir", otherBundle]);
+        assert.strictEqual(planned.code, 0, planned.stderr);
+        assert.match(planned.stdout, new RegExp(`-f ${otherBundle}/compose\\.yaml`));
+
+        const alone = path.join(workDir, "script-alone");
+        fs.mkdirSync(alone);
+        fs.copyFileSync(DEPLOY_SCRIPT, path.join(alone, "deploy.sh"));
+        const result = await run("bash", [path.join(alone, "deploy.sh"), "status", "--env", "staging"], { allowFailure: true, timeoutMs: 30_000 });
+        assert.strictEqual(result.code, 1);
+        assert.strictEqual(result.stderr, `ERROR: ${alone}/lib/output.sh is missing: deploy.sh needs the lib folder beside it\n`);
+    });
+
     describe("registry login for real, against a recording docker (no engine)", function () {
         it("hands the password to docker login on stdin only, never in argv or output, and stops cleanly when Compose fails", async function () {
             const recordDir = path.join(workDir, "recording");
