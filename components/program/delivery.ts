@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { FREE_TIER_LOSSES, ProductionConfig } from "../config";
 import { OidcRoles } from "../ci";
 import { DEFAULT_BRANCH, ReleaseTags } from "../gitlab";
+import { StackContract, StagingStackOutputs } from "./stackOutputs";
 import { DEFAULT_RUNNER_TAGS, DEPLOY_RUNNER_TAGS, ROOTLESS_BUILDKIT_SERVICE_SECURITY_OPT, Runner } from "../runner";
 
 /** The role ARNs the project's CI variables carry: the user's own, or those of the roles this stack creates. */
@@ -64,16 +65,16 @@ export function checkedRepository(configured: string, actual: pulumi.Input<strin
  * Reads `name` from the staging stack. A missing output means staging is gone (destroyed, or never deployed), and
  * the message says so once, with the ways forward, instead of the engine's bare "required output not found".
  */
-export function stagingOutput(staging: pulumi.StackReference, stackName: string, name: string): pulumi.Output<string> {
-    return staging.getOutput(name).apply((value) => {
-        if (value === undefined || value === null || value === "") {
+export function stagingOutput(staging: StackContract<StagingStackOutputs>, name: keyof StagingStackOutputs): pulumi.Output<string> {
+    return staging.get(name).apply((value) => {
+        if (value === undefined || value === "") {
             throw new Error(
-                `the staging stack ${stackName} has no output "${name}": staging is destroyed or was never deployed. ` +
+                `the staging stack ${staging.stackName} has no output "${name}": staging is destroyed or was never deployed. ` +
                     "Production deploys only what staging built and tested: deploy staging again (the deploy_staging job), " +
                     "or set imageRef on prod to a digest staging built earlier (`pulumi config set imageRef <repo>:<sha>@sha256:<digest> -s prod`).",
             );
         }
-        return String(value);
+        return value;
     });
 }
 

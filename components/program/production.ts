@@ -6,6 +6,7 @@ import { PROJECT, ProductionConfig } from "../config";
 import { EnvironmentVariables, Project } from "../gitlab";
 import { PromotedImage } from "../image";
 import { checkedRepository, ciRoles, runners, stagingOutput, tierWarning } from "./delivery";
+import { ProjectStackOutputs, StackContract, StagingStackOutputs } from "./stackOutputs";
 import { ProgramOutputs, createAwsProvider, deployRemoteApp, gitlabProvider, gitlabWebUrl, registryHost } from "./shared";
 
 export function productionProgram(config: ProductionConfig, repoRoot: string): ProgramOutputs {
@@ -36,16 +37,20 @@ export function productionProgram(config: ProductionConfig, repoRoot: string): P
         { providers },
     );
 
-    const outputs: ProgramOutputs = {
-        environment: "production",
+    // What staging reads through its StackContract; exported also with bootstrap, which staging's first up needs.
+    const projectStackExports: ProjectStackOutputs = {
         projectId: project.projectId,
-        projectUrl: project.webUrl,
         registryRepository: repository,
-        ciRoleArns: roles,
-        ...(gitlabTierWarning === undefined ? {} : { gitlabTierWarning }),
         deployTokenUsername: project.deployTokenUsername,
         deployTokenPassword: project.deployTokenPassword,
         runnerSecurityGroupId: runner.securityGroupId,
+    };
+    const outputs: ProgramOutputs = {
+        environment: "production",
+        ...projectStackExports,
+        projectUrl: project.webUrl,
+        ciRoleArns: roles,
+        ...(gitlabTierWarning === undefined ? {} : { gitlabTierWarning }),
         runnerTags: { deploy: runner.tags, mergeRequests: mrRunner.tags },
         ciVariables: variables.keys,
     };
@@ -55,9 +60,9 @@ export function productionProgram(config: ProductionConfig, repoRoot: string): P
         return outputs;
     }
 
-    const staging = config.imageRef === undefined ? new pulumi.StackReference("staging", { name: config.stagingStack }) : undefined;
-    const sourceRef = config.imageRef ?? stagingOutput(staging!, config.stagingStack, "imageRef");
-    const lookupRef = staging ? stagingOutput(staging, config.stagingStack, "imageTag") : undefined;
+    const stagingStack = config.imageRef === undefined ? new StackContract<StagingStackOutputs>("staging", config.stagingStack) : undefined;
+    const sourceRef = config.imageRef ?? stagingOutput(stagingStack!, "imageRef");
+    const lookupRef = stagingStack ? stagingOutput(stagingStack, "imageTag") : undefined;
     const registry = { address: repository.apply(registryHost), username: config.registryUsername, password: pulumi.secret(config.registryPassword) };
 
     const image = new PromotedImage("app-image", {

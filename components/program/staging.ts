@@ -6,19 +6,21 @@ import { StagingConfig } from "../config";
 import { EnvironmentVariables } from "../gitlab";
 import { RegistryImage } from "../image";
 import { checkedRepository } from "./delivery";
+import { ProjectStackOutputs, StackContract, StagingStackOutputs } from "./stackOutputs";
 import { ProgramOutputs, appDir, createAwsProvider, deployRemoteApp, gitlabProvider, registryHost } from "./shared";
 
 export function stagingProgram(config: StagingConfig, repoRoot: string): ProgramOutputs {
-    const project = new pulumi.StackReference("project", { name: config.projectStack });
+    // The project stack (prod) owns the GitLab project, its deploy token and the runners; staging only reads them.
+    const projectStack = new StackContract<ProjectStackOutputs>("project-stack", config.projectStack);
 
     const variables = new EnvironmentVariables(
         "staging-vars",
-        { project: project.requireOutput("projectId").apply(String), environment: "staging", sshPrivateKey: pulumi.secret(config.host.sshPrivateKey) },
+        { project: projectStack.require("projectId"), environment: "staging", sshPrivateKey: pulumi.secret(config.host.sshPrivateKey) },
         { providers: { gitlab: gitlabProvider(config.gitlab) } },
     );
 
     // Pushing anywhere but the project's own registry would leave the hosts' deploy token unable to pull.
-    const repository = checkedRepository(config.imageRepository, project.getOutput("registryRepository").apply((r) => (r === undefined ? undefined : String(r))) as pulumi.Output<string>, `output registryRepository of ${config.projectStack}`);
+    const repository = checkedRepository(config.imageRepository, projectStack.get("registryRepository") as pulumi.Output<string>, `output registryRepository of ${config.projectStack}`);
     const image = new RegistryImage("app-image", {
         contextDir: appDir(repoRoot),
         repository: config.imageRepository,
@@ -34,6 +36,8 @@ export function stagingProgram(config: StagingConfig, repoRoot: string): Program
         builder: process.env.BUILDX_BUILDER || undefined,
     });
 
+    const stagingExports: StagingStackOutputs = { imageRef: image.ref, imageTag: image.shaTag };
+
     const app = deployRemoteApp(
         config,
         repoRoot,
@@ -41,21 +45,21 @@ export function stagingProgram(config: StagingConfig, repoRoot: string): Program
             image: { ref: image.ref, digest: image.digest },
             postgresPassword: variables.postgresPassword,
             pullCredentials: {
-                username: project.requireOutput("deployTokenUsername").apply(String),
-                password: pulumi.secret(project.requireOutput("deployTokenPassword").apply(String)),
+                username: projectStack.require("deployTokenUsername"),
+                password: pulumi.secret(projectStack.require("deployTokenPassword")),
             },
         },
         () => {
             // Validation requires aws:region whenever staging provisions its EC2 host (no `hosts`).
             const region = config.awsRegion!;
-            return { awsRegion: region, ...createAwsProvider(config.stack, region), ingressSecurityGroupIds: project.requireOutput("runnerSecurityGroupId").apply((id) => [String(id)]) };
+            return { awsRegion: region, ...createAwsProvider(config.stack, region), ingressSecurityGroupIds: projectStack.require("runnerSecurityGroupId").apply((id) => [id]) };
         },
     );
 
     return {
         environment: "staging",
         ...app.outputs,
-        imageTag: image.shaTag,
+        ...stagingExports,
         gitCommit: config.gitCommit,
         ciVariables: variables.keys,
     };

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, installMocks } from "../support/mocks";
 import { runPack } from "../policy/harness";
 import { toPolicyResources } from "../policy/stacks";
-import { CapturedStack, FAKE_SECRETS, STACK_CONFIG, STAGING_DIGEST, captureStack, pulumiConfig } from "./stacks";
+import { CapturedStack, FAKE_SECRETS, STACK_CONFIG, STAGING_DIGEST, captureStack, pulumiConfig, resolveOutputs } from "./stacks";
 
 const PROJECT_LEVEL_GITLAB = [
     "gitlab:index/project:Project",
@@ -26,19 +26,6 @@ function only(captured: CapturedStack, type: string): RecordedResource {
     const found = ofType(captured, type);
     assert.equal(found.length, 1, `expected one ${type}, got ${found.map((r) => r.name).join(", ") || "none"}`);
     return found[0];
-}
-
-/** Resolves every stack output; returns the plain values and which were secret. */
-async function resolveOutputs(captured: CapturedStack): Promise<{ values: Record<string, unknown>; secret: Set<string> }> {
-    assert.ok(captured.outputs, `program failed: ${captured.error?.message}`);
-    const values: Record<string, unknown> = {};
-    const secret = new Set<string>();
-    for (const [key, value] of Object.entries(captured.outputs)) {
-        const output = pulumi.output(value) as pulumi.Output<unknown>;
-        values[key] = await new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
-        if (await pulumi.isSecret(output)) secret.add(key);
-    }
-    return { values, secret };
 }
 
 /** The part of a fake secret to search for (the key's body line for the PEM key). */
@@ -327,7 +314,7 @@ describe("program: staging stack", () => {
     it("registers exactly the expected resources of its own (image, host, providers, prod reference)", () => {
         const mine = custom(captured).filter((r) => !r.name.startsWith("staging-vars-")).map((r) => r.name).sort();
         assert.deepEqual(mine, [
-            "app-image-build", "aws", "gitlab", "project",
+            "app-image-build", "aws", "gitlab", "project-stack",
             "staging-api-write-token", "staging-bundle", "staging-db-app-password", "staging-deploy", "staging-env", "staging-folder", "staging-instance",
             "staging-ip", "staging-key", "staging-ready", "staging-registry-credentials", "staging-sg", "staging-ssh-key",
         ]);

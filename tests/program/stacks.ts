@@ -1,5 +1,6 @@
 // Runs the whole program of one stack under mocks and returns what it registered. Shared by the
 // program tests, the policy tests (they evaluate the pack over `resources`) and the benchmark.
+import { strict as assert } from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { createProgram, ProgramOutputs } from "../../components/program";
@@ -152,4 +153,17 @@ export async function captureStack(stack: StackName, options: CaptureOptions = {
         process.off("unhandledRejection", onRejection);
     }
     return { recorder, resources: recorder.resources, outputs, error, asyncErrors };
+}
+
+/** Resolves every stack output; returns the plain values and which were secret. */
+export async function resolveOutputs(captured: CapturedStack): Promise<{ values: Record<string, unknown>; secret: Set<string> }> {
+    assert.ok(captured.outputs, `program failed: ${captured.error?.message}`);
+    const values: Record<string, unknown> = {};
+    const secret = new Set<string>();
+    for (const [key, value] of Object.entries(captured.outputs)) {
+        const output = pulumi.output(value) as pulumi.Output<unknown>;
+        values[key] = await new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+        if (await pulumi.isSecret(output)) secret.add(key);
+    }
+    return { values, secret };
 }
