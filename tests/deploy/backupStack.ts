@@ -49,8 +49,11 @@ export class BackupStack {
         this.configDir = path.join(project.workDir, "pgbackrest");
     }
 
-    /** Starts the whole stack with backups on; the repository is configured by useS3() once its network exists. */
-    static async start(prefix: string, appImage: string): Promise<BackupStack> {
+    /**
+     * Starts the whole stack with backups on; the repository is configured by useS3() once its network exists.
+     * archiveTimeoutSeconds overrides compose.backup.yaml's default (BACKUP_ARCHIVE_TIMEOUT) when given.
+     */
+    static async start(prefix: string, appImage: string, options: { archiveTimeoutSeconds?: number } = {}): Promise<BackupStack> {
         const image = await sharedBackupDbImage();
         const project = await StackProject.create(prefix);
         const stack = new BackupStack(project, appImage, new DockerCleanup());
@@ -60,6 +63,7 @@ export class BackupStack {
             `BACKUP_CIPHER_PASS=${crypto.randomBytes(24).toString("base64")}`,
             `BACKUP_DB_IMAGE=${image}`,
             `BACKUP_CONFIG_DIR=${stack.configDir}`,
+            ...(options.archiveTimeoutSeconds === undefined ? [] : [`BACKUP_ARCHIVE_TIMEOUT=${options.archiveTimeoutSeconds}`]),
             "",
         ].join("\n"));
         await stack.compose(["up", "-d"]);
@@ -125,6 +129,12 @@ export class BackupStack {
     async destroyDatabaseVolume(): Promise<void> {
         await this.compose(["rm", "-s", "-f", "db"]);
         await docker(["volume", "rm", `${this.project.name}_db-data`]);
+    }
+
+    /** When the db container's current process started, in ms since the epoch. */
+    async dbStartedAt(): Promise<number> {
+        const id = (await this.compose(["ps", "-q", "db"])).stdout.trim();
+        return Date.parse((await docker(["inspect", "-f", "{{.State.StartedAt}}", id])).stdout.trim());
     }
 
     async dbRunning(): Promise<boolean> {
