@@ -10,3 +10,4 @@ export * from "./delivery";
 export * from "./tls";
 export { sshHostsFromConfig } from "./host";
 export * from "./release";
+export * from "./backup";

@@ -37,6 +37,9 @@ export function environmentForStack(stack: string): Environment | undefined {
 /** HTTPS of the remote stacks (components/config/tls.ts); `domain` first: the others only matter with it. */
 export const TLS_KEYS: readonly string[] = ["domain", "extraDomains", "acmeEmail", "acmeDirectoryUrl", "hostedZoneId"];
 
+/** Database backups of every stack (components/config/backup.ts). */
+export const BACKUP_KEYS: readonly string[] = ["backupEnabled", "backupRetentionDays"];
+
 /** GitLab tier, approvals, CI roles and runner AMI of the prod stack (components/config/delivery.ts). */
 export const DELIVERY_KEYS: readonly string[] = [
     "gitlabTier",
@@ -57,7 +60,7 @@ export const SANDBOX_KEYS = ["gitlabToken", "gitlabBaseUrl", "gitlabProjectName"
 export const EC2_HOST_KEYS = ["instanceType", "rootVolumeSizeGb", "sshIngressCidrs", "sshConnectVia", "subnetId", "dataVolumeSizeGb"];
 
 /** Keys each environment reads; anything else set under the project namespace is rejected as a typo. */
-const COMMON_KEYS = ["environment", "appVersion", "gitCommit", "baseImages", "buildCaFile"];
+const COMMON_KEYS = ["environment", "appVersion", "gitCommit", "baseImages", "buildCaFile", ...BACKUP_KEYS];
 const REMOTE_KEYS = [
     ...COMMON_KEYS,
     "gitlabBaseUrl",

@@ -4,6 +4,7 @@ import { DEFAULT_SANDBOX_PROJECT_NAME, SANDBOX_KEYS } from "./keys";
 import { configKey, Reader } from "./reader";
 import { gitlabProjectNameProblem, validateCommon, validateGitlabBaseUrl, validateGitlabNamespaceId } from "./shared";
 import type { LocalConfig, SandboxGitLabConfig, ValidateOptions } from "./types";
+import { validateBackup } from "./backup";
 
 /**
  * The local stack's sandbox project: present only when `gitlabToken` is set (in config, as a secret: an exported
@@ -37,6 +38,7 @@ export function validateLocal(stack: string, r: Reader, opts: ValidateOptions): 
         stateDir: r.string("stateDir") ?? opts.defaultStateDir ?? `.pulumi-local/${stack}`,
         dbPassword: r.secret("dbPassword", "", false),
         gitlab: validateSandbox(r),
+        backup: validateBackup(r, "local", false),
     };
     if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(config.composeProject)) {
         r.problem("composeProject", `must be a Compose project name: lowercase letters, digits, "-" and "_", starting with a letter or digit (got "${config.composeProject}")`);

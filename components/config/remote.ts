@@ -6,6 +6,7 @@ import { validateHost } from "./host";
 import type { RawConfig, Reader } from "./reader";
 import { validateCommon, validateGitlabBaseUrl } from "./shared";
 import { validateTls } from "./tls";
+import { validateBackup } from "./backup";
 import type { RemoteCommon, ValidateOptions } from "./types";
 
 /** `aws:region` (or `AWS_REGION`), for a stack that creates AWS resources; `purpose` says which ones. */
@@ -67,6 +68,7 @@ export function validateRemote(environment: "staging" | "production", stack: str
         registryUsername,
         registryPassword,
         tls: validateTls(r, host.hosts === undefined),
+        backup: validateBackup(r, environment, host.hosts === undefined),
     };
 }
 

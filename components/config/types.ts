@@ -2,6 +2,7 @@
 import type { DeliveryConfig } from "./delivery";
 import type { Platform } from "./keys";
 import type { TlsConfig } from "./tls";
+import type { BackupConfig } from "./backup";
 
 /** Base images handed to the Dockerfile (build args) and to Compose (image variables). */
 export interface BaseImages {
@@ -54,6 +55,8 @@ export interface LocalConfig extends CommonConfig {
     readonly stateDir: string;
     /** Optional fixed database password (plain here, wrapped as a secret by the loader). */
     readonly dbPassword?: string;
+    /** pgBackRest to a local repository (components/config/backup.ts). */
+    readonly backup: BackupConfig;
 }
 
 /** A machine you already have, reached over SSH (the `hosts` host source). */
@@ -101,6 +104,8 @@ export interface RemoteCommon extends CommonConfig {
     readonly registryPassword: string;
     /** HTTPS with an ACME certificate (components/config/tls.ts); undefined: plain HTTP. */
     readonly tls?: TlsConfig;
+    /** pgBackRest to the stack's bucket (components/config/backup.ts). */
+    readonly backup: BackupConfig;
 }
 
 export interface StagingConfig extends RemoteCommon {

@@ -90,6 +90,8 @@ export class ComposeDeployment extends pulumi.ComponentResource {
     readonly deployedImage: pulumi.Output<string>;
     /** Per host (by label): how to roll back by hand there. */
     readonly rollbackCommands: pulumi.Output<Record<string, string>>;
+    /** Per host (by name): where its bundle, env file, project and state are, for commands run beside deploy.sh. */
+    readonly targets: Readonly<Record<string, DeployTarget & { readonly stateDir: string }>>;
 
     constructor(name: string, args: ComposeDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cicd:host:ComposeDeployment", name, checkComposeDeploymentArgs(args), opts);
@@ -111,6 +113,7 @@ export class ComposeDeployment extends pulumi.ComponentResource {
         const rollouts: remote.Command[] = [];
         const switches: { host: DeploymentHost; target: DeployTarget; prefix: string; revision: pulumi.Output<Record<string, string>> }[] = [];
         const rollbackCommands: Record<string, string> = {};
+        const targets: Record<string, DeployTarget & { readonly stateDir: string }> = {};
 
         for (const host of args.hosts) {
             const prefix = twoPhase ? `${name}-${host.name}` : name;
@@ -153,6 +156,7 @@ export class ComposeDeployment extends pulumi.ComponentResource {
                 hostLabel: twoPhase ? host.label : undefined,
             };
             rollbackCommands[host.label] = `bash ${target.bundleDir}/deploy.sh rollback --env ${args.environment}`;
+            targets[host.name] = target;
             // A new digest, bundle or host changes the command text: an in-place update running the same gated
             // rollout (a changed trigger would replace the command and run the old one's `down`).
             const revision = pulumi
@@ -195,6 +199,7 @@ export class ComposeDeployment extends pulumi.ComponentResource {
         // From the commands' ids, not their stdout, which the provider marks secret (the connection holds the key).
         this.deployedImage = pulumi.all([...finals.map((c) => c.id), pulumi.output(args.imageRef)]).apply((values) => String(values[values.length - 1]));
         this.rollbackCommands = pulumi.output(rollbackCommands);
+        this.targets = targets;
         this.registerOutputs({ deployedImage: this.deployedImage, rollbackCommands: this.rollbackCommands });
     }
 }

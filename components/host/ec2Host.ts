@@ -44,6 +44,12 @@ export interface Ec2HostArgs {
     readonly dataVolume?: { readonly sizeGb: number };
     /** `protect: true` on the instance and the data volume. */
     readonly protect?: boolean;
+    /**
+     * An instance profile (e.g. BackupHostAccess's): its role's credentials reach the containers through the metadata
+     * service, so the hop limit becomes 2 (a container's request crosses the Docker bridge: one hop more). Without
+     * one it stays 1: no container on the host reaches the metadata service at all.
+     */
+    readonly instanceProfileName?: pulumi.Input<string>;
     /** This machine's IP addresses (for the private-address check); defaults to its network interfaces. */
     readonly localAddresses?: () => readonly string[];
 }
@@ -155,7 +161,8 @@ export class Ec2Host extends pulumi.ComponentResource {
                 vpcSecurityGroupIds: [securityGroup.id],
                 keyName: keyPair.keyName,
                 userData: cloudInit(),
-                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+                iamInstanceProfile: args.instanceProfileName,
+                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: args.instanceProfileName === undefined ? 1 : 2 },
                 rootBlockDevice: { volumeType: "gp3", volumeSize: args.host.rootVolumeSizeGb ?? 20, encrypted: true, deleteOnTermination: true, tags },
                 tags,
             },

@@ -4,6 +4,7 @@ import { local } from "@pulumi/command";
 import { hashDirectory } from "../image/context";
 import { DeployTarget, downCommand, removeFileCommand, rolloutCommand, settingsFingerprint, shellQuote, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
 import { StackSecrets, stackEnv } from "./envFile";
+import { backupDbImage, backupInitCommand } from "../backup/hostFiles";
 
 export interface LocalTargetArgs {
     /** The Compose bundle (app/deploy), used in place. */
@@ -24,6 +25,11 @@ export interface LocalTargetArgs {
     readonly composeImages?: { readonly postgres?: string; readonly nginx?: string; readonly acme?: string };
     /** `pulumi destroy` also removes the database volume; defaults to true (local data is disposable). */
     readonly removeVolumesOnDelete?: boolean;
+    /**
+     * pgBackRest to the bundle's local repository (postgres/backup/pgbackrest.conf, an encrypted `backup-repo` volume):
+     * archiving from the deploy on, the stanza made by `backup.sh init`; backups are taken by hand (docs/backups.md).
+     */
+    readonly backup?: boolean;
 }
 
 /** Prints 48 random hex characters (POSIX tools only; no `openssl` needed). */
@@ -101,9 +107,13 @@ export class LocalTarget extends pulumi.ComponentResource {
         );
         const appDbPassword = generated("db-app-password");
         this.apiWriteToken = generated("api-write-token");
+        // The repository key: made once, kept only encrypted in the state, in the 0600 env file on this machine.
+        const backupEnv = args.backup
+            ? generated("backup-cipher-pass").apply((pass): Record<string, string> => ({ BACKUP_ENABLED: "true", BACKUP_CIPHER_PASS: pass, BACKUP_DB_IMAGE: backupDbImage(args.composeImages?.postgres) }))
+            : pulumi.output({} as Record<string, string>);
         const envContent = pulumi.secret(
-            pulumi.all([dbPassword, appDbPassword, this.apiWriteToken]).apply(([password, appPassword, token]) =>
-                renderEnvFile(envValues({ postgresPassword: password, appDbPassword: appPassword, apiWriteToken: token }, httpPort, args.composeImages, args.httpsPort))),
+            pulumi.all([dbPassword, appDbPassword, this.apiWriteToken, backupEnv]).apply(([password, appPassword, token, backup]) =>
+                renderEnvFile({ ...envValues({ postgresPassword: password, appDbPassword: appPassword, apiWriteToken: token }, httpPort, args.composeImages, args.httpsPort), ...backup })),
         );
 
         const envFile = new local.Command(
@@ -135,6 +145,12 @@ export class LocalTarget extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [envFile], deleteBeforeReplace: true },
         );
+
+        if (args.backup) {
+            // Once the stack runs: the stanza in the local repository, and a check that archiving works. Later deploys
+            // keep the backup settings themselves (BACKUP_ENABLED=true in the env file).
+            new local.Command(`${name}-backup-init`, { create: backupInitCommand(deployState) }, { parent: this, dependsOn: [deploy] });
+        }
 
         // Keyed on the deploy's id, not its stdout: a command with any secret input gets its stdout marked
         // secret by the provider, and a URL derived from it would show as [secret].

@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { BaseImages, HostConfig, SshHostConfig, TlsConfig, isArmInstanceType } from "../config";
-import { ComposeDeployment, DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DeploymentHost, DnsRecords, Ec2Host, StackSecrets, httpsUrl, stackEnv, webUrl } from "../host";
+import { BackupConfig, BaseImages, HostConfig, SshHostConfig, TlsConfig, isArmInstanceType } from "../config";
+import { BackupConfigFile, BackupSchedule, backupConfigDir } from "../backup";
+import { ComposeDeployment, DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DeploymentHost, DnsRecords, Ec2Host, StackSecrets, hostHome, httpsUrl, stackEnv, webUrl } from "../host";
+import { backupSummary, stackBackup } from "./backup";
 
 // Where a remote stack's app runs: an EC2 host it provisions (Ec2Host), or machines the user already has
 // (`hosts`); either way ComposeDeployment ships and rolls out the stack over SSH.
@@ -26,6 +28,8 @@ export interface HostOutputs {
     readonly rollbackCommands: pulumi.Output<Record<string, string>>;
     /** What the stack serves, in a sentence: HTTPS for which names, or plain HTTP and how to change that. */
     readonly tls: string;
+    /** Where the database is backed up and how to restore, or why it is not, in a sentence. */
+    readonly backup: pulumi.Output<string>;
 }
 
 /** The secrets of a remote environment's env file. */
@@ -85,6 +89,7 @@ export function deployToHosts(environment: "staging" | "production", hosts: read
         hostAddress: pulumi.output(hosts.map((host) => host.address)),
         rollbackCommands: deployment.rollbackCommands,
         tls: tlsSummary(deploy.tls),
+        backup: backupSummary(environment, undefined, true),
     };
 }
 
@@ -95,10 +100,14 @@ export interface Ec2Settings {
     readonly ingressSecurityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
     readonly dataVolumeSizeGb?: number;
     readonly protect?: boolean;
+    /** pgBackRest to a bucket of the stack, through the host's instance role (components/program/backup.ts). */
+    readonly backup?: BackupConfig;
 }
 
 /** The EC2 source: one Ec2Host, then the deployment onto it. */
 export function deployToEc2(environment: "staging" | "production", host: HostConfig, ec2: Ec2Settings, deploy: DeploySettings): HostOutputs {
+    const providers = { providers: { aws: ec2.awsProvider } };
+    const backup = ec2.backup?.enabled ? stackBackup(environment, ec2.backup, ec2.awsRegion, ec2.tags, providers) : undefined;
     const machine = new Ec2Host(
         environment,
         {
@@ -123,24 +132,38 @@ export function deployToEc2(environment: "staging" | "production", host: HostCon
             httpsPort: webSettings(deploy.tls).httpsPort,
             dataVolume: ec2.dataVolumeSizeGb === undefined ? undefined : { sizeGb: ec2.dataVolumeSizeGb },
             protect: ec2.protect,
+            instanceProfileName: backup?.instanceProfileName,
         },
-        { providers: { aws: ec2.awsProvider } },
+        providers,
     );
+    const home = hostHome(machine.user);
+    // Before the first deploy starts the db container, which mounts its folder.
+    const backupConfig = backup
+        ? new BackupConfigFile(environment, { connection: machine.connection, path: `${backupConfigDir(home)}/pgbackrest.conf`, content: backup.conf, machineId: machine.instanceId, dependsOn: machine.ready })
+        : undefined;
     // HTTP-01 reaches the host by name: the records exist before the deployment asks for a certificate.
     const dns = deploy.tls?.hostedZoneId === undefined
         ? undefined
         : new DnsRecords(environment, { zoneId: deploy.tls.hostedZoneId, names: deploy.tls.domains, address: machine.publicIp }, { providers: { aws: ec2.awsProvider } });
     const deployment = new ComposeDeployment(environment, {
         environment,
-        hosts: [{ name: environment, label: `${environment} host`, user: machine.user, connection: machine.connection, machineId: machine.instanceId, dependsOn: [...machine.ready, ...(dns ? [dns] : [])] }],
+        hosts: [{
+            name: environment, label: `${environment} host`, user: machine.user, connection: machine.connection, machineId: machine.instanceId,
+            dependsOn: [...machine.ready, ...(dns ? [dns] : []), ...(backupConfig ? [backupConfig.written] : [])],
+        }],
         ...deploy,
+        env: backup ? backup.withBackupEnv(deploy.env, home) : deploy.env,
         ...webSettings(deploy.tls),
     });
+    if (backup) {
+        new BackupSchedule(environment, { connection: machine.connection, target: deployment.targets[environment], user: machine.user, deployedImage: deployment.deployedImage });
+    }
     return {
         url: pulumi.all([machine.publicIp, deployment.deployedImage]).apply(([ip]) => siteUrl(ip, deploy.tls)),
         hostAddress: machine.publicIp,
         dataVolumeId: machine.dataVolumeId,
         rollbackCommands: deployment.rollbackCommands,
         tls: tlsSummary(deploy.tls),
+        backup: backupSummary(environment, backup && { bucketName: backup.bucketName, prefix: backup.prefix, retentionDays: ec2.backup!.retentionDays }, false),
     };
 }

@@ -29,6 +29,7 @@ export function localProgram(config: LocalConfig, repoRoot: string): ProgramOutp
         project: config.composeProject,
         dbPassword: config.dbPassword === undefined ? undefined : pulumi.secret(config.dbPassword),
         composeImages: { postgres: config.baseImages.postgres, nginx: config.baseImages.nginx, acme: config.baseImages.acme },
+        backup: config.backup.enabled,
     });
     const outputs: ProgramOutputs = {
         environment: "local",

@@ -65,7 +65,7 @@ export interface RemoteApp {
 /** A remote stack's deployment: the stack outputs staging and prod both have, and the data volume (EC2 only). */
 export interface RemoteAppOutputs {
     /** Where the app runs, what it runs, and the write token of its API (a secret output for its operators). */
-    readonly outputs: Pick<HostOutputs, "url" | "tls" | "hostAddress" | "rollbackCommands"> & {
+    readonly outputs: Pick<HostOutputs, "url" | "tls" | "backup" | "hostAddress" | "rollbackCommands"> & {
         readonly imageRef: pulumi.Input<string>;
         readonly imageDigest: pulumi.Input<string>;
         readonly apiWriteToken: pulumi.Output<string>;
@@ -90,11 +90,12 @@ export function deployRemoteApp(config: StagingConfig | ProductionConfig, repoRo
     const hosts = config.host.hosts;
     const host = hosts !== undefined
         ? deployToHosts(config.environment, hosts, pulumi.secret(config.host.sshPrivateKey), deploy)
-        : deployToEc2(config.environment, config.host, ec2(), deploy);
+        : deployToEc2(config.environment, config.host, { ...ec2(), backup: config.backup }, deploy);
     return {
         outputs: {
             url: host.url,
             tls: host.tls,
+            backup: host.backup,
             hostAddress: host.hostAddress,
             rollbackCommands: host.rollbackCommands,
             imageRef: app.image.ref,

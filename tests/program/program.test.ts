@@ -452,11 +452,18 @@ describe("program: prod stack", () => {
             .sort();
         assert.deepEqual(mine, [
             "app-image-registry", "app-image-tag", "aws", "gitlab",
-            "production-api-write-token", "production-bundle", "production-data", "production-data-attachment", "production-db-app-password",
-            "production-deploy", "production-env", "production-folder", "production-instance", "production-ip", "production-key", "production-mount-data",
-            "production-ready", "production-registry-credentials", "production-sg", "production-ssh-key", "staging",
+            "production-api-write-token",
+            // Backups, on by default in production (components/program/backup.ts).
+            "production-backup-bucket", "production-backup-cipher-pass", "production-backup-encryption", "production-backup-host-backup",
+            "production-backup-host-profile", "production-backup-host-role", "production-backup-lifecycle", "production-backup-ownership",
+            "production-backup-public-access", "production-backup-tls-only", "production-backup-versioning",
+            "production-bundle", "production-data", "production-data-attachment", "production-db-app-password",
+            "production-deploy", "production-env", "production-folder", "production-init", "production-instance", "production-ip", "production-key",
+            "production-mount-data", "production-pgbackrest-conf", "production-ready", "production-registry-credentials", "production-sg", "production-ssh-key",
+            "production-timer", "staging",
         ]);
         assert.deepEqual(captured.resources.filter((r) => !r.custom).map((r) => r.type).sort(), [
+            "cicd:backup:BackupBucket", "cicd:backup:BackupConfigFile", "cicd:backup:BackupHostAccess", "cicd:backup:BackupSchedule",
             "cicd:ci:OidcRoles", "cicd:gitlab:EnvironmentVariables", "cicd:gitlab:Project", "cicd:gitlab:ReleaseTags", "cicd:host:ComposeDeployment", "cicd:host:Ec2Host", "cicd:image:PromotedImage", "cicd:runner:Runner", "cicd:runner:Runner",
         ]);
     });

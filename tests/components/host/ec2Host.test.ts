@@ -65,6 +65,13 @@ describe("host: Ec2Host with its ComposeDeployment", () => {
         assert.deepEqual(ami?.inputs.owners, ["099720109477"]);
     });
 
+    it("with an instance profile (backups): the profile on the instance and a metadata hop limit of 2 for the containers; IMDSv2 stays required", async () => {
+        const { recorder } = await build(args({ instanceProfileName: "web-backup-profile" }));
+        const instance = recorder.find("aws:ec2/instance:Instance", "web-instance");
+        assert.equal(instance.inputs.iamInstanceProfile, "web-backup-profile");
+        assert.deepEqual(instance.inputs.metadataOptions, { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 2 });
+    });
+
     it("opens the web port (80, no 443: nothing listens there) to all, SSH only to the listed ranges and security groups", async () => {
         const { recorder } = await build(args({ ssh: { ...args().ssh, ingressSecurityGroupIds: ["sg-runner"] } }));
         const sg = recorder.find("aws:ec2/securityGroup:SecurityGroup", "web-sg");
