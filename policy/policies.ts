@@ -19,6 +19,7 @@ import {
     checkMergeRequestRunnerUntrusted,
     checkNoSecretLiterals,
     checkOidcTrust,
+    checkReleaseTagsProtected,
     checkProductionApprovals,
     checkProductionProtection,
     checkRequiredTags,
@@ -67,9 +68,9 @@ export function toStackResource(resource: StackPolicyResource): StackResource {
 }
 
 /** Adapts a pure stack rule to `validateStack`: every message it returns becomes one violation. */
-function judgeStack(rule: (resources: StackResource[]) => string[]) {
+function judgeStack<C extends object = object>(rule: (resources: StackResource[], config: C) => string[]) {
     return (args: StackValidationArgs, reportViolation: ReportViolation): void => {
-        for (const message of rule(args.resources.map(toStackResource))) reportViolation(message);
+        for (const message of rule(args.resources.map(toStackResource), args.getConfig<C>())) reportViolation(message);
     };
 }
 
@@ -167,6 +168,14 @@ export const policies: Policies = [
         validateResource: judge<OidcTrustConfig>((resource, config) =>
             checkOidcTrust(resource, config.previewRolePurposes ?? DEFAULT_PREVIEW_ROLE_PURPOSES,
                 config.productionRolePurposes ?? DEFAULT_PRODUCTION_ROLE_PURPOSES)),
+    },
+    {
+        name: "release-tags-protected",
+        description: "Stack-wide: a deploy role that trusts GitLab jobs of tags (ref_type:tag:ref:<pattern>) trusts only tag patterns the same stack protects with a TagProtection for maintainers (or no one).",
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { previewRolePurposes: { ...stringList, default: [...DEFAULT_PREVIEW_ROLE_PURPOSES] } } },
+        validateStack: judgeStack<OidcTrustConfig>((resources, config) =>
+            checkReleaseTagsProtected(resources, config.previewRolePurposes ?? DEFAULT_PREVIEW_ROLE_PURPOSES)),
     },
     {
         name: "deploy-runner-protected-unprivileged",

@@ -1,6 +1,10 @@
-import { PolicyResource, asRecord, asString, isUnknown } from "./resource";
+import { PolicyResource, StackResource, asRecord, asString, isUnknown, label } from "./resource";
 
 export const IAM_ROLE = "aws:iam/role:Role";
+export const TAG_PROTECTION = "gitlab:index/tagProtection:TagProtection";
+
+/** Create access levels of a protected tag that keep tag creation from developers. */
+const RESTRICTED_TAG_CREATORS: readonly string[] = ["maintainer", "no one"];
 
 /** Roles tagged `Purpose=<one of these>` only ever read (a merge request's preview): their subject may name any ref. */
 export const DEFAULT_PREVIEW_ROLE_PURPOSES: readonly string[] = ["preview"];
@@ -118,5 +122,52 @@ export function checkOidcTrust(
             }
         }
     });
+    return violations;
+}
+
+/** `*` as GitLab's protected-tag wildcard and IAM's StringLike read it (any run of characters). */
+function globMatches(pattern: string, value: string): boolean {
+    return new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`).test(value);
+}
+
+/**
+ * Mandatory, stack-wide: a role that GitLab jobs of tags may assume (a deploy role trusting `ref_type:tag:ref:<p>`)
+ * trusts only tags this stack protects with create access for maintainers (or no one): a `TagProtection` whose `tag`
+ * is that pattern, or a wildcard covering that exact tag. Otherwise anyone who may push a tag, a developer
+ * included, names the tag and takes the role. Preview roles (read-only, any branch) are not judged; a trust or a
+ * protection not known yet (preview) is left for `up`.
+ */
+export function checkReleaseTagsProtected(
+    resources: readonly StackResource[],
+    previewPurposes: readonly string[] = DEFAULT_PREVIEW_ROLE_PURPOSES,
+): string[] {
+    const protectedPatterns: string[] = [];
+    let unknownProtection = false;
+    for (const resource of resources.filter((r) => r.type === TAG_PROTECTION)) {
+        const { tag, createAccessLevel } = resource.props;
+        if (isUnknown(tag) || isUnknown(createAccessLevel)) unknownProtection = true;
+        else if (typeof tag === "string" && RESTRICTED_TAG_CREATORS.includes(String(createAccessLevel).toLowerCase())) protectedPatterns.push(tag);
+    }
+    if (unknownProtection) return [];
+    const violations: string[] = [];
+    for (const role of resources.filter((r) => r.type === IAM_ROLE)) {
+        const purpose = purposeOf(role);
+        if (purpose !== undefined && previewPurposes.includes(purpose)) continue;
+        for (const statement of trustStatements(role) ?? []) {
+            if (oidcIssuers(statement).length === 0) continue;
+            for (const { values } of claimConditions(statement, "sub")) {
+                for (const subject of values.filter((value) => !isUnknown(value))) {
+                    const tag = /:ref_type:tag:ref:(.+)$/.exec(subject)?.[1];
+                    if (tag === undefined) continue;
+                    const covered = protectedPatterns.some((pattern) => pattern === tag || (!tag.includes("*") && globMatches(pattern, tag)));
+                    if (covered) continue;
+                    violations.push(`${label(role)} trusts GitLab jobs of tags "${tag}", but no ${TAG_PROTECTION} in this stack protects ` +
+                        `"${tag}" with create access for maintainers (protected: ${protectedPatterns.map((p) => `"${p}"`).join(", ") || "none"}): ` +
+                        "anyone who may push a matching tag could assume the role; protect the pattern the role trusts " +
+                        "(components/gitlab/releaseTags.ts)");
+                }
+            }
+        }
+    }
     return violations;
 }

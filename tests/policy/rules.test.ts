@@ -21,6 +21,7 @@ describe("policy pack", () => {
             "immutable-image-references": "mandatory",
             "production-data-protected": "mandatory",
             "oidc-role-exact-subjects": "mandatory",
+            "release-tags-protected": "mandatory",
             "deploy-runner-protected-unprivileged": "mandatory",
             "merge-request-runner-untrusted": "mandatory",
             "allowed-instance-types": "advisory",

@@ -28,4 +28,5 @@ export const GITLAB = {
     projectVariable: "gitlab:index/projectVariable:ProjectVariable",
     projectProtectedEnvironment: "gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment",
     userRunner: "gitlab:index/userRunner:UserRunner",
+    tagProtection: "gitlab:index/tagProtection:TagProtection",
 } as const;

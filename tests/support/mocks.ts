@@ -237,6 +237,9 @@ function typeState(type: string, name: string): Record<string, any> {
             return { publicIp: "203.0.113.10", publicDns: "ec2-203-0-113-10.compute.amazonaws.com" };
         case "aws:ec2/keyPair:KeyPair":
             return { keyName: name };
+        // IAM's own shape (no region; `oidc-provider/<issuer>`): the policy pack knows a web identity by it.
+        case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            return { arn: "arn:aws:iam::123456789012:oidc-provider/gitlab.com" };
         case "docker-build:index:Image":
             return { digest: `sha256:${"ab".repeat(32)}`, ref: "" };
         case "docker-build:index:Index":
