@@ -13,6 +13,7 @@ import {
     StackResource,
     checkDeployRunner,
     checkEbsEncryption,
+    checkBackupBucket,
     checkImdsV2,
     checkImmutableImages,
     checkInstanceType,
@@ -190,6 +191,12 @@ export const policies: Policies = [
         description: "No security group admits traffic, on any port, from the security group or address of a runner that takes merge-request jobs (accessLevel other than ref_protected).",
         enforcementLevel: "mandatory",
         validateStack: judgeStack(checkMergeRequestRunnerUntrusted),
+    },
+    {
+        name: "backup-bucket-hardened",
+        description: "Every backup bucket (Purpose database-backups) is versioned, encrypted by default, blocked from public access, and refuses requests without TLS.",
+        enforcementLevel: "mandatory",
+        validateStack: judgeStack(checkBackupBucket),
     },
     {
         name: "allowed-instance-types",

@@ -7,3 +7,4 @@ export * from "./images";
 export * from "./tags";
 export * from "./iam";
 export * from "./runners";
+export * from "./storage";

@@ -109,3 +109,16 @@ describe("merge-request-runner-untrusted on the prod program (issue 18)", () => 
         });
     }
 });
+
+describe("backup-bucket-hardened on the prod stack (issue 17)", () => {
+    for (const preview of [false, true]) {
+        it(`judges prod's own backup bucket and stops it without its versioning${preview ? " (preview: ids unknown)" : ""}`, async () => {
+            const stack = toStackResources(await runProjectStack("prod", preview));
+            assert.ok(stack.some((r) => r.type === AWS.s3Bucket && r.urn?.includes("cicd:backup:BackupBucket$")), "prod registers its backup bucket");
+            assert.deepEqual(await runStackPack(stack), [], "the bucket as the program registers it passes");
+            const violations = await runStackPack(stack.filter((r) => r.type !== AWS.s3BucketVersioning));
+            assert.deepEqual(violations.map((v) => [v.policy, v.level]), [["backup-bucket-hardened", "mandatory"]]);
+            assert.match(violations[0].message, /backup bucket aws:s3\/bucket:Bucket "production-backup-bucket": versioning is not enabled/);
+        });
+    }
+});

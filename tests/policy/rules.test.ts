@@ -24,6 +24,7 @@ describe("policy pack", () => {
             "release-tags-protected": "mandatory",
             "deploy-runner-protected-unprivileged": "mandatory",
             "merge-request-runner-untrusted": "mandatory",
+            "backup-bucket-hardened": "mandatory",
             "allowed-instance-types": "advisory",
             "required-tags": "advisory",
         });

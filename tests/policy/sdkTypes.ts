@@ -10,6 +10,11 @@ export const AWS = {
     securityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
     securityGroupIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     iamRole: "aws:iam/role:Role",
+    s3Bucket: "aws:s3/bucket:Bucket",
+    s3BucketVersioning: "aws:s3/bucketVersioning:BucketVersioning",
+    s3BucketEncryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    s3BucketPublicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    s3BucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
 } as const;
 
 /** Module and class of each AWS token in @pulumi/aws. */
@@ -21,6 +26,11 @@ export const AWS_CLASSES: Readonly<Record<keyof typeof AWS, readonly [string, st
     securityGroupRule: ["ec2/securityGroupRule", "SecurityGroupRule"],
     securityGroupIngressRule: ["vpc/securityGroupIngressRule", "SecurityGroupIngressRule"],
     iamRole: ["iam/role", "Role"],
+    s3Bucket: ["s3/bucket", "Bucket"],
+    s3BucketVersioning: ["s3/bucketVersioning", "BucketVersioning"],
+    s3BucketEncryption: ["s3/bucketServerSideEncryptionConfiguration", "BucketServerSideEncryptionConfiguration"],
+    s3BucketPublicAccessBlock: ["s3/bucketPublicAccessBlock", "BucketPublicAccessBlock"],
+    s3BucketPolicy: ["s3/bucketPolicy", "BucketPolicy"],
 };
 
 /** Tokens of the official GitLab provider (tests/fixtures/gitlab-provider-v10-facts.json lists its resources). */
