@@ -77,7 +77,7 @@ function backupScript(target: DeployTarget & { readonly stateDir: string }, args
         "--env-file",
         shellQuote(target.envFile),
         "--project",
-        shellQuote(target.project),
+        shellQuote(target.composeProject),
     ].join(" ");
 }
 
@@ -103,7 +103,7 @@ export const BACKUP_CALENDAR = "*-*-* 03:15:00 UTC";
 export function backupUnits(target: DeployTarget & { readonly stateDir: string }, user: string): { service: string; timer: string } {
     if (!/^[a-z_][a-z0-9_-]*$/.test(user)) throw new Error(`backup user "${user}" must be a plain Unix user name`);
     // Inside a single-quoted `bash -c` of a unit file: no quote, space, $ or % (systemd's specifiers) may appear.
-    for (const value of [target.bundleDir, target.envFile, target.project, target.stateDir]) {
+    for (const value of [target.bundleDir, target.envFile, target.composeProject, target.stateDir]) {
         if (!/^[A-Za-z0-9_./-]+$/.test(value)) throw new Error(`path "${value}" of the backup unit must be letters, digits and _ . / -`);
     }
     const names = backupUnitNames(target.environment);

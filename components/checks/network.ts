@@ -30,3 +30,12 @@ export function isWorldCidr(cidr: string): boolean {
     const match = /\/(\d+)$/.exec(cidr.trim());
     return match !== null && Number(match[1]) < WORLD_PREFIX_BELOW;
 }
+
+/**
+ * The address the deploy commands dial when `sshConnectVia` is unset: the host's public one only when SSH ingress
+ * lets a machine outside the VPC in (`sshIngressCidrs`); otherwise the private one, which the deploy runner reaches
+ * from inside the VPC. Config validation and Ec2Host both default to this.
+ */
+export function defaultConnectVia(ingressCidrs: readonly string[]): "public" | "private" {
+    return ingressCidrs.length > 0 ? "public" : "private";
+}

@@ -1,6 +1,6 @@
 // The host keys of the remote stacks: the EC2 host (instance type, SSH ingress and keys, subnet) or, with `hosts`,
 // machines the user already has, reached over SSH.
-import { isInstanceType, isWorldCidr, parseCidr } from "../checks";
+import { defaultConnectVia, isInstanceType, isWorldCidr, parseCidr } from "../checks";
 import { ALLOWED_INSTANCE_TYPES, EC2_HOST_KEYS } from "./keys";
 import { ConfigError, Reader } from "./reader";
 import type { HostConfig, SshHostConfig } from "./types";
@@ -84,7 +84,7 @@ export function validateHost(environment: "staging" | "production", r: Reader): 
     if (sshPrivateKey !== "" && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshPrivateKey)) {
         r.problem("sshPrivateKey", "must be a PEM/OpenSSH private key (-----BEGIN ... PRIVATE KEY-----)");
     }
-    const via = r.string("sshConnectVia") ?? (sshIngressCidrs.length > 0 ? "public" : "private");
+    const via = r.string("sshConnectVia") ?? defaultConnectVia(sshIngressCidrs);
     if (via !== "public" && via !== "private") r.problem("sshConnectVia", `must be "public" or "private" (got "${via}")`);
 
     const subnetId = r.string("subnetId");

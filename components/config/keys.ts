@@ -1,7 +1,8 @@
 // The key tables of the stack config: which keys each environment reads, which hold secrets, and the values that
 // name environments, instance types and platforms. Plain data: every validator and the policy pack read it here.
 
-export const PROJECT = "gitlab-docker-delivery";
+/** The Pulumi project (Pulumi.yaml's `name`): the namespace of every config key and part of every stack's full name. */
+export const PULUMI_PROJECT = "gitlab-docker-delivery";
 
 export type Environment = "local" | "staging" | "production";
 export const ENVIRONMENTS: readonly Environment[] = ["local", "staging", "production"];
@@ -24,7 +25,7 @@ export const ALLOWED_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
 export type Platform = (typeof ALLOWED_PLATFORMS)[number];
 
 /** Default name of the local stack's sandbox project. */
-export const DEFAULT_SANDBOX_PROJECT_NAME = `${PROJECT}-sandbox`;
+export const DEFAULT_SANDBOX_PROJECT_NAME = `${PULUMI_PROJECT}-sandbox`;
 
 /** Default GitLab API of every stack that talks to GitLab. */
 export const DEFAULT_GITLAB_BASE_URL = "https://gitlab.com/api/v4";

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "./keys";
+import { PULUMI_PROJECT } from "./keys";
 import type { RawConfig } from "./reader";
 import type { ProgramConfig } from "./types";
 import { validateConfig } from "./validate";
@@ -15,7 +15,7 @@ export function readRawConfig(): { raw: RawConfig; secretKeys: Set<string> } {
     const all = pulumi.runtime.allConfig();
     const raw: Record<string, string> = {};
     const secretKeys = new Set<string>();
-    const prefix = `${PROJECT}:`;
+    const prefix = `${PULUMI_PROJECT}:`;
     for (const [fullKey, value] of Object.entries(all)) {
         if (fullKey.startsWith(prefix)) {
             const name = fullKey.slice(prefix.length);
@@ -38,7 +38,7 @@ function appPackageVersion(repoRoot: string): string | undefined {
 
 function defaultStateDir(stack: string): string {
     const base = process.env.XDG_STATE_HOME ?? path.join(os.homedir(), ".local", "state");
-    return path.join(base, PROJECT, stack);
+    return path.join(base, PULUMI_PROJECT, stack);
 }
 
 /**

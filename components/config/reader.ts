@@ -1,7 +1,7 @@
 // Reads typed values out of a stack's raw config and collects every problem on the way, so that validation ends
 // in ONE error naming every bad key. Every validator (validate.ts and the per-environment files, delivery.ts,
 // tls.ts) reads through it.
-import { PROJECT } from "./keys";
+import { PULUMI_PROJECT } from "./keys";
 
 /** Raw config of one stack: key (without the project prefix) → the string Pulumi holds. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -13,7 +13,7 @@ export class ConfigError extends Error {
     ) {
         super(
             `Invalid configuration for stack "${stack}" (${problems.length} problem${problems.length === 1 ? "" : "s"}); ` +
-                `nothing was created. Fix with \`pulumi config set [--secret] ${PROJECT}:<key> <value> -s ${stack}\`:\n` +
+                `nothing was created. Fix with \`pulumi config set [--secret] ${PULUMI_PROJECT}:<key> <value> -s ${stack}\`:\n` +
                 problems.map((p) => `  - ${p}`).join("\n"),
         );
         this.name = "ConfigError";
@@ -21,7 +21,7 @@ export class ConfigError extends Error {
 }
 
 /** The full name of a config key, as `pulumi config set` takes it. */
-export const configKey = (k: string) => `${PROJECT}:${k}`;
+export const configKey = (k: string) => `${PULUMI_PROJECT}:${k}`;
 
 /** Collects problems while reading typed values out of the raw config. */
 export class Reader {

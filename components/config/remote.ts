@@ -1,7 +1,7 @@
 // What staging and production share: the image repository and platforms, the registry and GitLab credentials, the
 // host, HTTPS, and the AWS region. staging.ts and production.ts add their own keys on top.
 import { isArmInstanceType } from "../checks";
-import { ALLOWED_PLATFORMS, PROJECT, Platform } from "./keys";
+import { ALLOWED_PLATFORMS, PULUMI_PROJECT, Platform } from "./keys";
 import { validateHost } from "./host";
 import type { RawConfig, Reader } from "./reader";
 import { validateCommon, validateGitlabBaseUrl } from "./shared";
@@ -74,5 +74,5 @@ export function validateRemote(environment: "staging" | "production", stack: str
 
 /** The full name of another stack of this project, for the default StackReferences. */
 export function stackPath(opts: ValidateOptions, stack: string): string {
-    return `${opts.organization ?? "organization"}/${PROJECT}/${stack}`;
+    return `${opts.organization ?? "organization"}/${PULUMI_PROJECT}/${stack}`;
 }

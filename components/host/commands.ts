@@ -8,7 +8,7 @@ import * as path from "path";
 export type DeployEnvironment = "local" | "staging" | "production";
 
 /** The Compose project on a host: deploy.sh's default for `--project`, so a hand-run deploy.sh finds the stack. */
-export function hostProject(environment: DeployEnvironment): string {
+export function hostComposeProject(environment: DeployEnvironment): string {
     return `gitlab-docker-delivery-${environment}`;
 }
 
@@ -37,8 +37,8 @@ export interface DeployTarget {
     readonly environment: DeployEnvironment;
     /** Env file with the stack's secrets (0600). */
     readonly envFile: string;
-    /** Compose project name. */
-    readonly project: string;
+    /** Compose project name (`--project`). */
+    readonly composeProject: string;
     /** Registry credentials in Compose's env format, when set; deploy.sh reads it as data (REGISTRY_CREDENTIALS_FILE). */
     readonly credentialsFile?: string;
     /**
@@ -80,7 +80,7 @@ function deployScript(target: DeployTarget, verb: string, extra: string[], revis
         "--env-file",
         shellQuote(target.envFile),
         "--project",
-        shellQuote(target.project),
+        shellQuote(target.composeProject),
     ];
     // Credentials stay in a 0600 file, so they never appear in a command line or in state; deploy.sh reads it as
     // data (it is in Compose's env format, so sourcing it would run a password such as abc$(id)).

@@ -2,7 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import { hashDirectory } from "../image/context";
-import { DeployTarget, downCommand, hostHome, hostProject, renderEnvFile, rolloutCommand, secretFilesInBundle, settingsFingerprint, switchCommand, writePrivateFileCommand } from "./commands";
+import { DeployTarget, downCommand, hostComposeProject, hostHome, renderEnvFile, rolloutCommand, secretFilesInBundle, settingsFingerprint, switchCommand, writePrivateFileCommand } from "./commands";
 import { DEFAULT_HTTP_PORT, TlsSite, WEB_ENV_KEYS, webEnv, webPortProblems } from "./webPorts";
 
 /** One machine to deploy to over SSH. */
@@ -150,7 +150,7 @@ export class ComposeDeployment extends pulumi.ComponentResource {
                 bundleDir: copiedDirectoryPath(bundlePath, args.bundleDir),
                 environment: args.environment,
                 envFile,
-                project: hostProject(args.environment),
+                composeProject: hostComposeProject(args.environment),
                 credentialsFile,
                 stateDir,
                 hostLabel: twoPhase ? host.label : undefined,

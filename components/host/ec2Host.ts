@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { remote, types } from "@pulumi/command";
-import { isWorldCidr, parseCidr } from "../checks";
+import { defaultConnectVia, isWorldCidr, parseCidr } from "../checks";
 import { DEFAULT_HTTP_PORT, webUrl } from "./webPorts";
 import { authorizedKeysCommand, keyMaterial, publicKeyOfPrivateKey } from "./authorizedKeys";
 import { EC2_USER, cloudInit, interfaceAddresses, mountDataVolumeCommand, privateDialProblem, waitReadyCommand } from "./ec2Scripts";
@@ -33,7 +33,7 @@ export interface Ec2HostArgs {
         readonly ingressCidrs?: readonly string[];
         /** e.g. the runner's security group. */
         readonly ingressSecurityGroupIds?: pulumi.Input<pulumi.Input<string>[]>;
-        /** Dial the Elastic IP (`public`) or the private IP from inside the VPC (`private`); defaults to public. */
+        /** Dial the Elastic IP (`public`) or the private IP from inside the VPC (`private`); defaults to `defaultConnectVia(ingressCidrs)`. */
         readonly connectVia?: "public" | "private";
     };
     /** The HTTP port opened: the one the deployment's nginx listens on (with TLS: the ACME challenge and the redirect). Defaults to 80. */
@@ -174,7 +174,7 @@ export class Ec2Host extends pulumi.ComponentResource {
 
         const localAddresses = args.localAddresses ?? interfaceAddresses;
         const dialled =
-            (args.ssh.connectVia ?? "public") === "public"
+            (args.ssh.connectVia ?? defaultConnectVia(args.ssh.ingressCidrs ?? [])) === "public"
                 ? eip.publicIp
                 : pulumi.all([instance.privateIp, vpc.cidrBlock]).apply(([ip, cidr]) => {
                       const problem = privateDialProblem(name, ip, cidr, localAddresses());

@@ -2,7 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import { hashDirectory } from "../image/context";
-import { DeployTarget, downCommand, removeFileCommand, rolloutCommand, settingsFingerprint, shellQuote, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
+import { DeployTarget, downCommand, hostComposeProject, removeFileCommand, rolloutCommand, settingsFingerprint, shellQuote, renderEnvFile, secretFilesInBundle, writePrivateFileCommand } from "./commands";
 import { StackSecrets, stackEnv } from "./envFile";
 import { backupDbImage, backupInitCommand } from "../backup/hostFiles";
 
@@ -17,8 +17,8 @@ export interface LocalTargetArgs {
     readonly httpPort?: number;
     /** HTTPS on 127.0.0.1 for localhost, with a certificate from a CA the stack makes on this machine. */
     readonly httpsPort?: number;
-    /** Compose project name; defaults to `gitlab-docker-delivery-local`. */
-    readonly project?: string;
+    /** Compose project name; defaults to the one deploy.sh assumes for local (`gitlab-docker-delivery-local`). */
+    readonly composeProject?: string;
     /** Database password (secret); generated once and kept in state when absent. */
     readonly dbPassword?: pulumi.Input<string>;
     /** Base images for the db and proxy services (POSTGRES_IMAGE, NGINX_IMAGE). */
@@ -62,7 +62,7 @@ function checkBundle(bundleDir: string): Record<string, never> {
 export class LocalTarget extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     readonly envFile: string;
-    readonly project: string;
+    readonly composeProject: string;
     /** The image the deploy command rolled out. */
     readonly deployedImage: pulumi.Output<string>;
     /** The bearer token writes to the API need (secret). */
@@ -75,13 +75,13 @@ export class LocalTarget extends pulumi.ComponentResource {
         super("cicd:host:LocalTarget", name, checkBundle(path.resolve(args.bundleDir)), opts);
 
         const httpPort = args.httpPort ?? 8080;
-        const project = args.project ?? "gitlab-docker-delivery-local";
+        const composeProject = args.composeProject ?? hostComposeProject("local");
         const removeVolumesOnDelete = args.removeVolumesOnDelete ?? true;
         const bundleDir = path.resolve(args.bundleDir);
         const stateDir = path.resolve(args.stateDir);
 
         const bundleHash = hashDirectory(bundleDir);
-        this.project = project;
+        this.composeProject = composeProject;
         this.envFile = path.join(stateDir, "local.env");
 
         // The password is made once (create runs only on creation) and then lives only in the state,
@@ -128,7 +128,7 @@ export class LocalTarget extends pulumi.ComponentResource {
             { parent: this, additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
         );
 
-        const deployState = { bundleDir, environment: "local" as const, envFile: this.envFile, project, stateDir: path.join(stateDir, "deploy") };
+        const deployState = { bundleDir, environment: "local" as const, envFile: this.envFile, composeProject, stateDir: path.join(stateDir, "deploy") };
         const target: DeployTarget = deployState;
         // A new image or bundle changes the command text: an in-place update running the same gated
         // rollout. (Triggers would replace the resource and run `down --volumes` first.)
@@ -159,7 +159,7 @@ export class LocalTarget extends pulumi.ComponentResource {
         if (args.httpsPort !== undefined) {
             // The CA's certificate (never its key) where browsers and curl can be told to trust it.
             const caFile = path.join(stateDir, "local-ca.pem");
-            const acme = `$(docker ps -q --filter label=com.docker.compose.project=${shellQuote(project)} --filter label=com.docker.compose.service=acme | head -n 1)`;
+            const acme = `$(docker ps -q --filter label=com.docker.compose.project=${shellQuote(composeProject)} --filter label=com.docker.compose.service=acme | head -n 1)`;
             const exportCa = new local.Command(
                 `${name}-ca`,
                 { create: `set -eu; docker exec "${acme}" cat /tls/ca.pem > ${shellQuote(caFile)}`, triggers: [deploy.id], delete: removeFileCommand(caFile) },

@@ -1,7 +1,7 @@
 // `local`: the image built and the stack run on this machine's Docker engine; no cloud, no push. GitLab only when
 // `gitlabToken` is set: then a personal sandbox project as well, to try the project setup against.
 import * as pulumi from "@pulumi/pulumi";
-import { LocalConfig, PROJECT, SandboxGitLabConfig } from "../config";
+import { LocalConfig, PULUMI_PROJECT, SandboxGitLabConfig } from "../config";
 import { Project } from "../gitlab";
 import { LocalTarget } from "../host";
 import { LocalImage } from "../image";
@@ -10,7 +10,7 @@ import { ProgramOutputs, appDir, bundleDir, gitlabProvider } from "./shared";
 export function localProgram(config: LocalConfig, repoRoot: string): ProgramOutputs {
     const image = new LocalImage("app-image", {
         contextDir: appDir(repoRoot),
-        repository: `${PROJECT}-local/app`,
+        repository: `${PULUMI_PROJECT}-local/app`,
         buildArgs: {
             BUILD_IMAGE: config.baseImages.build,
             RUNTIME_IMAGE: config.baseImages.runtime,
@@ -26,7 +26,7 @@ export function localProgram(config: LocalConfig, repoRoot: string): ProgramOutp
         image: { ref: image.ref, id: image.imageId },
         httpPort: config.httpPort,
         httpsPort: config.httpsPort,
-        project: config.composeProject,
+        composeProject: config.composeProject,
         dbPassword: config.dbPassword === undefined ? undefined : pulumi.secret(config.dbPassword),
         composeImages: { postgres: config.baseImages.postgres, nginx: config.baseImages.nginx, acme: config.baseImages.acme },
         backup: config.backup.enabled,
@@ -41,7 +41,7 @@ export function localProgram(config: LocalConfig, repoRoot: string): ProgramOutp
         ...(target.caFile === undefined ? {} : { caFile: target.caFile }),
         imageRef: image.ref,
         imageId: image.imageId,
-        composeProject: target.project,
+        composeProject: target.composeProject,
         envFile: target.envFile,
         apiWriteToken: target.apiWriteToken,
     };
@@ -64,7 +64,7 @@ function sandboxProject(settings: SandboxGitLabConfig): Project {
             project: {
                 name: settings.projectName,
                 namespaceId: settings.namespaceId,
-                description: `Personal sandbox of ${PROJECT}, provisioned by its local stack.`,
+                description: `Personal sandbox of ${PULUMI_PROJECT}, provisioned by its local stack.`,
             },
         },
         { providers: { gitlab: gitlabProvider(settings) } },

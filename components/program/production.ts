@@ -2,7 +2,7 @@
 // staging built (or `imageRef`), verified in the registry and tagged for production. With `bootstrap: true` it
 // provisions GitLab only, before any image exists.
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, ProductionConfig } from "../config";
+import { PULUMI_PROJECT, ProductionConfig } from "../config";
 import { EnvironmentVariables, Project } from "../gitlab";
 import { PromotedImage } from "../image";
 import { checkedRepository, ciRoles, runners, stagingOutput, tierWarning } from "./delivery";
@@ -14,10 +14,10 @@ export function productionProgram(config: ProductionConfig, repoRoot: string): P
     const { tags, awsProvider } = createAwsProvider(config.stack, config.awsRegion);
     const providers = { aws: awsProvider, gitlab: gitlabProvider(config.gitlab) };
 
-    const project = new Project(
+    const gitlabProject = new Project(
         "gitlab",
         {
-            project: { name: PROJECT, namespaceId: config.gitlabNamespaceId },
+            project: { name: PULUMI_PROJECT, namespaceId: config.gitlabNamespaceId },
             environments: { productionApprovals: config.productionApprovals, allowPipelineTriggerApproveDeployment: config.delivery.allowPipelineTriggerApproveDeployment },
             registry: { host: registryHost(config.imageRepository) },
             tier: config.delivery.gitlabTier,
@@ -25,30 +25,30 @@ export function productionProgram(config: ProductionConfig, repoRoot: string): P
         { providers },
     );
     // Roles CI jobs assume (created here unless brought), handed to the project as its AWS_*_ROLE_ARN variables.
-    const roles = ciRoles(config, gitlabWebUrl(config.gitlab.baseUrl), project.pathWithNamespace, { providers });
-    project.addCiRoleVariables("gitlab", { awsPreviewRoleArn: roles.preview, awsDeployRoleArns: { staging: roles.staging, production: roles.production } });
-    const repository = checkedRepository(config.imageRepository, project.registryRepository, "the prod stack's GitLab project");
+    const roles = ciRoles(config, gitlabWebUrl(config.gitlab.baseUrl), gitlabProject.pathWithNamespace, { providers });
+    gitlabProject.addCiRoleVariables("gitlab", { awsPreviewRoleArn: roles.preview, awsDeployRoleArns: { staging: roles.staging, production: roles.production } });
+    const repository = checkedRepository(config.imageRepository, gitlabProject.registryRepository, "the prod stack's GitLab project");
     const gitlabTierWarning = tierWarning(config);
     // Deploy jobs run on a protected-refs-only runner, the only one the hosts let in on port 22; the rest on another.
-    const { deploy: runner, mergeRequests: mrRunner } = runners(config, project.projectId, gitlabWebUrl(config.gitlab.baseUrl), tags, { providers });
+    const { deploy: runner, mergeRequests: mrRunner } = runners(config, gitlabProject.projectId, gitlabWebUrl(config.gitlab.baseUrl), tags, { providers });
     const variables = new EnvironmentVariables(
         "production-vars",
-        { project: project.projectId, environment: "production", sshPrivateKey: pulumi.secret(config.host.sshPrivateKey) },
+        { project: gitlabProject.projectId, environment: "production", sshPrivateKey: pulumi.secret(config.host.sshPrivateKey) },
         { providers },
     );
 
     // What staging reads through its StackContract; exported also with bootstrap, which staging's first up needs.
     const projectStackExports: ProjectStackOutputs = {
-        projectId: project.projectId,
+        projectId: gitlabProject.projectId,
         registryRepository: repository,
-        deployTokenUsername: project.deployTokenUsername,
-        deployTokenPassword: project.deployTokenPassword,
+        deployTokenUsername: gitlabProject.deployTokenUsername,
+        deployTokenPassword: gitlabProject.deployTokenPassword,
         runnerSecurityGroupId: runner.securityGroupId,
     };
     const outputs: ProgramOutputs = {
         environment: "production",
         ...projectStackExports,
-        projectUrl: project.webUrl,
+        projectUrl: gitlabProject.webUrl,
         ciRoleArns: roles,
         ...(gitlabTierWarning === undefined ? {} : { gitlabTierWarning }),
         runnerTags: { deploy: runner.tags, mergeRequests: mrRunner.tags },
@@ -79,7 +79,7 @@ export function productionProgram(config: ProductionConfig, repoRoot: string): P
         {
             image: { ref: image.ref, digest: image.digest },
             postgresPassword: variables.postgresPassword,
-            pullCredentials: { username: project.deployTokenUsername, password: project.deployTokenPassword },
+            pullCredentials: { username: gitlabProject.deployTokenUsername, password: gitlabProject.deployTokenPassword },
         },
         () => ({
             awsRegion: config.awsRegion,

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as gitlab from "@cicd/pulumi-gitlab";
 import * as random from "@pulumi/random";
-import { GitLabConfig, PROJECT, ProductionConfig, StagingConfig } from "../config";
+import { GitLabConfig, PULUMI_PROJECT, ProductionConfig, StagingConfig } from "../config";
 import { DeploySettings, Ec2Settings, HostOutputs, deployToEc2, deployToHosts, remoteEnv } from "./hosts";
 
 /** Stack outputs: plain values or Outputs (secrets stay secret Outputs). */
@@ -24,7 +24,7 @@ export function gitlabProvider(settings: GitLabConfig): gitlab.Provider {
  * staging stack with `hosts` registers none, so it needs no AWS account, region or credentials.
  */
 export function createAwsProvider(stack: string, region: string) {
-    const tags = { Project: PROJECT, Stack: stack, ManagedBy: "pulumi" };
+    const tags = { Project: PULUMI_PROJECT, Stack: stack, ManagedBy: "pulumi" };
     return { tags, awsProvider: new aws.Provider("aws", { region: region as aws.Region, defaultTags: { tags } }) };
 }
 

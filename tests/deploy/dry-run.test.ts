@@ -5,7 +5,7 @@ import assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { hostHome, hostProject } from "../../components/host";
+import { hostComposeProject, hostHome } from "../../components/host";
 import { deployCommand } from "../../components/host/commands";
 import { run } from "../support/docker";
 import { DEPLOY_DIR, DEPLOY_SCRIPT } from "./stack";
@@ -277,7 +277,7 @@ describe("deploy.sh without an engine: dry-run plan, and a recording docker", fu
             fs.writeFileSync(credentials, `# written by the program\nREGISTRY=registry.example.com\nREGISTRY_PASSWORD=${password}\nREGISTRY_USER="deployer"\n`, { mode: 0o600 });
 
             // The exact command the host components run (components/host/commands.ts).
-            const command = deployCommand({ bundleDir: DEPLOY_DIR, environment: "staging", envFile, project: "creds", credentialsFile: credentials, stateDir }, IMAGE);
+            const command = deployCommand({ bundleDir: DEPLOY_DIR, environment: "staging", envFile, composeProject: "creds", credentialsFile: credentials, stateDir }, IMAGE);
             const result = await run("bash", ["-c", command], {
                 env: { DEPLOY_DOCKER: fakeDocker, DEPLOY_COMPOSE: fakeCompose, REGISTRY: "", REGISTRY_USER: "", REGISTRY_PASSWORD: "" },
                 allowFailure: true,
@@ -334,7 +334,7 @@ describe("deploy.sh without an engine: dry-run plan, and a recording docker", fu
         const lines = commands(result.stdout);
         const stateDir = `${deployHome}/state`;
         indexOf(lines, new RegExp(`^\\+ mkdir ${stateDir}/deploy\\.lock$`));
-        indexOf(lines, new RegExp(`--project-name ${hostProject("staging")} --env-file ${deployHome}/staging\\.env `));
+        indexOf(lines, new RegExp(`--project-name ${hostComposeProject("staging")} --env-file ${deployHome}/staging\\.env `));
         // The components' side of the same contract: the deploy folder in the SSH user's home, the state folder in it.
         assert.equal(hostHome("deploy"), "/home/deploy/gitlab-docker-delivery");
         assert.equal(path.basename(deployHome), path.basename(hostHome("deploy")));

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, PROJECT, validateConfig } from "../../components/config";
+import { ConfigError, PULUMI_PROJECT, validateConfig } from "../../components/config";
 import { ORGANIZATION } from "./stacks";
 
 const DOC = path.resolve(__dirname, "..", "..", "docs", "config.md");
@@ -97,7 +97,7 @@ function documentedUps(markdown: string): Up[] {
                 const fullKey = value(args[0]);
                 const v = args.length > 1 ? value(args[1]) : stdin;
                 assert.ok(v !== undefined, `no value in: ${line}`);
-                const key = fullKey.startsWith(`${PROJECT}:`) ? fullKey.slice(PROJECT.length + 1) : fullKey;
+                const key = fullKey.startsWith(`${PULUMI_PROJECT}:`) ? fullKey.slice(PULUMI_PROJECT.length + 1) : fullKey;
                 if (byPath) {
                     const m = /^(\w+)(?:\[(\d+)\]|\.(\w+))$/.exec(key);
                     assert.ok(m, `unsupported --path in: ${line}`);

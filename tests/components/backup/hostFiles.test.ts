@@ -14,7 +14,7 @@ const TARGET = {
     bundleDir: "/home/ubuntu/gitlab-docker-delivery/bundles/0123456789abcdef/deploy",
     environment: "production" as const,
     envFile: "/home/ubuntu/gitlab-docker-delivery/production.env",
-    project: "gitlab-docker-delivery-production",
+    composeProject: "gitlab-docker-delivery-production",
     stateDir: "/home/ubuntu/gitlab-docker-delivery/state",
 };
 
@@ -50,7 +50,7 @@ describe("backup: host files", () => {
             assert.match(service, /^Type=oneshot$/m);
             const result = await run("bash", execStart(service));
             const type = new Date().getUTCDay() === 0 ? "full" : "incr";
-            assert.equal(result.stdout, `DEPLOY_STATE_DIR=${TARGET.stateDir}\nbackup --type ${type} --env production --dir ${bundleDir} --env-file ${TARGET.envFile} --project ${TARGET.project}\n`);
+            assert.equal(result.stdout, `DEPLOY_STATE_DIR=${TARGET.stateDir}\nbackup --type ${type} --env production --dir ${bundleDir} --env-file ${TARGET.envFile} --project ${TARGET.composeProject}\n`);
         } finally {
             fs.rmSync(scratch, { recursive: true, force: true });
         }

@@ -30,7 +30,7 @@ describe("host: secret files in the bundle, wherever they sit (issue 20)", () =>
 });
 
 describe("host: what reaches the shell and Compose's env file (issue 20)", () => {
-    const target = { bundleDir: "/srv/app/bundle", environment: "staging" as const, envFile: "/srv/app/.env", project: "app", stateDir: "/srv/app/state" };
+    const target = { bundleDir: "/srv/app/bundle", environment: "staging" as const, envFile: "/srv/app/.env", composeProject: "app", stateDir: "/srv/app/state" };
 
     it("takes only a lower-case hex settings fingerprint, which it places in the command unquoted", () => {
         assert.match(rolloutCommand(target, "img:1", "0123456789abcdef"), /printf '%s' 0123456789abcdef > /);

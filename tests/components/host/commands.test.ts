@@ -18,7 +18,7 @@ describe("host: command builders", () => {
     });
 
     it("calls deploy.sh with the documented CLI and hands it the credentials file to read as data (never sourced)", () => {
-        const target = { bundleDir: "/b", environment: "staging" as const, envFile: "/s/staging.env", project: "p", credentialsFile: "/s/registry.env", stateDir: "/s/state" };
+        const target = { bundleDir: "/b", environment: "staging" as const, envFile: "/s/staging.env", composeProject: "p", credentialsFile: "/s/registry.env", stateDir: "/s/state" };
         assert.equal(
             deployCommand(target, "r/app@sha256:1"),
             "set -eu; REGISTRY_CREDENTIALS_FILE=/s/registry.env DEPLOY_STATE_DIR=/s/state bash /b/deploy.sh deploy --image r/app@sha256:1 --env staging --dir /b --env-file /s/staging.env --project p",
@@ -34,7 +34,7 @@ describe("host: command builders", () => {
         fs.mkdirSync(bundle);
         // A stand-in deploy.sh that records how it was called.
         fs.writeFileSync(path.join(bundle, "deploy.sh"), `echo "$1 $*" >> ${shellQuote(path.join(dir, "calls"))}\n`);
-        const target = { bundleDir: bundle, environment: "local" as const, envFile: "/e", project: "p", stateDir: path.join(dir, "state") };
+        const target = { bundleDir: bundle, environment: "local" as const, envFile: "/e", composeProject: "p", stateDir: path.join(dir, "state") };
         const calls = () => fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n").map((l) => l.split(" ")[0]);
         const one = settingsFingerprint({ HTTP_PORT: "8080", POSTGRES_PASSWORD: "a" });
         assert.equal(settingsFingerprint({ HTTP_PORT: "8080", POSTGRES_PASSWORD: "b" }), one, "the password is not part of the fingerprint");

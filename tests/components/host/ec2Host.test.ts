@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ComposeDeployment, Ec2Host, Ec2HostArgs, cloudInit, mountDataVolumeCommand, privateDialProblem, validateSshIngress } from "../../../components/host";
+import { defaultConnectVia } from "../../../components/checks";
 import { MockRecorder, RecorderOptions, installMocks, valueOf } from "../../support/mocks";
 import { generateDeployKey } from "../../support/simHosts";
 
@@ -174,6 +175,16 @@ describe("host: Ec2Host with its ComposeDeployment", () => {
         }
         const { recorder } = await build(args({ ssh: { ...args().ssh, ingressCidrs: [], connectVia: "private" }, localAddresses: () => ["172.31.7.9"] }));
         assert.equal(recorder.find("command:remote:Command", "web-deploy").inputs.connection.host, "10.0.1.10", "inside the VPC the private IP is dialled");
+    });
+
+    it("connectVia unset: the same default as config (defaultConnectVia): private without sshIngressCidrs, public with them", async () => {
+        // Was public in the component and private from config; the old component dialled the Elastic IP here.
+        const inside = await build(args({ ssh: { ...args().ssh, ingressCidrs: [] }, localAddresses: () => ["172.31.7.9"] }));
+        assert.equal(inside.recorder.find("command:remote:Command", "web-deploy").inputs.connection.host, "10.0.1.10", "no ingress CIDRs: the private IP is dialled");
+        const outside = await build(args());
+        assert.equal(outside.recorder.find("command:remote:Command", "web-deploy").inputs.connection.host, "203.0.113.10", "ingress CIDRs: the Elastic IP is dialled");
+        assert.equal(defaultConnectVia([]), "private");
+        assert.equal(defaultConnectVia(["198.51.100.0/24"]), "public");
     });
 
     describe("#12 item 12: a key rotation, an AMI move and an instance replacement leave the data volume's inputs stable", () => {
