@@ -9,6 +9,7 @@ readonly STACK=local
 readonly STATE_ROOT="${XDG_STATE_HOME:-$HOME/.local/state}/gitlab-docker-delivery"
 readonly DOCKERFILE="$REPO_ROOT/app/Dockerfile"
 readonly COMPOSE_FILE="$REPO_ROOT/app/deploy/compose.yaml"
+readonly COMPOSE_TLS_FILE="$REPO_ROOT/app/deploy/compose.tls.yaml"
 readonly REQUIRED_NODE_MAJOR=24
 readonly SYSTEM_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 readonly DEPLOY_PROGRAM="$REPO_ROOT/app/deploy/deploy.sh"
@@ -76,8 +77,9 @@ default_base_image() {
   case "$variable" in
     BUILD_IMAGE | RUNTIME_IMAGE) ref="$(sed -n "s/^ARG $variable=//p" "$DOCKERFILE")" ;;
     POSTGRES_IMAGE | NGINX_IMAGE) ref="$(sed -n "s/.*\${$variable:-\([^}]*\)}.*/\1/p" "$COMPOSE_FILE")" ;;
+    ACME_IMAGE) ref="$(sed -n "s/.*\${$variable:-\([^}]*\)}.*/\1/p" "$COMPOSE_TLS_FILE")" ;;
   esac
-  [ -n "$ref" ] || fail "no default for $variable found in ${DOCKERFILE#"$REPO_ROOT/"} / ${COMPOSE_FILE#"$REPO_ROOT/"}"
+  [ -n "$ref" ] || fail "no default for $variable found in ${DOCKERFILE#"$REPO_ROOT/"} / ${COMPOSE_FILE#"$REPO_ROOT/"} / ${COMPOSE_TLS_FILE#"$REPO_ROOT/"}"
   printf '%s\n' "$ref"
 }
 
@@ -85,7 +87,11 @@ image_available() {
   docker_cli image inspect "$1" >/dev/null 2>&1 || docker_cli pull -q "$1" >/dev/null 2>&1
 }
 
-stand_in_image_env() { bash "$REPO_ROOT/scripts/stand-in-images.sh" --print-env; }
+# Builds the named stand-ins that are missing, then prints their KEY=value lines.
+stand_in_image_env() { bash "$REPO_ROOT/scripts/stand-in-images.sh" --print-env "$@"; }
+
+# HTTPS on the local stack (`httpsPort`) runs the acme service (the local CA), so its image is a base too.
+local_tls_on() { [ -n "$(pulumi config get httpsPort --stack "$STACK" 2>/dev/null || true)" ]; }
 
 # "A registry is reachable" only when every base the stack needs, and the user did not choose, is here or pullable;
 # one present image (say the node base) says nothing about the PostgreSQL or nginx ones.
@@ -103,8 +109,12 @@ official_bases_available() {
 # Offline machines (no image registry) use stand-in base images built from Debian packages for every base the
 # user did not set.
 choose_base_images() {
-  local unset_bases=() variable line
-  for variable in BUILD_IMAGE RUNTIME_IMAGE POSTGRES_IMAGE NGINX_IMAGE; do
+  local unset_bases=() variable line bases=(BUILD_IMAGE RUNTIME_IMAGE POSTGRES_IMAGE NGINX_IMAGE) stand_ins=(node-build node-runtime postgres nginx)
+  if local_tls_on; then
+    bases+=(ACME_IMAGE)
+    stand_ins+=(acme)
+  fi
+  for variable in "${bases[@]}"; do
     [ -n "${!variable:-}" ] || unset_bases+=("$variable")
   done
   if [ ${#unset_bases[@]} -eq 0 ] || official_bases_available "${unset_bases[@]}"; then
@@ -114,7 +124,7 @@ choose_base_images() {
   while IFS= read -r line; do
     variable="${line%%=*}"
     case " ${unset_bases[*]} " in *" $variable "*) export "${line?}" ;; esac
-  done < <(stand_in_image_env)
+  done < <(stand_in_image_env "${stand_ins[@]}")
   # Such machines usually sit behind TLS inspection too; the bundle reaches the build as a secret only.
   if [ -z "${BUILD_CA_FILE:-}" ] && [ -r "$SYSTEM_CA_BUNDLE" ]; then export BUILD_CA_FILE="$SYSTEM_CA_BUNDLE"; fi
 }
@@ -192,8 +202,8 @@ main() {
   choose_backend_and_passphrase
   case "$action" in
     status | logs | rollback) select_existing_stack ;;
-    *) choose_base_images
-       select_stack ;;
+    *) select_stack
+       choose_base_images ;;
   esac
   run_action "$action" "$@"
 }

@@ -9,7 +9,7 @@ import { REPO_ROOT } from "../engine/harness";
 // its docker calls answered by a fake), and a whole `up` with a `pulumi` shim first on PATH.
 
 const SCRIPT = path.join(REPO_ROOT, "scripts", "local-stack.sh");
-const BASES = ["BUILD_IMAGE", "RUNTIME_IMAGE", "POSTGRES_IMAGE", "NGINX_IMAGE"] as const;
+const BASES = ["BUILD_IMAGE", "RUNTIME_IMAGE", "POSTGRES_IMAGE", "NGINX_IMAGE", "ACME_IMAGE"] as const;
 const STAND_INS: Record<string, string> = {
     BUILD_IMAGE: "standin/node-build",
     RUNTIME_IMAGE: "standin/node-runtime",
@@ -25,15 +25,22 @@ interface ProbeRun {
     readonly stderr: string;
 }
 
-/** Sources the script, fakes docker (`present`: images held, `pullable`: images a registry serves), runs the probe. */
-function probe(present: string[], pullable: string[], env: Record<string, string> = {}): ProbeRun {
+/** The acme stand-in, which stand-in-images.sh builds and prints only when asked for `acme`. */
+const ACME_STAND_IN = "standin/acme";
+
+/**
+ * Sources the script, fakes docker (`present`: images held, `pullable`: images a registry serves) and the local
+ * stack's `httpsPort` (what `pulumi config get` answers), runs the probe.
+ */
+function probe(present: string[], pullable: string[], env: Record<string, string> = {}, httpsPort = ""): ProbeRun {
     const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cicd-probe-")), "docker.log");
     const standIns = Object.entries(STAND_INS).map(([key, value]) => `${key}=${value}`).join(" ");
     const program = [
         `source ${JSON.stringify(SCRIPT)}`,
         'docker_cli() { printf "%s\\n" "$*" >>"$DOCKER_LOG"; case "$1" in',
         '  image) [[ " $PRESENT " == *" $3 "* ]] ;; pull) [[ " $PULLABLE " == *" $3 "* ]] ;; *) return 1 ;; esac; }',
-        `stand_in_image_env() { printf "%s\\n" ${standIns}; }`,
+        `pulumi() { [ "$*" = "config get httpsPort --stack local" ] && [ -n "${httpsPort}" ] && echo ${JSON.stringify(httpsPort)}; }`,
+        `stand_in_image_env() { printf "%s\\n" ${standIns}; [[ " $* " != *" acme "* ]] || echo ACME_IMAGE=${ACME_STAND_IN}; }`,
         "choose_base_images",
         `env | grep -E '^(${BASES.join("|")})=' | sort || true`,
     ].join("\n");
@@ -70,6 +77,14 @@ function officialDefaults(): Record<string, string> {
     return defaults as Record<string, string>;
 }
 
+/** The ACME client's default image (HTTPS only), from the Compose file that adds it. */
+function acmeDefault(): string {
+    const composeTls = fs.readFileSync(path.join(REPO_ROOT, "app", "deploy", "compose.tls.yaml"), "utf8");
+    const ref = /\$\{ACME_IMAGE:-([^}]+)\}/.exec(composeTls)?.[1];
+    assert.ok(ref, "no default for ACME_IMAGE in app/deploy/compose.tls.yaml");
+    return ref;
+}
+
 describe("scripts/local-stack.sh", () => {
     describe("base-image probe", () => {
         const defaults = officialDefaults();
@@ -104,6 +119,27 @@ describe("scripts/local-stack.sh", () => {
             const online = probe(allBases, [], chosen);
             assert.deepEqual(online.exported, chosen, online.stderr);
             assert.ok(!online.dockerCalls.some((call) => call.includes("mirror.example")), "a base the user chose was probed");
+        });
+    });
+
+    describe("base-image probe with HTTPS on (the local stack's httpsPort)", () => {
+        const allBases = Object.values(officialDefaults());
+        const acme = acmeDefault();
+
+        it("offline: the acme stand-in (the local CA's image) is built and used with the other stand-ins", () => {
+            const run = probe([], [], {}, "8443");
+            assert.deepEqual(run.exported, { ...STAND_INS, ACME_IMAGE: ACME_STAND_IN }, run.stderr);
+        });
+
+        it("a missing ACME client image alone sends the stack to the stand-ins", () => {
+            const run = probe(allBases, [], {}, "8443");
+            assert.ok(run.dockerCalls.some((call) => call.endsWith(` ${acme}`)), `${acme} was not probed: ${run.dockerCalls.join("; ")}`);
+            assert.deepEqual(run.exported, { ...STAND_INS, ACME_IMAGE: ACME_STAND_IN }, run.stderr);
+        });
+
+        it("uses the official images, exporting nothing, when the ACME client's is here too", () => {
+            const run = probe([...allBases, acme], [], {}, "8443");
+            assert.deepEqual(run.exported, {}, run.stderr);
         });
     });
 
