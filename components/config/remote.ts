@@ -67,7 +67,7 @@ export function validateRemote(environment: "staging" | "production", stack: str
         platforms,
         registryUsername,
         registryPassword,
-        tls: validateTls(r, host.hosts === undefined),
+        tls: validateTls(r, host.hosts),
         backup: validateBackup(r, environment, host.hosts === undefined),
     };
 }

@@ -32,9 +32,11 @@ function domainProblem(name: string): string | undefined {
 
 /**
  * Reads the TLS keys of a remote stack. Undefined without `domain`: the stack serves plain HTTP and says so in
- * its outputs. `ec2Host` tells whether the stack provisions its EC2 host (the only host a Route 53 record follows).
+ * its outputs. `sshHosts` is the `hosts` list, undefined when the stack provisions its EC2 host (the only host a
+ * Route 53 record follows).
  */
-export function validateTls(r: Reader, ec2Host: boolean): TlsConfig | undefined {
+export function validateTls(r: Reader, sshHosts: readonly unknown[] | undefined): TlsConfig | undefined {
+    const ec2Host = sshHosts === undefined;
     const domain = r.string("domain");
     if (domain === undefined) {
         for (const k of TLS_KEYS.slice(1)) {
@@ -58,6 +60,15 @@ export function validateTls(r: Reader, ec2Host: boolean): TlsConfig | undefined 
     const directoryUrl = (ACME_DIRECTORIES as Record<string, string>)[directoryText] ?? directoryText;
     if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(directoryUrl)) {
         r.problem("acmeDirectoryUrl", `"${directoryText}" is neither an https URL of an ACME directory nor one of ${Object.keys(ACME_DIRECTORIES).join(", ")}`);
+    }
+
+    // Every host's ACME client asks for its own certificate, and the CA fetches each token from the one machine
+    // the name resolves to for it: the other hosts' validations fail, and they serve the placeholder.
+    if (sshHosts !== undefined && sshHosts.length > 1) {
+        r.problem(
+            "domain",
+            `is served with an ACME certificate over HTTP-01 by one host, and hosts lists ${sshHosts.length}: the CA would reach only the host the name resolves to, so the others would never get a certificate; list one host, or serve several behind a load balancer that terminates TLS (and leave domain unset)`,
+        );
     }
 
     const hostedZoneId = r.string("hostedZoneId");

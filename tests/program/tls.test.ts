@@ -17,6 +17,12 @@ const HOSTS = {
     sshPublicKey: undefined,
 };
 
+/** Two hosts behind one name: HTTP-01 reaches only one of them. */
+const TWO_HOSTS = {
+    ...HOSTS,
+    hosts: JSON.stringify(["192.0.2.10", "192.0.2.11"].map((address) => ({ address, port: 22, user: "deploy", knownHost: `${address} ssh-ed25519 ${KEY}` }))),
+};
+
 function validateStaging(overrides: RawOverrides): StagingConfig {
     return validateStack("staging", overrides) as StagingConfig;
 }
@@ -57,6 +63,7 @@ describe("config: tls", () => {
         [{ acmeEmail: "ops@example.com" }, /acmeEmail is only used when domain is set/],
         [{ hostedZoneId: "Z0123456789ABC" }, /hostedZoneId is only used when domain is set/],
         [{ ...TLS, ...HOSTS, hostedZoneId: "Z0123456789ABC" }, /hostedZoneId points names at the EC2 host this stack provisions, and hosts is set/],
+        [{ ...TLS, ...TWO_HOSTS }, /domain is served with an ACME certificate over HTTP-01 by one host, and hosts lists 2: the CA would reach only the host the name resolves to/],
     ] as const) {
         it(`refuses ${JSON.stringify(overrides).slice(0, 110)} with one clear message`, () => {
             const problems = problemsOf(overrides);
