@@ -1,6 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import * as tls from "tls";
+import { DockerCleanup, STAND_IN_SCRIPT, run, uniqueName } from "../support/docker";
+import { Pebble, domainAgent, requirePebble, startPebble } from "../support/pebble";
+import { request } from "../deploy/stack";
 import { Engine, LoadReport, findEngine, startLoad } from "./harness";
 import { COMPOSE_PROJECT, ENVIRONMENT, HostsStack } from "./hostsStack";
 
@@ -12,6 +16,42 @@ const MINUTE = 60 * 1000;
 const SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
 const HOME = "/home/deploy/gitlab-docker-delivery";
+/** Reaches the simulated host only through Pebble's hosts entry and the test clients' own lookup. */
+const DOMAIN = "app.hosts-tls.test";
+
+interface Served {
+    readonly issuer: string;
+    /** subjectAltName, e.g. `DNS:app.hosts-tls.test` (Pebble's certificates have no subject CN). */
+    readonly names: string;
+    readonly serial: string;
+}
+
+/** The certificate served for DOMAIN on 127.0.0.1:port (looked at, not verified). */
+function servedCertificate(port: number): Promise<Served> {
+    return new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port, servername: DOMAIN, rejectUnauthorized: false }, () => {
+            const cert = socket.getPeerCertificate();
+            socket.end();
+            resolve({ issuer: String(cert.issuer.CN), names: String(cert.subjectaltname), serial: cert.serialNumber });
+        });
+        socket.on("error", reject);
+    });
+}
+
+/** The served certificate once it is one Pebble issued; nginx looks for a new one every 30 s (serve-tls.sh). */
+async function pebbleCertificate(port: number, timeoutMs = 45_000): Promise<Served> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const served = await servedCertificate(port);
+        if (/Pebble/.test(served.issuer) || Date.now() > deadline) return served;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+}
+
+/** `up`'s changes other than "same". */
+function changesOf(summary: { resourceChanges?: Record<string, number> }): [string, number][] {
+    return Object.entries(summary.resourceChanges ?? {}).filter(([op, count]) => op !== "same" && count > 0);
+}
 
 const engine = findEngine();
 if (!engine && process.env.CI === "true") {
@@ -94,8 +134,7 @@ function describeWithEngine(found: Engine): void {
 
         it("`up` again changes nothing", async () => {
             const result = await subject.up();
-            const changes = Object.entries(result.summary.resourceChanges ?? {}).filter(([op, count]) => op !== "same" && count > 0);
-            assert.deepEqual(changes, [], `the second up changed resources: ${result.stdout}`);
+            assert.deepEqual(changesOf(result.summary), [], `the second up changed resources: ${result.stdout}`);
         });
 
         it("a new digest rolls out on both hosts with 0 failed requests under load", async () => {
@@ -171,6 +210,100 @@ function describeWithEngine(found: Engine): void {
                 const volumes = await subject.hosts[i].exec(["docker", "volume", "ls", "--filter", `label=com.docker.compose.project=${COMPOSE_PROJECT}`, "--format", "{{.Name}}"]);
                 assert.deepEqual(volumes.stdout.split("\n").filter(Boolean), [`${COMPOSE_PROJECT}_db-data`], "the database volume is kept");
             }
+        });
+
+        // After `destroy`, the same stack, hosts and registry serve HTTPS (the TLS rollout on Compose v2): a certificate
+        // from Pebble (Let's Encrypt's test CA) obtained over HTTP-01 through the stack's own nginx on port 80.
+        describe("with a domain: HTTPS with a certificate from an ACME CA (Pebble)", function () {
+            const cleanup = new DockerCleanup();
+            let pebble: Pebble;
+            let issuingRoot = "";
+            const host = () => subject.hosts[0];
+            const httpsPort = () => host().extraPorts[443];
+
+            before(async function () {
+                this.timeout(15 * MINUTE);
+                requirePebble();
+                const acmeImage = /^ACME_IMAGE=(.+)$/m.exec((await run("bash", [STAND_IN_SCRIPT, "--print-env", "acme"], { timeoutMs: 15 * MINUTE })).stdout)?.[1];
+                assert.ok(acmeImage, "stand-in-images.sh printed no ACME_IMAGE");
+                // One host: HTTP-01 proves a name on the one machine it resolves to.
+                pebble = await startPebble({
+                    name: uniqueName("hosts-tls-pebble"),
+                    network: subject.lab.network,
+                    hosts: { [DOMAIN]: host().ip },
+                    httpPort: 80,
+                    validitySeconds: 7 * 24 * 3600,
+                    listenerByAddress: true,
+                    cleanup,
+                    workDir: subject.scratch,
+                });
+                const trustDir = "/home/deploy/acme-trust";
+                await host().exec(["sh", "-c", `mkdir -p ${trustDir} && cat > ${trustDir}/pebble-listener.pem`], { input: pebble.listenerRoot });
+                const { address, port, user } = JSON.parse((await subject.stack.getConfig("hosts")).value)[0];
+                await subject.stack.setAllConfig({
+                    hosts: { value: JSON.stringify([{ address, port, user, knownHost: host().knownHostsLine }]) },
+                    domain: { value: DOMAIN },
+                    acmeEmail: { value: "ops@hosts-tls.test" },
+                    acmeDirectoryUrl: { value: pebble.directoryUrl },
+                    acmeImage: { value: await subject.lab.pushImage(acmeImage, "acme") },
+                    acmeTrustDir: { value: trustDir },
+                });
+            });
+            after(async function () {
+                this.timeout(5 * MINUTE);
+                await cleanup.run();
+            });
+
+            it("`up`: the host obtains a certificate from Pebble through its nginx; HTTPS serves it, HTTP redirects", async () => {
+                const result = await subject.up();
+                assert.equal(result.summary.result, "succeeded");
+                const outputs = await subject.stack.outputs();
+                assert.equal(outputs.url.value, `https://${DOMAIN}`);
+                assert.match(String(outputs.tlsStatus.value), new RegExp(`^on: HTTPS on port 443 for ${DOMAIN.replace(/\./g, "\\.")} with a certificate from https://`));
+                assert.match(await pebble.logs(), new RegExp(`Attempting to validate w/ HTTP: http://${DOMAIN.replace(/\./g, "\\.")}:80/\\.well-known/acme-challenge/`));
+
+                const served = await pebbleCertificate(httpsPort());
+                assert.match(served.issuer, /Pebble/, `nginx still serves a certificate from ${served.issuer}: ${await subject.acmeStatus(0)}`);
+                assert.equal(served.names, `DNS:${DOMAIN}`);
+                // The first attempt found nginx serving the webroot: no failed validation before the issuance.
+                assert.doesNotMatch(await pebble.logs(), /set INVALID/);
+                issuingRoot = await pebble.issuingRoot();
+                // Verified against Pebble's issuing root for the name: the chain nginx sends is the one Pebble issued.
+                const answer = await request(`https://${DOMAIN}:${httpsPort()}/`, "GET", undefined, domainAgent(issuingRoot, 1));
+                assert.equal(answer.status, 200);
+                assert.equal(answer.headers["strict-transport-security"], "max-age=63072000");
+                const imageRef = (await subject.stack.getConfig("imageRef")).value;
+                const deployed = Object.entries(subject.images).find(([, ref]) => ref === imageRef)?.[0];
+                assert.equal(JSON.parse(answer.body).version, deployed);
+
+                const plain = await request(`http://127.0.0.1:${host().httpPort}/api/notes?page=2`, "GET", undefined, undefined, { host: DOMAIN });
+                assert.equal(plain.status, 308);
+                assert.equal(plain.headers.location, `https://${DOMAIN}/api/notes?page=2`);
+            });
+
+            it("the private key is 0600 on the host's volume, and no key material is in the exported state or the output of up", async () => {
+                const volume = (await host().exec(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", `${COMPOSE_PROJECT}_tls`])).stdout.trim();
+                const mode = await host().exec(["stat", "-c", "%a %U", `${volume}/privkey.pem`]);
+                assert.equal(mode.stdout.trim(), "600 root");
+                const key = (await host().exec(["cat", `${volume}/privkey.pem`])).stdout;
+                const keyLines = key.split("\n").filter((line) => line && !line.startsWith("-----"));
+                assert.ok(keyLines.length > 0, "read the served key");
+                const haystacks: Record<string, string> = {
+                    "the exported state": JSON.stringify(await subject.stack.exportStack()),
+                    "the backend's state file": fs.readFileSync(path.join(subject.backend, ".pulumi", "stacks", "hosts-engine-test", `${ENVIRONMENT}.json`), "utf8"),
+                    "the output of up": subject.logs.join("\n"),
+                };
+                for (const [where, text] of Object.entries(haystacks)) {
+                    for (const line of keyLines) assert.ok(!text.includes(line), `${where} holds a line of the served key`);
+                }
+            });
+
+            it("`up` again changes nothing and keeps the certificate", async () => {
+                const before = await servedCertificate(httpsPort());
+                const result = await subject.up();
+                assert.deepEqual(changesOf(result.summary), [], `the second up changed resources: ${result.stdout}`);
+                assert.deepEqual(await servedCertificate(httpsPort()), before);
+            });
         });
     });
 }

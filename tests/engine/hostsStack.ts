@@ -28,19 +28,27 @@ import { sshHostsFromConfig } from ${configModule};
 
 const config = new pulumi.Config();
 const imageRef = config.require("imageRef");
+// TLS as the stacks' config gives it (components/config/tls.ts); the trust folder is how a private ACME CA's
+// root reaches the ACME client (docs/tls.md), here Pebble's.
+const domain = config.get("domain");
+const tls = domain === undefined ? undefined : { domains: [domain], email: config.require("acmeEmail"), directoryUrl: config.require("acmeDirectoryUrl") };
+const acmeTrustDir = config.get("acmeTrustDir");
 const deployed = deployToHosts("${ENVIRONMENT}", sshHostsFromConfig(pulumi.getStack(), config.require("hosts")), config.requireSecret("sshPrivateKey"), {
     imageRef,
     imageDigest: imageRef.split("@")[1],
     bundleDir: ${bundleDir},
     env: pulumi
         .all([config.requireSecret("dbPassword"), config.requireSecret("appDbPassword"), config.requireSecret("apiWriteToken")])
-        .apply(([postgresPassword, appDbPassword, apiWriteToken]) =>
-            remoteEnv({ postgresPassword, appDbPassword, apiWriteToken }, { postgres: config.require("postgresImage"), nginx: config.require("nginxImage") }),
-        ),
+        .apply(([postgresPassword, appDbPassword, apiWriteToken]) => ({
+            ...remoteEnv({ postgresPassword, appDbPassword, apiWriteToken }, { postgres: config.require("postgresImage"), nginx: config.require("nginxImage"), acme: config.get("acmeImage") }),
+            ...(acmeTrustDir === undefined ? {} : { ACME_TRUST_DIR: acmeTrustDir }),
+        })),
     registry: { address: config.require("registryAddress"), username: config.require("registryUsername"), password: config.requireSecret("registryPassword") },
     readyTimeoutSeconds: config.getNumber("readyTimeoutSeconds"),
+    tls,
 });
 export const url = deployed.url;
+export const tlsStatus = deployed.tls;
 export const hostAddress = deployed.hostAddress;
 export const rollbackCommands = deployed.rollbackCommands;
 `;
@@ -84,7 +92,8 @@ export class HostsStack {
         const lab = await SimLab.create({ prefix: options.prefix });
         try {
             const registry = await lab.startRegistry();
-            await lab.startHosts(options.hostCount);
+            // 443 too: the TLS tests reach each host's HTTPS port from here.
+            await lab.startHosts(options.hostCount, { extraPorts: [443] });
             await sharedAppImage();
             const v1Local = await versionImage("v1", cleanup);
             const v2Local = await versionImage("v2", cleanup);
@@ -179,6 +188,13 @@ export class HostsStack {
         const script = `docker ps -q --filter label=com.docker.compose.project=${COMPOSE_PROJECT} --filter label=com.docker.compose.service=app | xargs -r docker inspect -f '{{.Config.Image}}'`;
         const out = await this.hosts[i].exec(["sh", "-c", script]);
         return out.stdout.split("\n").filter(Boolean);
+    }
+
+    /** The status line of the stack's ACME client on host `i` (/tls/status), or why there is none. */
+    async acmeStatus(i: number): Promise<string> {
+        const script = `acme=$(docker ps -q --filter label=com.docker.compose.project=${COMPOSE_PROJECT} --filter label=com.docker.compose.service=acme) && docker exec "$acme" cat /tls/status`;
+        const out = await this.hosts[i].exec(["sh", "-c", script], { allowFailure: true });
+        return out.code === 0 ? out.stdout.trim() : `no acme status: ${out.stderr.trim()}`;
     }
 
     /**

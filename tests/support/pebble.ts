@@ -4,8 +4,12 @@
 //   const pebble = await startPebble({ name, network: `${project}_edge`, hosts: { "app.tls.test": proxyIp }, validitySeconds: 60, cleanup });
 //   ACME_DIRECTORY_URL = pebble.directoryUrl; clients trust await pebble.issuingRoot()
 //
-// Pebble validates HTTP-01 by dialling each name on port 8080 (the stack's nginx listens there inside its network);
-// names resolve through the container's hosts entries, never through a public resolver.
+// Pebble validates HTTP-01 by dialling each name on port 8080 (the stack's nginx listens there inside its network),
+// or on `httpPort`; names resolve through the container's hosts entries, never through a public resolver.
+// With `listenerByAddress`, the ACME client reaches Pebble by its IP address (for clients that cannot resolve the
+// name `pebble`, such as containers of a simulated host's own engine): Pebble then serves a certificate made for
+// that address by a CA made for this run, and `listenerRoot` is what the client must trust.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
@@ -59,12 +63,18 @@ export interface PebbleOptions {
     readonly cleanup: DockerCleanup;
     /** A folder of the caller's (removed with it) for Pebble's config file. */
     readonly workDir: string;
+    /** The port Pebble dials for HTTP-01 (default 8080, where the stack's nginx listens inside its network). */
+    readonly httpPort?: number;
+    /** Serve the ACME API at `https://<Pebble's IP on network>:14000/dir` with a certificate for that address. */
+    readonly listenerByAddress?: boolean;
 }
 
 export interface Pebble {
     readonly container: string;
     /** What the ACME client is pointed at, inside `network`. */
     readonly directoryUrl: string;
+    /** The root the ACME client trusts for Pebble's own HTTPS listener (PEM). */
+    readonly listenerRoot: string;
     /** The root that signs the certificates Pebble issues (new on every start of Pebble). */
     issuingRoot(): Promise<string>;
     /** Pebble's log (every validation it attempted). */
@@ -74,13 +84,16 @@ export interface Pebble {
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     const { binary, certs } = requirePebble();
     const work = fs.mkdtempSync(path.join(options.workDir, "pebble-"));
+    const listener = path.join(work, "listener");
+    fs.mkdirSync(listener);
+    const listenerFiles = options.listenerByAddress ? "/pebble/listener" : "/pebble/certs";
     const config = {
         pebble: {
             listenAddress: "0.0.0.0:14000",
             managementListenAddress: "0.0.0.0:15000",
-            certificate: "/pebble/certs/cert.pem",
-            privateKey: "/pebble/certs/key.pem",
-            httpPort: 8080,
+            certificate: `${listenerFiles}/cert.pem`,
+            privateKey: `${listenerFiles}/key.pem`,
+            httpPort: options.httpPort ?? 8080,
             tlsPort: 5001,
             ocspResponderURL: "",
             externalAccountBindingRequired: false,
@@ -92,6 +105,11 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     };
     fs.writeFileSync(path.join(work, "config.json"), JSON.stringify(config));
     const hostArgs = Object.entries(options.hosts).flatMap(([name, address]) => ["--add-host", `${name}:${address}`]);
+    const pebbleArgs = ["-config", "/pebble/config.json", "-strict"];
+    // The address is known once the container runs: Pebble starts when its listener certificate is there.
+    const start = options.listenerByAddress
+        ? ["--entrypoint", "sh", PEBBLE_RUNNER_IMAGE, "-c", 'while [ ! -e /pebble/listener/ready ]; do sleep 0.1; done; exec /pebble/pebble "$@"', "pebble", ...pebbleArgs]
+        : ["--entrypoint", "/pebble/pebble", PEBBLE_RUNNER_IMAGE, ...pebbleArgs];
     options.cleanup.container(options.name);
     await docker([
         "run", "--detach", "--name", options.name, "--label", "cicd.test=1",
@@ -99,22 +117,30 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
         // No artificial validation delay; no nonce rejections (certbot retries them, but they only slow the tests).
         "--env", "PEBBLE_VA_NOSLEEP=1", "--env", "PEBBLE_WFE_NONCEREJECT=0",
         "--volume", `${binary}:/pebble/pebble:ro`, "--volume", `${certs}:/pebble/certs:ro`, "--volume", `${work}/config.json:/pebble/config.json:ro`,
+        "--volume", `${listener}:/pebble/listener:ro`,
         "--publish", "127.0.0.1::15000", "--cap-drop", "ALL", "--read-only",
-        "--entrypoint", "/pebble/pebble", PEBBLE_RUNNER_IMAGE, "-config", "/pebble/config.json", "-strict",
+        ...start,
     ]);
+    let directoryUrl = "https://pebble:14000/dir";
+    let listenerRoot = fs.readFileSync(path.join(certs, "pebble.minica.pem"), "utf8");
+    if (options.listenerByAddress) {
+        const ip = (await docker(["inspect", "-f", `{{(index .NetworkSettings.Networks "${options.network}").IPAddress}}`, options.name])).stdout.trim();
+        listenerRoot = makeListenerCertificate(listener, ip);
+        directoryUrl = `https://${ip}:14000/dir`;
+    }
     const management = async (): Promise<string> => {
         const port = (await docker(["port", options.name, "15000/tcp"])).stdout.split("\n")[0].trim().split(":").pop();
         return `https://127.0.0.1:${port}`;
     };
-    const minica = fs.readFileSync(path.join(certs, "pebble.minica.pem"));
     return {
         container: options.name,
-        directoryUrl: "https://pebble:14000/dir",
+        directoryUrl,
+        listenerRoot,
         async issuingRoot() {
             const base = await management();
             for (let attempt = 0; ; attempt++) {
                 try {
-                    return await fetchText(`${base}/roots/0`, minica);
+                    return await fetchText(`${base}/roots/0`, listenerRoot);
                 } catch (error) {
                     if (attempt >= 20) throw error;
                     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -128,7 +154,28 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     };
 }
 
-function fetchText(url: string, ca: Buffer): Promise<string> {
+/**
+ * A CA for this run and a certificate for `ip` (and `pebble`, and localhost for the management port published
+ * here) signed by it, written into `folder` as
+ * cert.pem and key.pem, then `ready`. Returns the CA's certificate. Strict verifiers (Python 3.13's) want the
+ * key usages and key identifiers, so both carry them.
+ */
+function makeListenerCertificate(folder: string, ip: string): string {
+    const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: folder, stdio: ["ignore", "ignore", "pipe"] });
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-noenc"];
+    fs.writeFileSync(
+        path.join(folder, "leaf.ext"),
+        `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nsubjectAltName=IP:${ip},DNS:pebble,DNS:localhost,IP:127.0.0.1\n`,
+    );
+    openssl("req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Pebble listener test CA", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    openssl("req", ...ec, "-keyout", "key.pem", "-out", "leaf.csr", "-subj", "/CN=pebble");
+    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem", "-days", "2", "-extfile", "leaf.ext");
+    fs.rmSync(path.join(folder, "ca.key"));
+    fs.writeFileSync(path.join(folder, "ready"), "");
+    return fs.readFileSync(path.join(folder, "ca.pem"), "utf8");
+}
+
+function fetchText(url: string, ca: string): Promise<string> {
     return new Promise((resolve, reject) => {
         https
             .get(url, { ca, servername: "localhost", timeout: 5000 }, (res) => {

@@ -69,6 +69,8 @@ export interface SimHost {
     readonly sshPort: number;
     /** The host's `httpPort` (default 80) published on 127.0.0.1. */
     readonly httpPort: number;
+    /** Where each of `extraPorts` is published on 127.0.0.1, by the port inside the host. */
+    readonly extraPorts: Readonly<Record<number, number>>;
     readonly user: string;
     /** The deploy key of the lab (the same for every host of one lab). */
     readonly privateKey: string;
@@ -106,6 +108,8 @@ export interface StartHostsOptions {
     readonly httpPort?: number;
     /** A tmpfs at /var/lib/docker instead of a volume: faster, but the images pulled live in memory. */
     readonly tmpfsDocker?: boolean;
+    /** More ports inside each host to publish on 127.0.0.1 (e.g. 443 for HTTPS checks). */
+    readonly extraPorts?: readonly number[];
 }
 
 function dockerCleanupTolerant(args: readonly string[]): Promise<RunResult> {
@@ -244,6 +248,7 @@ export class SimLab {
         const httpPort = options.httpPort ?? 80;
         this.containers.push(name);
         const storage = options.tmpfsDocker ? ["--tmpfs", "/var/lib/docker:exec"] : ["--volume", "/var/lib/docker"];
+        const extraPorts = options.extraPorts ?? [];
         await docker([
             "run", "--detach", "--name", name, "--hostname", name, "--network", this.network,
             "--label", `${TEST_LABEL}=1`, "--label", `${SIM_LAB_LABEL}=${this.name}`,
@@ -251,7 +256,7 @@ export class SimLab {
             "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
             "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--security-opt", "systempaths=unconfined",
             "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:rw", ...storage,
-            "--publish", "127.0.0.1::22", "--publish", `127.0.0.1::${httpPort}`,
+            "--publish", "127.0.0.1::22", "--publish", `127.0.0.1::${httpPort}`, ...extraPorts.flatMap((port) => ["--publish", `127.0.0.1::${port}`]),
             "--env", `SIM_AUTHORIZED_KEY=${this.key.publicKey}`,
             "--env", `SIM_INSECURE_REGISTRIES=${this.registry?.address ?? ""}`,
             this.images.SIM_HOST_IMAGE,
@@ -270,6 +275,7 @@ export class SimLab {
             ip,
             sshPort,
             httpPort: await publishedPort(name, httpPort),
+            extraPorts: Object.fromEntries(await Promise.all(extraPorts.map(async (port) => [port, await publishedPort(name, port)]))),
             user: DEPLOY_USER,
             privateKey: key.privateKey,
             hostKey,

@@ -24,6 +24,9 @@ readonly CHECK_SECONDS="${ACME_CHECK_SECONDS:-43200}"
 readonly RETRY_SECONDS="${ACME_RETRY_SECONDS:-3600}"
 readonly ISSUER="${TLS_ISSUER:-acme}"
 readonly LOCAL_CA_DIR="$CERTBOT_DIR/local-ca"
+# nginx in this stack (compose.yaml's proxy service) as the CA reaches it, and how long to wait for it to serve.
+readonly CHALLENGE_BASE_URL=http://proxy:8080/.well-known/acme-challenge
+readonly PROXY_WAIT_SECONDS=60
 
 log() { printf 'acme: %s\n' "$*" >&2; }
 fail() { log "ERROR: $*"; exit 1; }
@@ -181,10 +184,40 @@ PY
   set_status "ok since $(now): $(served_summary) from the local CA (trust /tls/ca.pem)"
 }
 
+# nginx starts only once this service is healthy (it needs the placeholder), so on a first deploy the CA would
+# fetch the token before anything listens on port 80: a failed validation, then the placeholder for a whole retry
+# period. Waits until nginx serves a probe file from the webroot (as the CA will fetch the token), at most
+# PROXY_WAIT_SECONDS; asks anyway after that, and the outcome says what the CA saw.
+wait_for_challenge_path() {
+  probe="probe-$(date +%s)-$$"
+  printf '%s' "$probe" >"$WEBROOT/.well-known/acme-challenge/$probe"
+  if python3 - "$CHALLENGE_BASE_URL/$probe" "$probe" "$PROXY_WAIT_SECONDS" <<'PY'
+import sys, time, urllib.request
+url, expected, deadline = sys.argv[1], sys.argv[2], time.monotonic() + int(sys.argv[3])
+while True:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            if answer.read().decode() == expected:
+                sys.exit(0)
+    except Exception:
+        pass
+    if time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.5)
+PY
+  then
+    rm -f "$WEBROOT/.well-known/acme-challenge/$probe"
+  else
+    rm -f "$WEBROOT/.well-known/acme-challenge/$probe"
+    log "nginx did not serve the challenge path ($CHALLENGE_BASE_URL/) within ${PROXY_WAIT_SECONDS}s; asking the CA anyway"
+  fi
+}
+
 # One certbot run; on success the new pair replaces the served one, on failure nothing is touched.
 issue() {
   reason="$1"
   [ "$ISSUER" = local-ca ] && { issue_local "$reason"; return; }
+  wait_for_challenge_path
   log "requesting a certificate for $TLS_DOMAINS from $ACME_DIRECTORY_URL: $reason"
   domain_args=""
   for name in $(printf '%s' "$TLS_DOMAINS" | tr ',' ' '); do domain_args="$domain_args -d $name"; done
