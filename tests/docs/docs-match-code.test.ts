@@ -1,0 +1,150 @@
+// The README and docs/*.md against the code: every config key their config tables document is a key the program
+// reads (in the environment the table is about), every `npm run <script>` is a script of the package it runs in,
+// and every repository path they name exists. Parsed from the documents, so a renamed key, script or file fails
+// here instead of misleading a reader.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import { Environment, KNOWN_KEYS } from "../../components/config";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const DOCS = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const read = (doc: string) => fs.readFileSync(path.join(ROOT, doc), "utf8");
+
+/** Files git tracks, plus what the checkout makes (node_modules is never named as a path in the docs). */
+const TRACKED = new Set(execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter((f) => f !== ""));
+const TOP_LEVEL = new Set([...TRACKED].map((f) => f.split("/")[0]));
+const trackedPath = (p: string) => TRACKED.has(p) || [...TRACKED].some((f) => f.startsWith(`${p.replace(/\/$/, "")}/`));
+
+/** Which environments read the keys of a table under `heading` (the nearest `##` heading above it). */
+function environmentsOf(heading: string): readonly Environment[] {
+    const h = heading.toLowerCase();
+    if (h.includes("every stack")) return ["local", "staging", "production"];
+    const named: Environment[] = [];
+    if (/\blocal\b/.test(h)) named.push("local");
+    if (/\bstaging\b/.test(h)) named.push("staging");
+    if (/\bprod(uction)?\b/.test(h)) named.push("production");
+    return named.length > 0 ? named : ["local", "staging", "production"];
+}
+
+interface DocumentedKey {
+    readonly doc: string;
+    readonly line: number;
+    readonly key: string;
+    readonly environments: readonly Environment[];
+}
+
+/** The first cell of every row of a table whose header's first column is `key`. */
+function documentedKeys(doc: string): DocumentedKey[] {
+    const keys: DocumentedKey[] = [];
+    let heading = "";
+    let inKeyTable = false;
+    read(doc).split("\n").forEach((text, i) => {
+        if (/^## /.test(text)) heading = text;
+        if (!text.startsWith("|")) {
+            inKeyTable = false;
+            return;
+        }
+        const first = text.split("|")[1].trim();
+        if (first === "key") {
+            inKeyTable = true;
+            return;
+        }
+        if (!inKeyTable || /^-+$/.test(first)) return;
+        for (const match of first.matchAll(/`([^`]+)`/g)) keys.push({ doc, line: i + 1, key: match[1], environments: environmentsOf(heading) });
+    });
+    return keys;
+}
+
+/** `npm run <script>`, `npm test`, `npm start`, with the package folder the command runs in when it says so. */
+function documentedScripts(doc: string): { line: number; script: string; dir?: string }[] {
+    const found: { line: number; script: string; dir?: string }[] = [];
+    let cdInBlock: string | undefined;
+    read(doc).split("\n").forEach((text, i) => {
+        if (text.startsWith("```")) cdInBlock = undefined;
+        const cd = /(?:^|&&\s*|`)cd ([\w./-]+)/.exec(text);
+        if (cd) cdInBlock = cd[1];
+        for (const m of text.matchAll(/npm (?:--prefix ([\w./-]+) )?(?:run ([\w:.-]+)|(test|start)\b)/g)) {
+            const script = m[2] ?? m[3];
+            // `npm run bench:…`: a family named in prose, not a script.
+            if (script.endsWith(":")) continue;
+            found.push({ line: i + 1, script, dir: m[1] ?? cdInBlock });
+        }
+    });
+    return found;
+}
+
+function scriptsOf(dir: string): Record<string, string> | undefined {
+    const file = path.join(ROOT, dir, "package.json");
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")).scripts ?? {}) : undefined;
+}
+const PACKAGE_DIRS = [...TRACKED].filter((f) => f.endsWith("package.json") && !f.includes("node_modules")).map((f) => path.dirname(f));
+
+/**
+ * Repository paths the document names: backticked words and relative link targets whose first segment is a
+ * top-level entry of the repository. Placeholders (`<env>`), globs and `...` stand for many files and are left out.
+ */
+function documentedPaths(doc: string): { line: number; path: string }[] {
+    const found: { line: number; path: string }[] = [];
+    read(doc).split("\n").forEach((text, i) => {
+        const candidates: string[] = [];
+        for (const m of text.matchAll(/`([^`\s]+)`/g)) candidates.push(m[1]);
+        for (const m of text.matchAll(/\]\(([^)\s#]+)(#[^)]*)?\)/g)) {
+            if (/^[a-z]+:/.test(m[1])) continue;
+            candidates.push(path.posix.normalize(path.posix.join(path.posix.dirname(doc), m[1])));
+        }
+        for (const raw of candidates) {
+            const candidate = raw.replace(/^\.\//, "").replace(/:\d+(-\d+)?$/, "").replace(/[.,;:]$/, "");
+            if (/[<>*{}$]|\.\.\./.test(candidate) || candidate.startsWith("/") || candidate.includes("=")) continue;
+            const first = candidate.split("/")[0];
+            if (!TOP_LEVEL.has(first) || (!candidate.includes("/") && !TRACKED.has(candidate))) continue;
+            found.push({ line: i + 1, path: candidate });
+        }
+    });
+    return found;
+}
+
+describe("docs versus code: README.md and docs/*.md name only what exists", () => {
+    const allKeys = DOCS.flatMap(documentedKeys);
+
+    it("finds what it checks (the parsers still match the documents' shapes)", () => {
+        assert.ok(allKeys.length >= 40, `only ${allKeys.length} documented config keys found`);
+        assert.ok(DOCS.flatMap(documentedScripts).length >= 20);
+        assert.ok(DOCS.flatMap(documentedPaths).length >= 100);
+    });
+
+    it("every config key of a config table is read by the environments the table is about", () => {
+        const problems = allKeys
+            .filter(({ key }) => key !== "aws:region") // the AWS provider's key, not the program's
+            .map(({ doc, line, key, environments }) => {
+                const base = key.replace(/ \(secret\)$/, "").split(/[.[]/)[0];
+                const missing = environments.filter((env) => !KNOWN_KEYS[env].includes(base));
+                return missing.length === environments.length ? `${doc}:${line}: ${key} is not a config key of ${environments.join(", ")}` : undefined;
+            })
+            .filter((p) => p !== undefined);
+        assert.deepEqual(problems, []);
+    });
+
+    it("every config key the program reads is documented in docs/config.md", () => {
+        const documented = new Set(documentedKeys("docs/config.md").map(({ key }) => key.split(/[.[]/)[0]));
+        const undocumented = [...new Set(Object.values(KNOWN_KEYS).flat())].filter((key) => !documented.has(key));
+        assert.deepEqual(undocumented, []);
+    });
+
+    it("every `npm run` script exists in the package it runs in", () => {
+        const problems: string[] = [];
+        for (const doc of DOCS) {
+            for (const { line, script, dir } of documentedScripts(doc)) {
+                const dirs = dir !== undefined ? [dir] : PACKAGE_DIRS;
+                if (!dirs.some((d) => scriptsOf(d)?.[script] !== undefined)) problems.push(`${doc}:${line}: npm script ${script} is not in ${dirs.map((d) => `${d}/package.json`).join(" or ")}`);
+            }
+        }
+        assert.deepEqual(problems, []);
+    });
+
+    it("every repository path named exists", () => {
+        const problems = DOCS.flatMap((doc) => documentedPaths(doc).filter((p) => !trackedPath(p.path)).map((p) => `${doc}:${p.line}: ${p.path} does not exist`));
+        assert.deepEqual(problems, []);
+    });
+});
