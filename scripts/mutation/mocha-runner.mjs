@@ -44,10 +44,14 @@ class Recorder {
     constructor(runner) {
         this.tests = [];
         this.suitesOfTest = new Map();
+        this.suiteMs = new Map();
+        const suiteStart = new Map();
         const started = () => performance.now();
         let since = started();
         runner.on("start", () => { this.tests = []; since = started(); });
+        runner.on("suite end", (suite) => this.suiteMs.set(suite, performance.now() - suiteStart.get(suite)));
         runner.on("suite", (suite) => {
+            suiteStart.set(suite, performance.now());
             if (recordingPerTest) context().currentTestId = SUITE_KEY + suite.fullTitle();
         });
         runner.on("test", (test) => { this.suitesOfTest.set(test.fullTitle(), suiteKeys(test)); since = started(); });
@@ -106,8 +110,9 @@ class MochaInProcessRunner {
         recordingPerTest = coverageAnalysis === "perTest";
         const result = await this.run(disableBail);
         recordingPerTest = false;
-        if (result.status === DryRunStatus.Complete && coverageAnalysis !== "off") {
-            result.mutantCoverage = this.creditSuiteCoverage(context().mutantCoverage);
+        if (result.status === DryRunStatus.Complete) {
+            this.orderSuitesFastestFirst();
+            if (coverageAnalysis !== "off") result.mutantCoverage = this.creditSuiteCoverage(context().mutantCoverage);
         }
         return result;
     }
@@ -138,6 +143,14 @@ class MochaInProcessRunner {
         } catch (error) {
             return { status: DryRunStatus.Error, errorMessage: String(error?.stack ?? error) };
         }
+    }
+
+    // A mutant run stops at its first failing test, so the cheap suites go first: a mutant that a unit test kills
+    // is then not kept waiting behind whole-stack runs. Only the files' top-level suites move, never tests
+    // within a suite, whose order may carry state.
+    orderSuitesFastestFirst() {
+        const spent = Recorder.latest?.suiteMs ?? new Map();
+        this.mocha.suite.suites.sort((a, b) => (spent.get(a) ?? 0) - (spent.get(b) ?? 0));
     }
 
     creditSuiteCoverage(coverage) {
