@@ -70,10 +70,10 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 export function projectArgsProblems(args: ProjectArgs): string[] {
     const problems: string[] = [];
     const name = args.project?.name;
-    if (typeof name !== "string" || name.trim() === "") {
-        problems.push("[project.name] is required: the GitLab project's display name");
-    }
-    const path = args.project?.path ?? (typeof name === "string" ? defaultPath(name) : undefined);
+    const named = typeof name === "string" && name.trim() !== "";
+    if (!named) problems.push("[project.name] is required: the GitLab project's display name");
+    // A blank name is one problem: its derived path, empty, would otherwise be reported as a second.
+    const path = args.project?.path ?? (named ? defaultPath(name) : undefined);
     if (path !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(path)) {
         problems.push(`[project.path] "${path}" is not a GitLab path: letters, digits, _ . - and no leading punctuation`);
     }

@@ -97,3 +97,101 @@ describe("cicd:gitlab:Project registry arguments (issue 20)", () => {
         }
     });
 });
+
+describe("cicd:gitlab:Project defaults and optional parts (issue 20)", () => {
+    const T2 = {
+        ...T,
+        protectedEnvironment: "gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment",
+        variable: "gitlab:index/projectVariable:ProjectVariable",
+    };
+    const PREVIEW_ROLE = "arn:aws:iam::123456789012:role/gitlab-preview";
+    const STAGING_ROLE = "arn:aws:iam::123456789012:role/gitlab-staging";
+    let mocks: MockRecorder;
+
+    before(async () => {
+        mocks = await installMocks({ stack: "prod" });
+        const components = require("../../../components/gitlab") as typeof import("../../../components/gitlab");
+        new components.Project("untiered", { project: { name: "Untiered" } });
+        new components.Project("free", { project: { name: "Free" }, tier: "free" });
+        new components.Project("preview", { project: { name: "Preview" }, ci: { awsPreviewRoleArn: PREVIEW_ROLE } });
+        new components.Project("staging", { project: { name: "Staging" }, ci: { awsDeployRoleArns: { staging: STAGING_ROLE } } });
+        await mocks.settle();
+    });
+
+    const protectedEnvironments = (name: string) => mocks.findAll(T2.protectedEnvironment).filter((r) => r.name.startsWith(`${name}-`));
+    const variables = (name: string) => mocks.findAll(T2.variable).filter((r) => r.name.startsWith(`${name}-`));
+
+    it("is a Premium project unless told otherwise: both environments protected, pipeline-trigger approval off", () => {
+        assert.deepEqual(protectedEnvironments("untiered").map((r) => r.name).sort(), ["untiered-production-protection", "untiered-staging-protection"]);
+        assert.equal(mocks.find(T.project, "untiered-project").inputs.allowPipelineTriggerApproveDeployment, false);
+    });
+
+    it("on Free creates the environments but no protection GitLab would refuse", () => {
+        assert.deepEqual(mocks.findAll(T.environment).filter((r) => r.name.startsWith("free-")).map((r) => r.inputs.name).sort(), ["production", "staging"]);
+        assert.deepEqual(protectedEnvironments("free"), []);
+    });
+
+    it("names the hosts' deploy token after the project path", () => {
+        assert.equal(mocks.find(T.deployToken, "untiered-pull").inputs.name, "untiered-hosts-pull");
+    });
+
+    it("creates only the role variables it is given, each under its own name", () => {
+        assert.deepEqual(variables("preview").map((r) => [r.name, r.inputs.key, r.inputs.environmentScope]), [
+            ["preview-aws-preview-role-arn", "AWS_PREVIEW_ROLE_ARN", "*"],
+        ]);
+        assert.deepEqual(variables("staging").map((r) => [r.name, r.inputs.key, r.inputs.environmentScope]), [
+            ["staging-staging-aws-deploy-role-arn", "AWS_DEPLOY_ROLE_ARN", "staging"],
+        ]);
+    });
+});
+
+describe("cicd:gitlab:Project name, path, branch, role and tier arguments (issue 20)", () => {
+    let project: typeof import("../../../components/gitlab/project");
+
+    before(async () => {
+        await installMocks();
+        project = require("../../../components/gitlab/project") as typeof import("../../../components/gitlab/project");
+    });
+
+    it("requires a display name, also when the project block is missing or the name is blank", () => {
+        const required = "[project.name] is required: the GitLab project's display name";
+        assert.deepEqual(project.projectArgsProblems({} as never), [required]);
+        assert.deepEqual(project.projectArgsProblems({ project: { name: "   " } }), [required]);
+    });
+
+    it("derives the path from the name (trimmed, lower-case, runs of blanks as one dash) and checks that path", () => {
+        assert.equal(project.defaultPath("  Delivery   App "), "delivery-app");
+        assert.deepEqual(project.projectArgsProblems({ project: { name: "Delivery App!" } }), [
+            `[project.path] "delivery-app!" is not a GitLab path: letters, digits, _ . - and no leading punctuation`,
+        ]);
+    });
+
+    it("refuses a path with a slash after valid characters", () => {
+        assert.deepEqual(project.projectArgsProblems({ project: { name: "x", path: "app/evil" } }), [
+            `[project.path] "app/evil" is not a GitLab path: letters, digits, _ . - and no leading punctuation`,
+        ]);
+    });
+
+    it("lists the allowed branch access levels when one is wrong", () => {
+        assert.deepEqual(project.projectArgsProblems({ project: { name: "x" }, branch: { pushAccessLevel: "owner" as never } }), [
+            `[branch.pushAccessLevel] "owner" is not allowed; allowed: no one, developer, maintainer`,
+        ]);
+    });
+
+    it("checks each AWS role ARN under its own key, and takes a ci block with none", () => {
+        const bad = "arn:aws:iam::12:role/x";
+        assert.deepEqual(project.projectArgsProblems({ project: { name: "x" }, ci: { awsPreviewRoleArn: bad } }), [
+            `[ci.awsPreviewRoleArn] "${bad}" is not an IAM role ARN (arn:aws:iam::123456789012:role/name)`,
+        ]);
+        assert.deepEqual(project.projectArgsProblems({ project: { name: "x" }, ci: { awsDeployRoleArns: { staging: bad } } }), [
+            `[ci.awsDeployRoleArns.staging] "${bad}" is not an IAM role ARN (arn:aws:iam::123456789012:role/name)`,
+        ]);
+        assert.deepEqual(project.projectArgsProblems({ project: { name: "x" }, ci: {} }), []);
+    });
+
+    it("refuses an unknown GitLab tier, listing the tiers", () => {
+        assert.deepEqual(project.projectArgsProblems({ project: { name: "x" }, tier: "gold" as never }), [
+            `[tier] "gold" is not a GitLab tier; allowed: free, premium, ultimate`,
+        ]);
+    });
+});
