@@ -45,7 +45,7 @@ function strings(...values: unknown[]): string[] {
 }
 
 function permission(
-    where: string, protocol: unknown, fromPort: unknown, toPort: unknown, cidrs: string[], prefixLists: string[] = [],
+    where: string, protocol: unknown, fromPort: unknown, toPort: unknown, cidrs: string[], prefixLists: string[],
 ): IngressPermission | undefined {
     if (anyUnknown(protocol, fromPort, toPort)) return undefined;
     const proto = String(protocol ?? "-1");
