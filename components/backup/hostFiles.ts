@@ -1,7 +1,7 @@
 // What a host that backs up gets besides its env file (docs/backups.md), as pure text: pgBackRest's configuration
 // for its S3 repository, the systemd units of the scheduled backup, and the shell that installs or runs them.
 import * as crypto from "crypto";
-import { DeployTarget, shellQuote } from "../host/commands";
+import { DeployTarget, bundleTargetArgs, shellQuote } from "../host/commands";
 
 /**
  * The db image with pgBackRest (compose.backup.yaml builds it on the host), tagged by the PostgreSQL image it is built
@@ -70,14 +70,7 @@ function backupScript(target: DeployTarget & { readonly stateDir: string }, args
         "bash",
         shellQuote(`${target.bundleDir}/backup.sh`),
         ...args,
-        "--env",
-        target.environment,
-        "--dir",
-        shellQuote(target.bundleDir),
-        "--env-file",
-        shellQuote(target.envFile),
-        "--project",
-        shellQuote(target.composeProject),
+        ...bundleTargetArgs(target),
     ].join(" ");
 }
 

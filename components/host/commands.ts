@@ -67,21 +67,13 @@ function revisionPrelude(revision: Revision | undefined): string {
     return `: revision ${entries.map(([k, v]) => `${k}=${v}`).join(" ")}; `;
 }
 
+/** Where the bundle's scripts (deploy.sh, backup.sh) find the stack: `--env`, `--dir`, `--env-file`, `--project`. */
+export function bundleTargetArgs(target: DeployTarget): string[] {
+    return ["--env", target.environment, "--dir", shellQuote(target.bundleDir), "--env-file", shellQuote(target.envFile), "--project", shellQuote(target.composeProject)];
+}
+
 function deployScript(target: DeployTarget, verb: string, extra: string[], revision?: Revision): string {
-    const args = [
-        "bash",
-        shellQuote(`${target.bundleDir}/deploy.sh`),
-        verb,
-        ...extra,
-        "--env",
-        target.environment,
-        "--dir",
-        shellQuote(target.bundleDir),
-        "--env-file",
-        shellQuote(target.envFile),
-        "--project",
-        shellQuote(target.composeProject),
-    ];
+    const args = ["bash", shellQuote(`${target.bundleDir}/deploy.sh`), verb, ...extra, ...bundleTargetArgs(target)];
     // Credentials stay in a 0600 file, so they never appear in a command line or in state; deploy.sh reads it as
     // data (it is in Compose's env format, so sourcing it would run a password such as abc$(id)).
     const prelude = target.credentialsFile ? `REGISTRY_CREDENTIALS_FILE=${shellQuote(target.credentialsFile)} ` : "";

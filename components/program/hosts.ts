@@ -2,23 +2,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { BackupConfig, BaseImages, HostConfig, SshHostConfig, TlsConfig, isArmInstanceType } from "../config";
 import { BackupConfigFile, BackupSchedule, backupConfigDir } from "../backup";
-import { ComposeDeployment, DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DeploymentHost, DnsRecords, Ec2Host, StackSecrets, hostHome, httpsUrl, stackEnv, webUrl } from "../host";
+import { ComposeDeployment, ComposeDeploymentArgs, DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DeploymentHost, DnsRecords, Ec2Host, StackSecrets, hostHome, httpsUrl, stackEnv, webUrl } from "../host";
 import { backupSummary, stackBackup } from "./backup";
 
 // Where a remote stack's app runs: an EC2 host it provisions (Ec2Host), or machines the user already has
 // (`hosts`); either way ComposeDeployment ships and rolls out the stack over SSH.
 
-/** What the deployment puts on every host. */
-export interface DeploySettings {
-    readonly imageRef: pulumi.Input<string>;
-    readonly imageDigest: pulumi.Input<string>;
-    readonly bundleDir: string;
-    readonly env: pulumi.Input<Record<string, string>>;
-    readonly registry: { readonly address: pulumi.Input<string>; readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
-    readonly readyTimeoutSeconds?: number;
+/** What the deployment puts on every host: ComposeDeployment's own arguments, with the stack's TLS settings. */
+export type DeploySettings = Pick<ComposeDeploymentArgs, "imageRef" | "imageDigest" | "bundleDir" | "env" | "registry" | "readyTimeoutSeconds"> & {
     /** HTTPS with an ACME certificate; undefined: plain HTTP. */
     readonly tls?: TlsConfig;
-}
+};
 
 /** Where the app ended up. */
 export interface HostOutputs {
