@@ -223,6 +223,7 @@ function describeWithEngine(found: Engine): void {
 
             before(async function () {
                 this.timeout(15 * MINUTE);
+                const started = Date.now();
                 requirePebble();
                 const acmeImage = /^ACME_IMAGE=(.+)$/m.exec((await run("bash", [STAND_IN_SCRIPT, "--print-env", "acme"], { timeoutMs: 15 * MINUTE })).stdout)?.[1];
                 assert.ok(acmeImage, "stand-in-images.sh printed no ACME_IMAGE");
@@ -248,6 +249,8 @@ function describeWithEngine(found: Engine): void {
                     acmeImage: { value: await subject.lab.pushImage(acmeImage, "acme") },
                     acmeTrustDir: { value: trustDir },
                 });
+                // What sharing the lab leaves to pay: the acme image's push, Pebble, the config (for the CI budget).
+                console.log(`      TLS setup: ${Math.round((Date.now() - started) / 1000)} s (acme image pushed to the lab registry, Pebble started, config set)`);
             });
             after(async function () {
                 this.timeout(5 * MINUTE);
