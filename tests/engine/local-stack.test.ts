@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
@@ -259,6 +261,40 @@ function describeWithEngine(found: Engine): void {
                 "an app container of the rolled-back image is still running");
             const root = await httpGet(`${url}/`);
             assert.equal((JSON.parse(root.body) as { version?: string }).version, "1.0.0-engine");
+        });
+
+        it("`httpsPort` turns HTTPS on: a certificate from the CA made on this machine (caFile), HTTP redirects; a second `up` changes nothing", async () => {
+            const acmeImage = /^ACME_IMAGE=(.+)$/m.exec(run("bash", [path.join(workDir, "scripts", "stand-in-images.sh"), "--print-env", "acme"]))?.[1];
+            assert.ok(acmeImage, "stand-in-images.sh printed no ACME_IMAGE");
+            const httpsPort = await freePort();
+            await stack.setAllConfig({ [`${PROJECT}:httpsPort`]: { value: String(httpsPort) }, [`${PROJECT}:baseImages.acme`]: { value: acmeImage } }, true);
+            const result = await stack.up({ color: "never" });
+            assert.equal(result.summary.result, "succeeded", result.stderr);
+            assert.match(String(result.outputs.tls?.value), new RegExp(`^on: HTTPS on https://localhost:${httpsPort} `));
+            const caFile = String(result.outputs.caFile?.value);
+            assert.ok(fs.existsSync(caFile), `the caFile output ${caFile} names no file`);
+
+            // Verified against the exported CA only, for the name the certificate is for.
+            const status = await new Promise<number>((resolve, reject) => {
+                https
+                    .get(`https://localhost:${httpsPort}/`, { ca: fs.readFileSync(caFile), agent: false, timeout: 10_000 }, (res) => {
+                        res.resume();
+                        resolve(res.statusCode ?? 0);
+                    })
+                    .on("error", reject);
+            });
+            assert.equal(status, 200);
+            const redirect = await new Promise<{ status: number; location?: string }>((resolve, reject) => {
+                http.get({ host: "127.0.0.1", port: httpPort, path: "/api/notes", headers: { host: `localhost:${httpPort}` }, agent: false }, (res) => {
+                    res.resume();
+                    resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+                }).on("error", reject);
+            });
+            assert.deepEqual(redirect, { status: 308, location: `https://localhost:${httpsPort}/api/notes` });
+
+            const again = await stack.up({ color: "never" });
+            const changes = Object.entries(again.summary.resourceChanges ?? {}).filter(([op, count]) => op !== "same" && count > 0);
+            assert.deepEqual(changes, [], `the second up with httpsPort changed resources: ${again.stdout}`);
         });
 
         it("`destroy` leaves no container, network or volume of the stack, and an empty state", async () => {
