@@ -132,9 +132,38 @@ run_init() {
 run_backup() {
   require_running_db
   log "starting a $BACKUP_TYPE backup"
-  local started=$SECONDS
-  in_db pgbackrest backup --type="$BACKUP_TYPE" || fail "$BACKUP_TYPE backup failed (see pgBackRest's message above)"
+  local started=$SECONDS status=0
+  in_db pgbackrest backup --type="$BACKUP_TYPE" || status=$?
+  record_backup_result "$status"
+  [ "$status" -eq 0 ] || fail "$BACKUP_TYPE backup failed (see pgBackRest's message above)"
   log "$BACKUP_TYPE backup done in $((SECONDS - started)) s"
+}
+
+# The outcome of each backup, in the app's own database, where the app reads it for /metrics (backup_job_*): a
+# failed scheduled backup is visible there, not only in the journal. Best effort: the backup's own status decides.
+record_backup_result() {
+  local user database app_role
+  user="$(db_env POSTGRES_USER </dev/null)"
+  database="$(db_env POSTGRES_DB </dev/null)"
+  app_role="$(db_env POSTGRES_APP_USER </dev/null)"
+  in_db psql -X -q -v ON_ERROR_STOP=1 -U "$user" -d "$database" \
+    -v status="$1" -v type="$BACKUP_TYPE" -v app_role="$app_role" >/dev/null <<'SQL' \
+    || log "WARNING: could not record the backup's outcome in the database; the app's backup_job metrics stay as they were"
+CREATE SCHEMA IF NOT EXISTS backup_status;
+CREATE TABLE IF NOT EXISTS backup_status.last_job (
+  one_row boolean PRIMARY KEY DEFAULT true CHECK (one_row),
+  backup_type text NOT NULL,
+  exit_status integer NOT NULL,
+  finished_at timestamptz NOT NULL,
+  last_success_at timestamptz
+);
+GRANT USAGE ON SCHEMA backup_status TO :"app_role";
+GRANT SELECT ON backup_status.last_job TO :"app_role";
+INSERT INTO backup_status.last_job AS job (backup_type, exit_status, finished_at, last_success_at)
+  VALUES (:'type', :status, now(), CASE WHEN :status = 0 THEN now() END)
+  ON CONFLICT (one_row) DO UPDATE SET backup_type = excluded.backup_type, exit_status = excluded.exit_status,
+    finished_at = excluded.finished_at, last_success_at = coalesce(excluded.last_success_at, job.last_success_at);
+SQL
 }
 
 # pgbackrest check switches to a new WAL segment and waits for it in the repository; pg_stat_archiver then says

@@ -40,6 +40,7 @@ export function createMetrics(pool: Pool): AppMetrics {
     },
   });
   registerArchiverMetrics(registry, pool);
+  registerBackupJobMetrics(registry, pool);
   return { registry, httpRequests, httpDuration };
 }
 
@@ -86,6 +87,58 @@ async function readArchiver(pool: Pool): Promise<ArchiverRow | undefined> {
       `SELECT coalesce(last_failed_time > coalesce(last_archived_time, 'epoch'), false) AS failing,
               failed_count, extract(epoch FROM now() - last_archived_time) AS last_archived_age
          FROM pg_stat_archiver`,
+    );
+    return rows[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The newest backup job (app/deploy/backup.sh backup, run by the hosts' timer or by hand), as backup.sh records it in
+ * backup_status.last_job of this database. A failed scheduled backup shows here as a non-zero exit status, and one
+ * that stopped running as a growing age. Without backups (no such table) or without an answer, every value is NaN.
+ */
+function registerBackupJobMetrics(registry: Registry, pool: Pool): void {
+  let snapshot: { at: number; row: Promise<BackupJobRow | undefined> } | undefined;
+  const read = () => {
+    if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), row: readBackupJob(pool) };
+    return snapshot.row;
+  };
+  const gauge = (name: string, help: string, value: (row: BackupJobRow) => string | null) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const row = await read();
+        const known = row ? value(row) : null;
+        this.set(known === null ? NaN : Number(known));
+      },
+    });
+  gauge('backup_job_last_exit_status', "Exit status of the newest backup job (pgBackRest's; 0 = it succeeded); NaN when none ran.",
+    (row) => String(row.exit_status));
+  gauge('backup_job_last_run_age_seconds', 'Seconds since the newest backup job finished, whatever its outcome; NaN when none ran.',
+    (row) => row.finished_age);
+  gauge('backup_job_last_success_age_seconds', 'Seconds since a backup job last succeeded; NaN when none has.',
+    (row) => row.success_age);
+}
+
+interface BackupJobRow {
+  exit_status: number;
+  finished_age: string | null;
+  success_age: string | null;
+}
+
+async function readBackupJob(pool: Pool): Promise<BackupJobRow | undefined> {
+  try {
+    // Checked first so that a stack without backups does not log an error in PostgreSQL at every scrape.
+    const exists = await pool.query<{ found: boolean }>("SELECT to_regclass('backup_status.last_job') IS NOT NULL AS found");
+    if (!exists.rows[0]?.found) return undefined;
+    const { rows } = await pool.query<BackupJobRow>(
+      `SELECT exit_status, extract(epoch FROM now() - finished_at) AS finished_age,
+              extract(epoch FROM now() - last_success_at) AS success_age
+         FROM backup_status.last_job`,
     );
     return rows[0];
   } catch {

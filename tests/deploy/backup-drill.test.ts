@@ -80,6 +80,7 @@ describe("backup and restore drill (pgBackRest to S3 on loopback, real engine)",
         const full = await stack.backup(["backup", "--type", "full"]);
         assert.strictEqual(full.code, 0, full.stderr + full.stdout);
         assert.match(full.stdout, /full backup done/);
+        assert.strictEqual(await appMetric("backup_job_last_exit_status"), 0, "the app's /metrics reports the backup that succeeded");
         // Keep writing after the backup; the target lies in the middle of these writes.
         await pause(1500);
         target = Date.now();
@@ -141,7 +142,7 @@ describe("backup and restore drill (pgBackRest to S3 on loopback, real engine)",
         assert.strictEqual(write.status, 201, "the restored database takes writes");
     });
 
-    it("fails the backup and the archive check loudly when the bucket is gone, and the app's metrics say so", async function () {
+    it("fails the backup and the archive check loudly when the bucket is gone, and the app's metrics say so (archive and backup job)", async function () {
         assert.strictEqual(await appMetric("pg_wal_archive_failing"), 0, "archiving works before the bucket goes");
         assert.ok(Number.isFinite(await appMetric("pg_wal_archive_last_success_age_seconds")), "a segment was archived");
         await stack.s3!.deleteEverything();
@@ -149,6 +150,9 @@ describe("backup and restore drill (pgBackRest to S3 on loopback, real engine)",
         const backup = await stack.backup(["backup", "--type", "full"]);
         assert.notStrictEqual(backup.code, 0);
         assert.match(backup.stderr, /backup: ERROR: full backup failed/);
+        const status = await appMetric("backup_job_last_exit_status");
+        assert.ok(status > 0, `the app's /metrics reports the failed backup job (backup_job_last_exit_status ${status})`);
+        assert.ok(await appMetric("backup_job_last_success_age_seconds") > await appMetric("backup_job_last_run_age_seconds"), "the last success is older than the failed run");
 
         // A change and a forced segment switch give the archiver something to push into the missing bucket.
         await stack.sql("insert into notes (title) values ('after the bucket went'); select pg_switch_wal()");
