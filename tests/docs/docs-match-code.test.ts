@@ -1,5 +1,5 @@
 // The README and docs/*.md against the code: every config key their config tables document is a key the program
-// reads (in the environment the table is about), every `npm run <script>` is a script of the package it runs in,
+// reads (in the environment the table is about), every `npm run <script>` is a script of the package it runs in, every verb a script is given is one it takes,
 // and every repository path they name exists. Parsed from the documents, so a renamed key, script or file fails
 // here instead of misleading a reader.
 import { strict as assert } from "assert";
@@ -105,6 +105,40 @@ function documentedPaths(doc: string): { line: number; path: string }[] {
     return found;
 }
 
+/** The code the document shows: inline code spans and the lines of fenced blocks. */
+function codeOf(doc: string): { line: number; code: string }[] {
+    const found: { line: number; code: string }[] = [];
+    let fenced = false;
+    read(doc).split("\n").forEach((text, i) => {
+        if (text.startsWith("```")) {
+            fenced = !fenced;
+            return;
+        }
+        if (fenced) found.push({ line: i + 1, code: text });
+        else for (const m of text.matchAll(/`([^`]+)`/g)) found.push({ line: i + 1, code: m[1] });
+    });
+    return found;
+}
+
+/**
+ * `<script>.sh <verb>` in the documents' code, for the repository's shell scripts that take a verb or a name
+ * first: the word must be one of the script's `case` labels (`deploy)`, `init|backup|...)`).
+ */
+function documentedVerbs(doc: string): { line: number; script: string; verb: string }[] {
+    const found: { line: number; script: string; verb: string }[] = [];
+    for (const { line, code } of codeOf(doc)) {
+        for (const m of code.matchAll(/(?:^|[\s/])([\w-]+\.sh) ([a-z][a-z-]*)\b/g)) {
+            const scripts = [...TRACKED].filter((f) => path.posix.basename(f) === m[1]);
+            if (scripts.length !== 1) continue;
+            found.push({ line, script: scripts[0], verb: m[2] });
+        }
+    }
+    return found;
+}
+
+const caseLabels = (script: string) =>
+    new Set([...fs.readFileSync(path.join(ROOT, script), "utf8").matchAll(/^\s*([\w|-]+)\)/gm)].flatMap((m) => m[1].split("|")));
+
 describe("docs versus code: README.md and docs/*.md name only what exists", () => {
     const allKeys = DOCS.flatMap(documentedKeys);
 
@@ -140,6 +174,13 @@ describe("docs versus code: README.md and docs/*.md name only what exists", () =
                 if (!dirs.some((d) => scriptsOf(d)?.[script] !== undefined)) problems.push(`${doc}:${line}: npm script ${script} is not in ${dirs.map((d) => `${d}/package.json`).join(" or ")}`);
             }
         }
+        assert.deepEqual(problems, []);
+    });
+
+    it("every verb given to a script of the repository is one the script takes", () => {
+        const verbs = DOCS.flatMap((doc) => documentedVerbs(doc).map((v) => ({ doc, ...v })));
+        assert.ok(verbs.length >= 20, `only ${verbs.length} script verbs found`);
+        const problems = verbs.filter(({ script, verb }) => !caseLabels(script).has(verb)).map(({ doc, line, script, verb }) => `${doc}:${line}: ${script} takes no ${verb}`);
         assert.deepEqual(problems, []);
     });
 
