@@ -5,12 +5,17 @@
 // then v2 is rolled out under a bounded load loop on every host. Prints wall time of the `up`, the slowest host's
 // own rollout (deploy.sh's "done (Ns)" lines: prepare + switch, or deploy with one host), failed requests, the
 // wall time of a following `up` that changes nothing (the engine's own share), and the CPU time the hosts and the
-// engine used during the rollout next to what the machine had (scripts/bench/cpu.ts).
+// engine used during the rollout next to what the machine had (scripts/bench/cpu.ts). The hosts' CPU at rest under
+// the same load (nginx, the app, health checks, dockerd; measured for a few seconds before the rollout) is printed
+// too: that share grows with the rollout's wall time whatever the rollout does.
 import { execFileSync } from "child_process";
 import * as os from "os";
 import { CpuUse, containerIds, cpuBetween, readCpu } from "./cpu";
 import { findEngine, startLoad } from "../../tests/engine/harness";
 import { HostsStack } from "../../tests/engine/hostsStack";
+
+/** How long the hosts' CPU is read under the load before the rollout. */
+const RESTING_WINDOW_MS = 5000;
 
 interface Row {
     hosts: number;
@@ -18,6 +23,8 @@ interface Row {
     noChangeSeconds: number;
     rolloutSeconds: number;
     cpu: CpuUse;
+    /** CPU seconds per second the hosts used together under the load before the rollout. */
+    restingHostsCpuPerSecond: number;
     sent: number;
     failed: number;
 }
@@ -61,6 +68,10 @@ async function measure(count: number): Promise<Row> {
         const ids = containerIds(subject.hosts.map((host) => host.name));
         const hosts = subject.hosts.map((host, i) => ({ id: ids[i], name: host.name }));
         const loads = subject.hosts.map((_, i) => startLoad(`${subject.url(i)}/`, 50_000, 10 * 60_000));
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const restStart = readCpu(hosts);
+        await new Promise((resolve) => setTimeout(resolve, RESTING_WINDOW_MS));
+        const resting = cpuBetween(restStart, readCpu(hosts));
         const before = readCpu(hosts);
         const result = await subject.up();
         const cpu = cpuBetween(before, readCpu(hosts));
@@ -74,6 +85,7 @@ async function measure(count: number): Promise<Row> {
             upSeconds: cpu.wallSeconds,
             noChangeSeconds: Number(process.hrtime.bigint() - noChangeStarted) / 1e9,
             cpu,
+            restingHostsCpuPerSecond: resting.hosts.reduce((sum, seconds) => sum + seconds, 0) / resting.wallSeconds,
             rolloutSeconds: slowestRollout(result.stdout),
             sent: reports.reduce((n, r) => n + r.sent, 0),
             failed: reports.reduce((n, r) => n + r.failed, 0),
@@ -97,15 +109,16 @@ async function main(): Promise<void> {
     const one = rows.find((row) => row.hosts === 1);
     console.log("");
     console.log(
-        "| hosts | `pulumi up` wall time | × 1 host (up) | slowest host's rollout (deploy.sh) | `up` with no change | CPU: hosts (sum) | CPU: engine | CPU: whole machine busy / available | requests sent | failed |",
+        "| hosts | `pulumi up` wall time | × 1 host (up) | slowest host's rollout (deploy.sh) | `up` with no change | CPU: hosts (sum) | of which at rest under load | CPU: engine | CPU: whole machine busy / available | requests sent | failed |",
     );
-    console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const row of rows) {
         const ratio = one ? (row.upSeconds / one.upSeconds).toFixed(2) : "n/a";
         const hostsCpu = row.cpu.hosts.reduce((sum, seconds) => sum + seconds, 0);
         console.log(
             `| ${row.hosts} | ${row.upSeconds.toFixed(1)} s | ${ratio} | ${row.rolloutSeconds} s | ${row.noChangeSeconds.toFixed(1)} s | ` +
-                `${hostsCpu.toFixed(1)} s (${row.cpu.hosts.map((seconds) => seconds.toFixed(1)).join(" + ")}) | ${row.cpu.engine.toFixed(1)} s | ` +
+                `${hostsCpu.toFixed(1)} s (${row.cpu.hosts.map((seconds) => seconds.toFixed(1)).join(" + ")}) | ` +
+                `${(row.restingHostsCpuPerSecond * row.upSeconds).toFixed(1)} s (${row.restingHostsCpuPerSecond.toFixed(2)} CPU s/s) | ${row.cpu.engine.toFixed(1)} s | ` +
                 `${row.cpu.machineBusy.toFixed(1)} s / ${row.cpu.machineAvailable.toFixed(1)} s | ${row.sent} | ${row.failed} |`,
         );
     }
