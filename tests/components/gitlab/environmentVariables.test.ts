@@ -47,7 +47,9 @@ describe("cicd:gitlab:EnvironmentVariables", () => {
         assert.equal(variable("POSTGRES_PASSWORD").inputs.value, FAKE_PASSWORD);
         assert.equal(await isSecretOutput(staging.postgresPassword), true);
         const password = mocks.findAll(PASSWORD)[0].inputs;
-        assert.ok(password.length >= 16);
+        assert.equal(password.length, 32, "the default length");
+        assert.equal(password.special, true, "specials from overrideSpecial widen the alphabet");
+        assert.equal(password.overrideSpecial, "-_.~");
         // Whatever the generator picks, GitLab must be able to mask it.
         assert.equal(components.maskingProblem(`Aa1${password.overrideSpecial}xyzw`), undefined);
     });
@@ -140,6 +142,26 @@ describe("docs/gitlab.md", () => {
             assert.equal(cells[3], spec.variableType, `${spec.key} type`);
             assert.equal(cells[4].startsWith(spec.masked ? "yes" : "no"), true, `${spec.key} masked`);
             assert.equal(cells[5].startsWith(spec.protected ? "yes" : "no"), true, `${spec.key} protected`);
+        }
+    });
+});
+
+describe("environmentVariablesArgsProblems: the generated password's length (issue 20)", () => {
+    let problems: typeof import("../../../components/gitlab/environmentVariables").environmentVariablesArgsProblems;
+
+    before(async () => {
+        await installMocks();
+        ({ environmentVariablesArgsProblems: problems } = require("../../../components/gitlab/environmentVariables") as typeof import("../../../components/gitlab/environmentVariables"));
+    });
+
+    it("takes a whole number from 16 to 128", () => {
+        for (const length of [16, 32, 128]) assert.deepEqual(problems({ project: "1", environment: "staging", postgresPasswordLength: length }), [], String(length));
+    });
+    it("refuses one below 16, above 128 or with a fraction, saying what it got", () => {
+        for (const length of [15, 129, 16.5]) {
+            assert.deepEqual(problems({ project: "1", environment: "staging", postgresPasswordLength: length }), [
+                `[postgresPasswordLength] must be an integer from 16 to 128 (got ${length})`,
+            ], String(length));
         }
     });
 });
