@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { DOCKER_BIN, DockerCleanup, REPO_ROOT, RunResult, docker, ensureStandInImages, run } from "../support/docker";
+import { pgbackrestConf } from "../../components/backup/hostFiles";
 import { LoopbackS3 } from "../support/loopbackS3";
 import { COMPOSE_BIN, DEPLOY_DIR, StackProject, composeCommand, request, waitForStackHealthy } from "./stack";
 
@@ -78,30 +79,14 @@ export class BackupStack {
         this.s3 = await LoopbackS3.start({ listenAddress: gateway, workDir: this.project.workDir, cleanup: this.cleanup });
         await this.s3.createBucket(bucket);
         fs.copyFileSync(this.s3.caFile, path.join(this.configDir, "ca.pem"));
-        fs.writeFileSync(path.join(this.configDir, "pgbackrest.conf"), [
-            "[global]",
-            "repo1-type=s3",
-            `repo1-s3-bucket=${bucket}`,
-            `repo1-s3-endpoint=${this.s3.host}`,
-            `repo1-storage-port=${this.s3.port}`,
-            "repo1-storage-ca-file=/etc/pgbackrest/ca.pem",
-            "repo1-s3-region=us-east-1",
-            "repo1-s3-uri-style=path",
-            // moto checks no signature; hosts use their instance role (repo1-s3-key-type=auto) and no keys at all.
-            "repo1-s3-key=test-only",
-            "repo1-s3-key-secret=test-only",
-            "repo1-path=/hosts/drill",
-            "repo1-cipher-type=aes-256-cbc",
-            "repo1-retention-full=2",
-            "compress-type=zst",
-            "process-max=2",
-            "start-fast=y",
-            "log-level-file=off",
-            "log-level-console=info",
-            "log-level-stderr=off",
-            "lock-path=/tmp/pgbackrest",
-            "",
-        ].join("\n"), { mode: 0o644 });
+        // The hosts' own pgbackrest.conf, with only the way to S3 changed: moto on loopback instead of AWS's endpoint,
+        // and placeholder keys instead of the instance role (moto checks no signature).
+        const hostConf = pgbackrestConf({ bucket, region: "us-east-1", prefix: "hosts/drill", retentionDays: 2 });
+        fs.writeFileSync(path.join(this.configDir, "pgbackrest.conf"), replaceLines(hostConf, {
+            "repo1-s3-endpoint=": [`repo1-s3-endpoint=${this.s3.host}`, `repo1-storage-port=${this.s3.port}`,
+                "repo1-storage-ca-file=/etc/pgbackrest/ca.pem", "repo1-s3-uri-style=path"],
+            "repo1-s3-key-type=auto": ["repo1-s3-key=test-only", "repo1-s3-key-secret=test-only"],
+        }), { mode: 0o644 });
     }
 
     compose(args: readonly string[], options: { allowFailure?: boolean } = {}): Promise<RunResult> {
@@ -178,4 +163,15 @@ export function startWriter(baseUrl: string, prefix: string, max = 20_000, pause
             return sent;
         },
     };
+}
+
+/** `text` with each line that starts with a key of `replacements` swapped for its lines; a key no line has throws. */
+function replaceLines(text: string, replacements: Record<string, readonly string[]>): string {
+    const lines = text.split("\n");
+    for (const [prefix, replacement] of Object.entries(replacements)) {
+        const index = lines.findIndex((line) => line.startsWith(prefix));
+        if (index < 0) throw new Error(`pgbackrest.conf has no line starting '${prefix}'`);
+        lines.splice(index, 1, ...replacement);
+    }
+    return lines.join("\n");
 }

@@ -2,20 +2,14 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalConfig, ProductionConfig, StagingConfig } from "../../components/config";
 import { valueOf } from "../support/mocks";
-import { configProblems, RawOverrides, validateStack } from "./configHarness";
+import { configProblems, hostsSource, RawOverrides, validateStack } from "./configHarness";
 import { CapturedStack, captureStack } from "./stacks";
 
 // Backups of the stacks (issue 17): the config keys (components/config/backup.ts) and how the program puts pgBackRest
 // on the EC2 host (components/program/backup.ts, hosts.ts): bucket, instance role, metadata hop limit, repository key,
 // pgbackrest.conf, `backup.sh init` and the systemd timer.
 
-const KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIBhostkeybodyOfTheServer0123456789abcdef";
-const HOSTS = {
-    hosts: JSON.stringify([{ address: "192.0.2.10", port: 22, user: "deploy", knownHost: `192.0.2.10 ssh-ed25519 ${KEY}` }]),
-    instanceType: undefined,
-    sshIngressCidrs: undefined,
-    sshPublicKey: undefined,
-};
+const HOSTS = hostsSource();
 /** Provider-computed names of the mocked instance profiles. */
 const PROFILE_STATE = { "aws:iam/instanceProfile:InstanceProfile": (_inputs: Record<string, unknown>, name: string) => ({ name: `${name}-name` }) };
 /** What the mocked random provider makes: a recognisable value per resource, to look for where it must not be. */

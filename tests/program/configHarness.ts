@@ -30,3 +30,16 @@ export function configProblems(fn: () => unknown): string[] {
     }
     return assert.fail("expected a ConfigError");
 }
+
+/** A host key line's key, for the `knownHost` of test hosts. */
+export const TEST_HOST_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIBhostkeybodyOfTheServer0123456789abcdef";
+
+/** Config overrides for the `hosts` source on the given addresses (port 22, user deploy), with the EC2 host's keys unset. */
+export function hostsSource(addresses: readonly string[] = ["192.0.2.10"]): RawOverrides {
+    return {
+        hosts: JSON.stringify(addresses.map((address) => ({ address, port: 22, user: "deploy", knownHost: `${address} ssh-ed25519 ${TEST_HOST_KEY}` }))),
+        instanceType: undefined,
+        sshIngressCidrs: undefined,
+        sshPublicKey: undefined,
+    };
+}

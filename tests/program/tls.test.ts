@@ -2,26 +2,17 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ACME_DIRECTORIES, StagingConfig } from "../../components/config";
 import { valueOf } from "../support/mocks";
-import { configProblems, RawOverrides, validateStack } from "./configHarness";
+import { configProblems, hostsSource, RawOverrides, validateStack } from "./configHarness";
 import { captureStack } from "./stacks";
 
 // HTTPS of the remote stacks (issue 16): the config keys (components/config/tls.ts) and how the program turns them
 // into open ports, the env file nginx and the ACME client read, DNS records and outputs (components/program/hosts.ts).
 
 const TLS = { domain: "app.example.com", acmeEmail: "ops@example.com" };
-const KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIBhostkeybodyOfTheServer0123456789abcdef";
-const HOSTS = {
-    hosts: JSON.stringify([{ address: "192.0.2.10", port: 22, user: "deploy", knownHost: `192.0.2.10 ssh-ed25519 ${KEY}` }]),
-    instanceType: undefined,
-    sshIngressCidrs: undefined,
-    sshPublicKey: undefined,
-};
+const HOSTS = hostsSource();
 
 /** Two hosts behind one name: HTTP-01 reaches only one of them. */
-const TWO_HOSTS = {
-    ...HOSTS,
-    hosts: JSON.stringify(["192.0.2.10", "192.0.2.11"].map((address) => ({ address, port: 22, user: "deploy", knownHost: `${address} ssh-ed25519 ${KEY}` }))),
-};
+const TWO_HOSTS = hostsSource(["192.0.2.10", "192.0.2.11"]);
 
 function validateStaging(overrides: RawOverrides): StagingConfig {
     return validateStack("staging", overrides) as StagingConfig;
