@@ -51,28 +51,13 @@ export function createMetrics(pool: Pool): AppMetrics {
  * answering) are NaN, never a reassuring 0.
  */
 function registerArchiverMetrics(registry: Registry, pool: Pool): void {
-  // The registry collects every metric at once; one query per scrape serves all three.
-  let snapshot: { at: number; row: Promise<ArchiverRow | undefined> } | undefined;
-  const read = () => {
-    if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), row: readArchiver(pool) };
-    return snapshot.row;
-  };
-  const gauge = (name: string, help: string, value: (row: ArchiverRow) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      async collect() {
-        const row = await read();
-        this.set(row ? value(row) : NaN);
-      },
-    });
+  const gauge = rowGauges(registry, () => readArchiver(pool));
   gauge('pg_wal_archive_failing', '1 when the newest WAL archive attempt failed (pg_stat_archiver), else 0: backups are not keeping up.',
     (row) => (row.failing ? 1 : 0));
   gauge('pg_wal_archive_failures', 'Failed WAL archive attempts since the statistics were reset (pg_stat_archiver.failed_count).',
-    (row) => Number(row.failed_count));
+    (row) => row.failed_count);
   gauge('pg_wal_archive_last_success_age_seconds', 'Seconds since a WAL segment last reached the backup repository; NaN before the first one.',
-    (row) => (row.last_archived_age === null ? NaN : Number(row.last_archived_age)));
+    (row) => row.last_archived_age);
 }
 
 interface ArchiverRow {
@@ -100,24 +85,9 @@ async function readArchiver(pool: Pool): Promise<ArchiverRow | undefined> {
  * that stopped running as a growing age. Without backups (no such table) or without an answer, every value is NaN.
  */
 function registerBackupJobMetrics(registry: Registry, pool: Pool): void {
-  let snapshot: { at: number; row: Promise<BackupJobRow | undefined> } | undefined;
-  const read = () => {
-    if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), row: readBackupJob(pool) };
-    return snapshot.row;
-  };
-  const gauge = (name: string, help: string, value: (row: BackupJobRow) => string | null) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      async collect() {
-        const row = await read();
-        const known = row ? value(row) : null;
-        this.set(known === null ? NaN : Number(known));
-      },
-    });
+  const gauge = rowGauges(registry, () => readBackupJob(pool));
   gauge('backup_job_last_exit_status', "Exit status of the newest backup job (pgBackRest's; 0 = it succeeded); NaN when none ran.",
-    (row) => String(row.exit_status));
+    (row) => row.exit_status);
   gauge('backup_job_last_run_age_seconds', 'Seconds since the newest backup job finished, whatever its outcome; NaN when none ran.',
     (row) => row.finished_age);
   gauge('backup_job_last_success_age_seconds', 'Seconds since a backup job last succeeded; NaN when none has.',
@@ -144,4 +114,27 @@ async function readBackupJob(pool: Pool): Promise<BackupJobRow | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A maker of gauges that share one database row. The registry collects every metric at once, so the row is read at
+ * most once a second however many gauges ask for it. A value nobody knows (no row, no answer, NULL) is NaN.
+ */
+function rowGauges<Row>(registry: Registry, readRow: () => Promise<Row | undefined>) {
+  let snapshot: { at: number; row: Promise<Row | undefined> } | undefined;
+  const read = () => {
+    if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), row: readRow() };
+    return snapshot.row;
+  };
+  return (name: string, help: string, value: (row: Row) => number | string | null) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const row = await read();
+        const known = row ? value(row) : null;
+        this.set(known === null ? NaN : Number(known));
+      },
+    });
 }
