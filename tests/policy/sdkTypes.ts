@@ -37,6 +37,8 @@ export const AWS_CLASSES: Readonly<Record<keyof typeof AWS, readonly [string, st
 export const GITLAB = {
     projectVariable: "gitlab:index/projectVariable:ProjectVariable",
     projectProtectedEnvironment: "gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment",
+    groupVariable: "gitlab:index/groupVariable:GroupVariable",
+    groupProtectedEnvironment: "gitlab:index/groupProtectedEnvironment:GroupProtectedEnvironment",
     userRunner: "gitlab:index/userRunner:UserRunner",
     tagProtection: "gitlab:index/tagProtection:TagProtection",
 } as const;
