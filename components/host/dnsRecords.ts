@@ -21,8 +21,8 @@ export class DnsRecords extends pulumi.ComponentResource {
     readonly records: aws.route53.Record[];
 
     constructor(name: string, args: DnsRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("cicd:host:DnsRecords", name, {}, opts);
-        if (args.names.length === 0) throw new Error("[names] names no record to create");
+        // Checked inside the super call, so that bad arguments register nothing, not even the component.
+        super("cicd:host:DnsRecords", name, refuseNoNames(args.names), opts);
         this.records = args.names.map(
             (fqdn) =>
                 new aws.route53.Record(
@@ -34,4 +34,9 @@ export class DnsRecords extends pulumi.ComponentResource {
         this.fqdns = pulumi.all(this.records.map((r) => r.fqdn));
         this.registerOutputs({ fqdns: this.fqdns });
     }
+}
+
+function refuseNoNames(names: readonly string[]): Record<string, never> {
+    if (names.length === 0) throw new Error("[names] names no record to create");
+    return {};
 }
