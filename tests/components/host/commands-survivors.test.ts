@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderEnvFile, rolloutCommand, secretFilesInBundle } from "../../../components/host";
+import { deployCommand, hostHome, renderEnvFile, rolloutCommand, secretFilesInBundle, settingsFingerprint } from "../../../components/host";
 
 describe("host: secret files in the bundle, wherever they sit (issue 20)", () => {
     let dir: string;
@@ -50,5 +50,22 @@ describe("host: what reaches the shell and Compose's env file (issue 20)", () =>
             assert.throws(() => renderEnvFile({ A: value }), /must not start or end with quotes/, value);
         }
         assert.equal(renderEnvFile({ A: "it's fine" }), "A=it's fine\n");
+    });
+});
+
+describe("host: deploy folder, host label and TLS settings (issue 20)", () => {
+    it("puts the deploy folder in the SSH user's home, root's included, and refuses a user name that is not plain", () => {
+        assert.equal(hostHome("root"), "/root/gitlab-docker-delivery");
+        assert.equal(hostHome("deploy"), "/home/deploy/gitlab-docker-delivery");
+        assert.throws(() => hostHome("de ploy"), { message: 'SSH user "de ploy" must be a plain Unix user name' });
+    });
+    it("names the host in deploy.sh's messages when given a label", () => {
+        const target = { bundleDir: "/b", environment: "production" as const, envFile: "/b/.env", composeProject: "p", hostLabel: "web-1" };
+        assert.match(deployCommand(target, "img:1"), /^set -eu; DEPLOY_HOST=web-1 bash \/b\/deploy\.sh deploy /);
+    });
+    it("changes the settings fingerprint with each TLS value, once TLS is set", () => {
+        const base = { HTTP_PORT: "80" };
+        assert.notEqual(settingsFingerprint({ ...base, TLS_DOMAINS: "a.example.com" }), settingsFingerprint({ ...base, TLS_DOMAINS: "b.example.com" }));
+        assert.notEqual(settingsFingerprint({ ...base, ACME_EMAIL: "a@example.com" }), settingsFingerprint(base));
     });
 });
