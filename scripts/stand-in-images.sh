@@ -5,11 +5,15 @@
 # Test-only images are built on request: sim-host (a simulated deploy host: sshd, dockerd, Compose v2,
 # cloud-init) and registry (Debian's docker-registry with htpasswd auth), which tests/support/simHosts.ts runs, and
 # acme (Debian's certbot, standing in for certbot/certbot: the stack's ACME client with TLS on, tests/deploy/tls.test.ts).
+# acme-busybox and nginx-busybox are acme and nginx with the userland of the Alpine-based official images: busybox
+# (Debian's build of the same 1.37 release) is /bin/sh, and PATH holds only its applets plus the few real programs the
+# official image has beside it, so a GNU-only command or option in the stack's scripts fails there as in production.
 # The node images carry the Node.js major of the official bases (24), from the npm registry's node@24 package
 # (scripts/node-from-npm.sh), not Debian's older nodejs; a node image of another major is rebuilt.
 #
 # Usage: scripts/stand-in-images.sh [--rebuild] [--refresh-base] [--print-env] [--check] [IMAGE...]
-#   IMAGE           any of: node-build node-runtime postgres nginx (default: these four), sim-host, registry, acme
+#   IMAGE           any of: node-build node-runtime postgres nginx (default: these four), sim-host, registry, acme,
+#                   acme-busybox, nginx-busybox
 #   --rebuild       rebuild the named images even if they exist
 #   --refresh-base  debootstrap the shared base rootfs again (it is cached under STANDIN_CACHE)
 #   --print-env  after building what is missing, print KEY=value lines for the image variables on stdout
@@ -19,7 +23,7 @@
 #              PROGRESS_INTERVAL (seconds between progress lines during the long steps, default 10).
 set -euo pipefail
 
-readonly USAGE="Usage: $0 [--rebuild] [--refresh-base] [--print-env] [--check] [node-build|node-runtime|postgres|nginx|sim-host|registry|acme ...]"
+readonly USAGE="Usage: $0 [--rebuild] [--refresh-base] [--print-env] [--check] [node-build|node-runtime|postgres|nginx|sim-host|registry|acme|acme-busybox|nginx-busybox ...]"
 readonly SUITE="${STANDIN_SUITE:-trixie}"
 readonly CACHE_DIR="${STANDIN_CACHE:-/var/cache/cicd-standin}"
 readonly BASE_ROOTFS="$CACHE_DIR/rootfs/$SUITE-minbase"
@@ -33,7 +37,10 @@ readonly NODE_MAJOR=24
 readonly NODE_PREFIX="$CACHE_DIR/node-from-npm"
 readonly ALL_IMAGES=(node-build node-runtime postgres nginx)
 # Built only when named: only the host-path tests need them.
-readonly ON_REQUEST_IMAGES=(sim-host registry acme)
+readonly ON_REQUEST_IMAGES=(sim-host registry acme acme-busybox nginx-busybox)
+# PATH of the busybox variants: every applet, then the official image's other programs (links to Debian's builds).
+readonly BUSYBOX_APPLETS_DIR=/opt/busybox/bin
+readonly IMAGE_PROGRAMS_DIR=/opt/image-programs/bin
 # PostgreSQL major version shipped by each suite; the entrypoint and PATH depend on it.
 declare -A PG_MAJOR_BY_SUITE=([bookworm]=15 [trixie]=17)
 
@@ -58,7 +65,7 @@ parse_args() {
       --print-env) PRINT_ENV=true ;;
       --check) CHECK_ONLY=true ;;
       -h|--help) echo "$USAGE"; exit 0 ;;
-      node-build|node-runtime|postgres|nginx|sim-host|registry|acme) REQUESTED_IMAGES+=("$1") ;;
+      node-build|node-runtime|postgres|nginx|sim-host|registry|acme|acme-busybox|nginx-busybox) REQUESTED_IMAGES+=("$1") ;;
       *) echo "$USAGE" >&2; fail "unknown argument '$1' (allowed: --rebuild, --refresh-base, --print-env, --check, ${ON_REQUEST_IMAGES[*]}, ${ALL_IMAGES[*]})" ;;
     esac
     shift
@@ -562,6 +569,34 @@ configure_acme() {
   in_chroot "$1" certbot --version >&2 || fail "certbot does not run in the acme rootfs"
 }
 
+# Alpine's userland in a Debian rootfs: busybox as /bin/sh, every applet first in PATH, and beside them only links to
+# the programs the official image really has (PROGRAM...). Nothing from coreutils, grep, sed or dash is reachable.
+install_busybox_userland() {
+  local root="$1" program path applet
+  shift
+  install_packages "$root" busybox
+  mkdir -p "$root$BUSYBOX_APPLETS_DIR" "$root$IMAGE_PROGRAMS_DIR"
+  for applet in $(in_chroot "$root" busybox --list); do
+    ln -sf /usr/bin/busybox "$root$BUSYBOX_APPLETS_DIR/$applet"
+  done
+  for program in "$@"; do
+    path="$(in_chroot "$root" sh -c "command -v $program")" || fail "$program is missing in the rootfs"
+    ln -sf "$path" "$root$IMAGE_PROGRAMS_DIR/$program"
+  done
+  ln -sf busybox "$root/usr/bin/sh"
+  in_chroot "$root" sh -c 'busybox | head -n 1' >&2
+}
+
+configure_acme_busybox() {
+  configure_acme "$1"
+  install_busybox_userland "$1" certbot python3
+}
+
+configure_nginx_busybox() {
+  configure_nginx "$1"
+  install_busybox_userland "$1" nginx envsubst
+}
+
 docker_changes_for() {
   local pg_major="${PG_MAJOR_BY_SUITE[$SUITE]}"
   case "$1" in
@@ -578,6 +613,8 @@ docker_changes_for() {
     registry) printf '%s\n' 'EXPOSE 5000' 'VOLUME /var/lib/docker-registry' \
       'CMD ["/usr/local/bin/registry-entrypoint"]' ;;
     acme) printf '%s\n' 'ENV LANG=C.UTF-8' 'ENV PYTHONDONTWRITEBYTECODE=1' 'ENTRYPOINT ["certbot"]' ;;
+    acme-busybox) docker_changes_for acme; printf 'ENV PATH=%s:%s\n' "$BUSYBOX_APPLETS_DIR" "$IMAGE_PROGRAMS_DIR" ;;
+    nginx-busybox) docker_changes_for nginx; printf 'ENV PATH=%s:%s\n' "$BUSYBOX_APPLETS_DIR" "$IMAGE_PROGRAMS_DIR" ;;
   esac
 }
 
@@ -619,6 +656,8 @@ print_env() {
       sim-host) printf 'SIM_HOST_IMAGE=%s\n' "$(tag_for sim-host)" ;;
       registry) printf 'REGISTRY_IMAGE=%s\n' "$(tag_for registry)" ;;
       acme) printf 'ACME_IMAGE=%s\n' "$(tag_for acme)" ;;
+      acme-busybox) printf 'ACME_BUSYBOX_IMAGE=%s\n' "$(tag_for acme-busybox)" ;;
+      nginx-busybox) printf 'NGINX_BUSYBOX_IMAGE=%s\n' "$(tag_for nginx-busybox)" ;;
     esac
   done
 }

@@ -12,6 +12,9 @@ import { StackProject, request, startLoad, versionImage } from "./stack";
 // 443, the acme service with certbot), and Pebble, Let's Encrypt's test CA, in -strict mode, validates HTTP-01
 // through the stack's own nginx. The name resolves to nginx only through hosts entries (Pebble's container) and the
 // clients' own lookup (127.0.0.1): never a public resolver. Certificates live 60 s, so renewal happens in the test.
+// acme.sh and serve-tls.sh run under busybox, as in the Alpine-based official images: the stand-ins' busybox variants
+// (scripts/stand-in-images.sh acme-busybox nginx-busybox) make busybox's ash /bin/sh and `sh`, and give PATH only its
+// applets and the programs those images have beside it (certbot, python3; nginx, envsubst).
 
 const DOMAIN = "app.tls.test";
 const VALIDITY_SECONDS = 60;
@@ -33,6 +36,33 @@ function servedCertificate(port: number): Promise<Served> {
         });
         socket.on("error", reject);
     });
+}
+
+interface BusyboxStandIns {
+    readonly acme: string;
+    readonly nginx: string;
+}
+
+async function busyboxStandIns(): Promise<BusyboxStandIns> {
+    const printed = (await run("bash", [STAND_IN_SCRIPT, "--print-env", "acme-busybox", "nginx-busybox"], { timeoutMs: 15 * 60_000 })).stdout;
+    const tag = (key: string) => {
+        const value = new RegExp(`^${key}=(.+)$`, "m").exec(printed)?.[1];
+        if (!value) throw new Error(`${STAND_IN_SCRIPT} --print-env acme-busybox nginx-busybox printed no ${key}:\n${printed}`);
+        return value;
+    };
+    return { acme: tag("ACME_BUSYBOX_IMAGE"), nginx: tag("NGINX_BUSYBOX_IMAGE") };
+}
+
+/** The project's env file with the busybox stand-ins for nginx and the acme service, and `extra` lines. */
+function useBusyboxStandIns(project: StackProject, images: BusyboxStandIns, extra: readonly string[]): void {
+    const kept = fs.readFileSync(project.envFile, "utf8").split("\n").filter((line) => line && !line.startsWith("NGINX_IMAGE="));
+    fs.writeFileSync(project.envFile, [...kept, `NGINX_IMAGE=${images.nginx}`, `ACME_IMAGE=${images.acme}`, ...extra, ""].join("\n"));
+}
+
+/** Which program runs each process of `container` started as `commandLine` (e.g. "sh /etc/acme/acme.sh"). */
+async function programsRunning(container: string, commandLine: string): Promise<string[]> {
+    const script = 'for d in /proc/[0-9]*; do [ "$(tr "\\0" " " <"$d/cmdline")" = "$1 " ] && readlink "$d/exe"; done; true';
+    return (await docker(["exec", container, "sh", "-c", script, "sh", commandLine])).stdout.split("\n").filter(Boolean);
 }
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -79,14 +109,14 @@ describe("deploy: HTTPS with certificates from an ACME CA (Pebble), through the 
         this.timeout(20 * 60_000);
         await requireDocker();
         requirePebble();
-        await run("bash", [STAND_IN_SCRIPT, "acme"], { timeoutMs: 15 * 60_000 });
+        const standIns = await busyboxStandIns();
         image = await versionImage("tls-v1", cleanup);
         project = await StackProject.create("tls", "staging");
         const trust = writePebbleTrust(path.join(project.workDir, "acme-trust"));
-        fs.appendFileSync(
-            project.envFile,
+        useBusyboxStandIns(
+            project,
+            standIns,
             [
-                "ACME_IMAGE=cicd-standin/acme:trixie",
                 "HTTPS_PORT=0",
                 `TLS_DOMAINS=${DOMAIN}`,
                 "ACME_EMAIL=ops@tls.test",
@@ -95,8 +125,7 @@ describe("deploy: HTTPS with certificates from an ACME CA (Pebble), through the 
                 "ACME_CHECK_SECONDS=2",
                 "ACME_RETRY_SECONDS=3",
                 "TLS_RELOAD_CHECK_SECONDS=1",
-                "",
-            ].join("\n"),
+            ],
         );
     });
 
@@ -114,6 +143,17 @@ describe("deploy: HTTPS with certificates from an ACME CA (Pebble), through the 
         const served = await servedCertificate(httpsPort);
         assert.equal(served.subject, `placeholder ${DOMAIN}`);
         assert.match(await containerLogs("acme"), /acme: failed at .*no certificate issued yet/);
+    });
+
+    it("runs acme.sh and serve-tls.sh under busybox's sh, with only busybox applets and the images' own programs in PATH", async () => {
+        for (const [service, commandLine] of [["acme", "sh /etc/acme/acme.sh"], ["proxy", "sh /etc/nginx/app/serve-tls.sh"]]) {
+            const container = await project.container(service);
+            const programs = await programsRunning(container, commandLine);
+            assert.ok(programs.length > 0, `no process runs ${commandLine} in ${service}`);
+            for (const program of programs) assert.equal(program, "/usr/bin/busybox", `${service}: ${commandLine} runs on ${program}`);
+            const env: string[] = JSON.parse((await docker(["inspect", "-f", "{{json .Config.Env}}", container])).stdout);
+            assert.ok(env.includes("PATH=/opt/busybox/bin:/opt/image-programs/bin"), `${service}: ${env.join(" ")}`);
+        }
     });
 
     it("hardens the acme service like the rest: no capability, read-only root, no new privileges, a process limit", async () => {
@@ -259,11 +299,11 @@ describe("deploy: HTTPS with a CA made on the host (TLS_ISSUER=local-ca, the loc
     before(async function () {
         this.timeout(20 * 60_000);
         await requireDocker();
-        await run("bash", [STAND_IN_SCRIPT, "acme"], { timeoutMs: 15 * 60_000 });
+        const standIns = await busyboxStandIns();
         image = await versionImage("tls-local", cleanup);
         project = await StackProject.create("tls-local", "local");
         httpsPort = await freePort();
-        fs.appendFileSync(project.envFile, ["ACME_IMAGE=cicd-standin/acme:trixie", `HTTPS_PORT=${httpsPort}`, "TLS_DOMAINS=localhost", "TLS_ISSUER=local-ca", ""].join("\n"));
+        useBusyboxStandIns(project, standIns, [`HTTPS_PORT=${httpsPort}`, "TLS_DOMAINS=localhost", "TLS_ISSUER=local-ca"]);
     });
 
     after(async function () {

@@ -18,7 +18,13 @@ write_redirect_port() {
   esac >"$REDIRECT_PORT_FILE"
 }
 
-certificate_sum() { cksum <"$CERT" 2>/dev/null || echo missing; }
+# sha256sum, not cksum: busybox builds differ in their applets (Alpine's has cksum, Debian's not), both have sha256sum.
+# Checked once at start: a missing tool would otherwise read as "no certificate" forever and nginx never reload.
+require_checksum_tool() {
+  command -v sha256sum >/dev/null || { echo "serve-tls: ERROR: sha256sum not found: cannot watch $CERT for renewals" >&2; exit 1; }
+}
+
+certificate_sum() { sha256sum <"$CERT" 2>/dev/null || echo missing; }
 
 watch_certificate() {
   served="$(certificate_sum)"
@@ -36,5 +42,6 @@ watch_certificate() {
 }
 
 write_redirect_port
+require_checksum_tool
 watch_certificate &
 exec nginx -g 'daemon off;'
