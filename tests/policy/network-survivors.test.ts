@@ -9,13 +9,13 @@ const SDK_SECURITY_GROUP = AWS.securityGroup;
 const SDK_SECURITY_GROUP_RULE = AWS.securityGroupRule;
 const SDK_SECURITY_GROUP_INGRESS_RULE = AWS.securityGroupIngressRule;
 
+const policy = "no-world-ingress-except-web";
+const check = rules.checkWorldIngress;
+const sgRule = (props: Record<string, unknown>) => resource(SDK_SECURITY_GROUP_RULE, { type: "ingress", securityGroupId: "sg-1", ...props });
+const vpcRule = (props: Record<string, unknown>) => resource(SDK_SECURITY_GROUP_INGRESS_RULE, { securityGroupId: "sg-1", ...props });
+const sg = (ingress: unknown[]) => resource(SDK_SECURITY_GROUP, { ingress });
+
 describe("no-world-ingress-except-web, on the SDK's type tokens (issue 20)", () => {
-    const policy = "no-world-ingress-except-web";
-    const check = rules.checkWorldIngress;
-    const sgRule = (props: Record<string, unknown>) =>
-        resource(SDK_SECURITY_GROUP_RULE, { type: "ingress", securityGroupId: "sg-1", ...props });
-    const vpcRule = (props: Record<string, unknown>) => resource(SDK_SECURITY_GROUP_INGRESS_RULE, { securityGroupId: "sg-1", ...props });
-    const sg = (ingress: unknown[]) => resource(SDK_SECURITY_GROUP, { ingress });
 
     it("must not open SSH to the world through a standalone ec2 SecurityGroupRule", async () => {
         await verdict(policy, check, sgRule({ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }), /SSH \(port 22\)/);
@@ -65,12 +65,6 @@ describe("no-world-ingress-except-web, on the SDK's type tokens (issue 20)", () 
 });
 
 describe("no-world-ingress-except-web reading ports, sources and prefix lists (issue 20)", () => {
-    const policy = "no-world-ingress-except-web";
-    const check = rules.checkWorldIngress;
-    const sgRule = (props: Record<string, unknown>) =>
-        resource(SDK_SECURITY_GROUP_RULE, { type: "ingress", securityGroupId: "sg-1", ...props });
-    const vpcRule = (props: Record<string, unknown>) => resource(SDK_SECURITY_GROUP_INGRESS_RULE, { securityGroupId: "sg-1", ...props });
-    const sg = (ingress: unknown[]) => resource(SDK_SECURITY_GROUP, { ingress });
 
     it("reads ports given as strings as the numbers they are", async () => {
         await verdict(policy, check, sgRule({ protocol: "tcp", fromPort: "22", toPort: "22", cidrBlocks: ["0.0.0.0/0"] }), /^rule opens tcp port 22 to 0\.0\.0\.0\/0: SSH/);
