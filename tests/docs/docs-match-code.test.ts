@@ -5,15 +5,35 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { execFileSync } from "child_process";
+import { spawnSync } from "child_process";
 import { Environment, KNOWN_KEYS } from "../../components/config";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const DOCS = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 const read = (doc: string) => fs.readFileSync(path.join(ROOT, doc), "utf8");
 
-/** Files git tracks, plus what the checkout makes (node_modules is never named as a path in the docs). */
-const TRACKED = new Set(execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter((f) => f !== ""));
+/** What installs, tests and tools make in a checkout: never a path the docs may name. */
+const MADE_HERE = new Set([".git", "node_modules", ".gitlab-ci-local", "reports", "coverage", ".stryker-tmp", ".pulumi-local", ".preview", ".e2e"]);
+
+function filesOnDisk(dir: string, prefix = ""): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        if (MADE_HERE.has(entry.name)) return [];
+        const relative = `${prefix}${entry.name}`;
+        return entry.isDirectory() ? filesOnDisk(path.join(dir, entry.name), `${relative}/`) : [relative];
+    });
+}
+
+/**
+ * The repository's files: the ones git tracks. The pipeline's test job, run through gitlab-ci-local, gets the tracked
+ * files without .git; there they are the files on disk, less what installs and tests made.
+ */
+function repositoryFiles(): string[] {
+    const listed = spawnSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" });
+    if (listed.status === 0) return listed.stdout.split("\n").filter((f) => f !== "");
+    return filesOnDisk(ROOT);
+}
+
+const TRACKED = new Set(repositoryFiles());
 const TOP_LEVEL = new Set([...TRACKED].map((f) => f.split("/")[0]));
 const trackedPath = (p: string) => TRACKED.has(p) || [...TRACKED].some((f) => f.startsWith(`${p.replace(/\/$/, "")}/`));
 
