@@ -26,32 +26,38 @@ export interface S3RepositorySettings {
     readonly retentionDays: number;
 }
 
+/** The bundle's own pgbackrest.conf (the `local` stack's repository in a volume), relative to the bundle folder. */
+export const BUNDLE_PGBACKREST_CONF = "postgres/backup/pgbackrest.conf";
+
 /**
- * pgbackrest.conf of a host's S3 repository. No key in it: the repository key comes from the env file (0600) through
- * the container's environment, and S3 credentials from the instance role through the metadata service (key-type auto).
+ * pgbackrest.conf of a host's S3 repository: the bundle's own pgbackrest.conf (`bundleConf`, its text) with where the
+ * repository is and how long it keeps backups replaced, so every other setting (cipher, compression, logging, locks)
+ * has one owner. No key in it: the repository key comes from the env file (0600) through the container's
+ * environment, and S3 credentials from the instance role through the metadata service (key-type auto).
  */
-export function pgbackrestConf(settings: S3RepositorySettings): string {
-    return [
-        "# Written by the Pulumi program (components/backup/hostFiles.ts); docs/backups.md says what each line does.",
-        "[global]",
-        "repo1-type=s3",
-        `repo1-s3-bucket=${settings.bucket}`,
-        `repo1-s3-endpoint=s3.${settings.region}.amazonaws.com`,
-        `repo1-s3-region=${settings.region}`,
-        "repo1-s3-key-type=auto",
-        `repo1-path=/${settings.prefix}`,
-        "repo1-cipher-type=aes-256-cbc",
+export function pgbackrestConf(settings: S3RepositorySettings, bundleConf: string): string {
+    const repository: Record<string, string> = {
+        "repo1-type": "s3",
+        "repo1-s3-bucket": settings.bucket,
+        "repo1-s3-endpoint": `s3.${settings.region}.amazonaws.com`,
+        "repo1-s3-region": settings.region,
+        "repo1-s3-key-type": "auto",
+        "repo1-path": `/${settings.prefix}`,
         // Time-based: a full backup older than this goes once a newer one exists, never the last good one.
-        "repo1-retention-full-type=time",
-        `repo1-retention-full=${settings.retentionDays}`,
-        "compress-type=zst",
-        "process-max=2",
-        "start-fast=y",
-        // The db container's root file system is read-only: logs go to the container's log, locks to its /tmp tmpfs.
-        "log-level-file=off",
-        "log-level-console=info",
-        "log-level-stderr=off",
-        "lock-path=/tmp/pgbackrest",
+        "repo1-retention-full-type": "time",
+        "repo1-retention-full": String(settings.retentionDays),
+    };
+    const shared = bundleConf.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#"));
+    const sections = shared.filter((line) => line.startsWith("["));
+    if (sections.length !== 1 || sections[0] !== "[global]") {
+        throw new Error(`the bundle's ${BUNDLE_PGBACKREST_CONF} must hold one [global] section (found ${sections.join(", ") || "none"})`);
+    }
+    const kept = shared.filter((line) => !line.startsWith("[") && !(line.split("=")[0] in repository));
+    return [
+        `# Written by the Pulumi program (components/backup/hostFiles.ts) from the bundle's ${BUNDLE_PGBACKREST_CONF}, with an S3 repository.`,
+        "[global]",
+        ...Object.entries(repository).map(([key, value]) => `${key}=${value}`),
+        ...kept,
         "",
     ].join("\n");
 }

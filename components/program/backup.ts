@@ -1,7 +1,9 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { BackupConfig } from "../config";
-import { BACKUP_CALENDAR, BackupBucket, BackupHostAccess, backupConfigDir, backupDbImage, pgbackrestConf } from "../backup";
+import { BACKUP_CALENDAR, BUNDLE_PGBACKREST_CONF, BackupBucket, BackupHostAccess, backupConfigDir, backupDbImage, pgbackrestConf } from "../backup";
 
 // Backups of a remote stack that provisions its EC2 host (docs/backups.md): the bucket, the host's instance role
 // and profile, the repository key, and what the host's env file and pgbackrest.conf say. hosts.ts puts them on the host.
@@ -31,17 +33,19 @@ export function stackBackup(
     config: BackupConfig,
     region: string,
     tags: Record<string, string>,
+    bundleDir: string,
     opts: pulumi.ComponentResourceOptions,
 ): StackBackup {
     const prefix = hostBackupPrefix(environment);
     const bucket = new BackupBucket(`${environment}-backup`, { retentionDays: config.retentionDays, tags }, opts);
     const access = new BackupHostAccess(`${environment}-backup-host`, { bucketName: bucket.bucketName, bucketArn: bucket.bucketArn, prefix, tags }, opts);
+    const bundleConf = fs.readFileSync(path.join(bundleDir, BUNDLE_PGBACKREST_CONF), "utf8");
     const cipherPass = pulumi.secret(new random.RandomPassword(`${environment}-backup-cipher-pass`, { length: 64, special: false }).result);
     return {
         bucketName: bucket.bucketName,
         instanceProfileName: access.instanceProfileName,
         prefix,
-        conf: bucket.bucketName.apply((name) => pgbackrestConf({ bucket: name, region, prefix, retentionDays: config.retentionDays })),
+        conf: bucket.bucketName.apply((name) => pgbackrestConf({ bucket: name, region, prefix, retentionDays: config.retentionDays }, bundleConf)),
         withBackupEnv: (env, deployHome) =>
             pulumi.secret(
                 pulumi.all([env, cipherPass]).apply(([values, pass]): Record<string, string> => ({

@@ -101,7 +101,7 @@ export interface Ec2Settings {
 /** The EC2 source: one Ec2Host, then the deployment onto it. */
 export function deployToEc2(environment: "staging" | "production", host: HostConfig, ec2: Ec2Settings, deploy: DeploySettings): HostOutputs {
     const providers = { providers: { aws: ec2.awsProvider } };
-    const backup = ec2.backup?.enabled ? stackBackup(environment, ec2.backup, ec2.awsRegion, ec2.tags, providers) : undefined;
+    const backup = ec2.backup?.enabled ? stackBackup(environment, ec2.backup, ec2.awsRegion, ec2.tags, deploy.bundleDir, providers) : undefined;
     const machine = new Ec2Host(
         environment,
         {

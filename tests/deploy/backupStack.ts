@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { DOCKER_BIN, DockerCleanup, REPO_ROOT, RunResult, docker, ensureStandInImages, run } from "../support/docker";
-import { pgbackrestConf } from "../../components/backup/hostFiles";
+import { BUNDLE_PGBACKREST_CONF, pgbackrestConf } from "../../components/backup/hostFiles";
 import { LoopbackS3 } from "../support/loopbackS3";
 import { COMPOSE_BIN, DEPLOY_DIR, StackProject, composeCommand, request, waitForStackHealthy } from "./stack";
 
@@ -81,7 +81,8 @@ export class BackupStack {
         fs.copyFileSync(this.s3.caFile, path.join(this.configDir, "ca.pem"));
         // The hosts' own pgbackrest.conf, with only the way to S3 changed: moto on loopback instead of AWS's endpoint,
         // and placeholder keys instead of the instance role (moto checks no signature).
-        const hostConf = pgbackrestConf({ bucket, region: "us-east-1", prefix: "hosts/drill", retentionDays: 2 });
+        const hostConf = pgbackrestConf({ bucket, region: "us-east-1", prefix: "hosts/drill", retentionDays: 2 },
+            fs.readFileSync(path.join(DEPLOY_DIR, BUNDLE_PGBACKREST_CONF), "utf8"));
         fs.writeFileSync(path.join(this.configDir, "pgbackrest.conf"), replaceLines(hostConf, {
             "repo1-s3-endpoint=": [`repo1-s3-endpoint=${this.s3.host}`, `repo1-storage-port=${this.s3.port}`,
                 "repo1-storage-ca-file=/etc/pgbackrest/ca.pem", "repo1-s3-uri-style=path"],

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { backupUnits, installScheduleCommand, pgbackrestConf, removeScheduleCommand } from "../../../components/backup";
+import { BUNDLE_PGBACKREST_CONF, backupUnits, installScheduleCommand, pgbackrestConf, removeScheduleCommand } from "../../../components/backup";
 import { run } from "../../support/docker";
 import { TARGET } from "./target";
 
@@ -10,6 +10,13 @@ import { TARGET } from "./target";
 // scheduled backup, their ExecStart run by bash as systemd would hand it over. systemd itself checks the units in
 // tests/deploy/backup-units.test.ts, which needs Docker (the pipeline's test job, which runs this file, has none).
 
+const BUNDLE_CONF = fs.readFileSync(path.resolve(__dirname, "..", "..", "..", "app", "deploy", BUNDLE_PGBACKREST_CONF), "utf8");
+const S3_SETTINGS = { bucket: "prod-backup-1a2b", region: "eu-west-3", prefix: "hosts/production", retentionDays: 30 };
+
+/** The settings of a pgbackrest.conf, key to value (no comments, no section headers). */
+function settingsOf(conf: string): Map<string, string> {
+    return new Map(conf.split("\n").filter((line) => /^[a-z0-9-]+=/.test(line)).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+}
 
 /** ExecStart as the process systemd starts sees it: $$ and %% unescaped (no other specifier is used). */
 function execStart(service: string): string[] {
@@ -21,7 +28,7 @@ function execStart(service: string): string[] {
 
 describe("backup: host files", () => {
     it("pgbackrest.conf names the bucket, region and prefix, takes credentials from the instance role, and holds no key", () => {
-        const conf = pgbackrestConf({ bucket: "prod-backup-1a2b", region: "eu-west-3", prefix: "hosts/production", retentionDays: 30 });
+        const conf = pgbackrestConf(S3_SETTINGS, BUNDLE_CONF);
         const lines = conf.split("\n");
         for (const line of ["[global]", "repo1-type=s3", "repo1-s3-bucket=prod-backup-1a2b", "repo1-s3-endpoint=s3.eu-west-3.amazonaws.com", "repo1-s3-region=eu-west-3",
             "repo1-s3-key-type=auto", "repo1-path=/hosts/production", "repo1-cipher-type=aes-256-cbc", "repo1-retention-full-type=time", "repo1-retention-full=30",
@@ -29,6 +36,23 @@ describe("backup: host files", () => {
             assert.ok(lines.includes(line), `missing ${line}`);
         }
         assert.doesNotMatch(conf, /cipher-pass|s3-key=|s3-key-secret/);
+        assert.equal(conf.split("\n").filter((line) => line.startsWith("[")).join(), "[global]");
+    });
+
+    it("pgbackrest.conf keeps every setting of the bundle's own conf but where the repository is and how long it keeps", () => {
+        const hosts = settingsOf(pgbackrestConf(S3_SETTINGS, BUNDLE_CONF));
+        const bundle = settingsOf(BUNDLE_CONF);
+        const replaced = [...bundle.keys()].filter((key) => hosts.get(key) !== bundle.get(key)).sort();
+        assert.deepEqual(replaced, ["repo1-path", "repo1-retention-full", "repo1-type"]);
+        // A shared setting changed in the bundle reaches the hosts too: it has one owner.
+        const changed = settingsOf(pgbackrestConf(S3_SETTINGS, BUNDLE_CONF.replace(/^process-max=.*$/m, "process-max=4")));
+        assert.equal(changed.get("process-max"), "4");
+        assert.equal([...changed.keys()].filter((key) => key === "process-max").length, 1);
+    });
+
+    it("refuses a bundle conf with more than the [global] section, which one flat file would merge", () => {
+        assert.throws(() => pgbackrestConf(S3_SETTINGS, `${BUNDLE_CONF}\n[demo]\npg1-path=/x\n`), /postgres\/backup\/pgbackrest\.conf must hold one \[global\] section \(found \[global\], \[demo\]\)/);
+        assert.throws(() => pgbackrestConf(S3_SETTINGS, "repo1-type=posix\n"), /found none/);
     });
 
     it("the scheduled backup runs as the deploy user: incremental on weekdays, full on Sundays (by UTC)", async () => {
