@@ -37,8 +37,29 @@ export interface RunResult {
     readonly code: number;
 }
 
+/**
+ * Set by `npm run test:unit`, the suites the pipeline's `test` job runs in a container with no Docker engine: a suite
+ * there that reaches for Docker fails at once, on every machine, saying so, instead of passing wherever Docker runs
+ * and failing only in the pipeline.
+ */
+export const WITHOUT_DOCKER_ENV = "CICD_TESTS_WITHOUT_DOCKER";
+
+function refuseDockerInUnitSuites(command: string): void {
+    if (process.env[WITHOUT_DOCKER_ENV] === "1" && (command === DOCKER_BIN || command === "docker")) {
+        throw new Error(
+            `this test runs Docker, but it is in \`npm run test:unit\` (${WITHOUT_DOCKER_ENV}=1), which the pipeline's test job runs without ` +
+                "Docker: move it to a suite outside test:unit's glob in package.json (tests/deploy, tests/compose, tests/engine)",
+        );
+    }
+}
+
 /** Runs a program; rejects with the command line, exit code and the end of its output when it fails. */
 export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    try {
+        refuseDockerInUnitSuites(command);
+    } catch (error) {
+        return Promise.reject(error);
+    }
     const timeoutMs = options.timeoutMs ?? 10 * 60_000;
     return new Promise((resolve, reject) => {
         const child = spawn(command, [...args], {
@@ -85,6 +106,7 @@ export function docker(args: readonly string[], options: RunOptions = {}): Promi
 
 /** Fails (never skips) with a message that says how to start the engine when it cannot be reached. */
 export async function requireDocker(): Promise<void> {
+    refuseDockerInUnitSuites(DOCKER_BIN);
     if (!fs.existsSync(DOCKER_BIN)) {
         throw new Error(`${DOCKER_BIN} is missing: install Debian's client with "apt-get install -y docker.io" (these tests need a real engine)`);
     }
