@@ -87,3 +87,58 @@ describe("backup-bucket-hardened (issue 17)", () => {
         await verdict([bucket(), versioning("Suspended"), encryption(), publicAccess(), policy(UNKNOWN_VALUE)].map(preview), /versioning is not enabled/);
     });
 });
+
+describe("backup-bucket-hardened: which settings belong to which bucket, and how they are read (issue 20)", () => {
+    const OTHER = "staging-backup-bucket-4d5e6f";
+    const other = () => ({ ...bucket({ id: OTHER, bucket: OTHER, arn: `arn:aws:s3:::${OTHER}` }), name: "staging-backup-bucket", urn: urn("prod", AWS.s3Bucket, "staging-backup-bucket", [COMPONENT]) });
+    const byName = (r: StackResource): StackResource => ({ type: r.type, name: r.name, urn: r.urn, props: r.props, options: r.options });
+    const statement = JSON.parse(tlsOnlyPolicy(ARN)).Statement[0];
+    const policyOf = (...statements: unknown[]) => policy(JSON.stringify({ Version: "2012-10-17", Statement: statements }));
+
+    it("judges each bucket by its own settings: another bucket's do not count", async () => {
+        await verdict([...HARDENED(), other()],
+            /"staging-backup-bucket": versioning is not enabled[\s\S]*"staging-backup-bucket": has no default encryption[\s\S]*"staging-backup-bucket": public access is not blocked[\s\S]*"staging-backup-bucket": has no policy/);
+    });
+
+    it("links settings by the bucket's name once it is known, with no dependencies recorded", async () => {
+        await verdict(HARDENED().map(byName));
+    });
+
+    it("during preview, links by dependencies only: an unknown name is no link", async () => {
+        const unknownIds = (r: StackResource) => ({ ...r, props: { ...r.props, bucket: UNKNOWN_VALUE, ...(r.type === AWS.s3Bucket ? { id: UNKNOWN_VALUE } : {}) } });
+        await verdict([...HARDENED(), { ...other(), propertyDependencies: {} }].map(unknownIds), /"staging-backup-bucket": versioning is not enabled/);
+    });
+
+    it("knows a bucket without tags by its component only", async () => {
+        await verdict([{ ...bucket({ tags: undefined }), urn: urn("prod", AWS.s3Bucket, "site"), options: {} }]);
+    });
+
+    it("waits for a versioning status not known yet", async () => {
+        await verdict([bucket(), { ...versioning(), props: { bucket: BUCKET, versioningConfiguration: UNKNOWN_VALUE } }, encryption(), publicAccess(), policy()]);
+    });
+
+    it("takes any one default-encryption rule with a known algorithm, and names the algorithms it knows", async () => {
+        const rules2 = [{ bucketKeyEnabled: true }, { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms:dsse" } }];
+        await verdict([bucket(), versioning(), { ...encryption(), props: { bucket: BUCKET, rules: rules2 } }, publicAccess(), policy()]);
+        await verdict([bucket(), versioning(), { ...encryption(), props: { bucket: BUCKET, rules: [{ bucketKeyEnabled: true }] } }, publicAccess(), policy()],
+            /sseAlgorithm AES256, aws:kms, aws:kms:dsse\)/);
+    });
+
+    it("names the four public-access flags it asks for", async () => {
+        await verdict([bucket(), versioning(), encryption(), policy()], /blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets all true/);
+    });
+
+    it("accepts the TLS statement in its equivalent forms, beside other statements", async () => {
+        const allowRead = { Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:role/backup" }, Action: "s3:GetObject", Resource: `${ARN}/*` };
+        for (const change of [{ Principal: { AWS: "*" } }, { Action: "*" }, { Condition: { Bool: { "aws:SecureTransport": false } } }]) {
+            await verdict([bucket(), versioning(), encryption(), publicAccess(), policyOf(allowRead, { ...statement, ...change })]);
+        }
+        await verdict([bucket(), versioning(), encryption(), publicAccess(), policyOf({ Effect: "Allow", Action: "s3:ListBucket", Resource: ARN }, statement)]);
+    });
+
+    it("refuses a TLS statement on the bucket alone, a policy without text, and one that is not JSON", async () => {
+        await verdict([bucket(), versioning(), encryption(), publicAccess(), policyOf({ ...statement, Resource: [ARN] })], /has no policy refusing requests without TLS/);
+        await verdict([bucket(), versioning(), encryption(), publicAccess(), { ...policy(), props: { bucket: BUCKET } }], /has no policy refusing requests without TLS/);
+        await verdict([bucket(), versioning(), encryption(), publicAccess(), policy("{ not json")], /has no policy refusing requests without TLS/);
+    });
+});
