@@ -76,3 +76,32 @@ describe("allowed-instance-types, what counts as a runner and each stack's list 
             { urn: urn("prod", SDK_LAUNCH_TEMPLATE, "lt") }), /not allowed in stack "prod"/);
     });
 });
+
+describe("the EC2 rules' scope and malformed block devices (issue 20)", () => {
+    it("ebs-encrypted: a device entry that is not an object is an unencrypted device, and a mapping that is not one holds no EBS", async () => {
+        await verdict("ebs-encrypted", rules.checkEbsEncryption,
+            resource(SDK_INSTANCE, { rootBlockDevice: { encrypted: true }, ebsBlockDevices: [null, { encrypted: true }] }), /^ebsBlockDevices\[0\]\.encrypted must be true$/);
+        await verdict("ebs-encrypted", rules.checkEbsEncryption, resource(SDK_LAUNCH_TEMPLATE, { blockDeviceMappings: [null, "junk"] }));
+    });
+    it("ebs-encrypted judges volumes, instances and launch templates only: an image recipe's mappings are not its business", async () => {
+        await verdict("ebs-encrypted", rules.checkEbsEncryption,
+            resource("aws:imagebuilder/imageRecipe:ImageRecipe", { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: false } }] }));
+    });
+    it("allowed-instance-types judges instances and launch templates only: an OpsWorks instance's type is not its business", async () => {
+        await verdict("allowed-instance-types", (r) => rules.checkInstanceType(r),
+            resource("aws:opsworks/instance:Instance", { instanceType: "x2iedn.32xlarge" }, { urn: urn("prod", "aws:opsworks/instance:Instance", "ops") }));
+    });
+});
+
+describe("production-data-protected: what counts, and the reason it gives (issue 20)", () => {
+    const policy = "production-data-protected";
+    const check = (r: PolicyResource) => rules.checkProductionProtection(r);
+
+    it("names the production stack as the reason when no Environment tag says production", async () => {
+        await verdict(policy, check, resource(AWS.volume, { encrypted: true }, { urn: urn("prod", AWS.volume, "db", ["cicd:host:Ec2Host"]), options: { protect: false } }),
+            /^the data volume in production stack "prod" must be created with the resource option protect: true/);
+    });
+    it("asks protect of a host's instance and volumes, not of the host's other resources (its security group, say)", async () => {
+        await verdict(policy, check, resource(AWS.securityGroup, {}, { urn: urn("prod", AWS.securityGroup, "web-sg", ["cicd:host:Ec2Host"]), options: { protect: false } }));
+    });
+});

@@ -116,3 +116,11 @@ describe("ingressSources, what the runner rule reads (issue 20)", () => {
         assert.deepEqual(rules.ingressSources(resource(SDK_SECURITY_GROUP_RULE, { type: "egress", securityGroupId: "sg-1", cidrBlocks: ["0.0.0.0/0"] })), []);
     });
 });
+
+describe("no-world-ingress-except-web with malformed lists (issue 20)", () => {
+    it("reads only the strings of a prefix list or CIDR list: a null or a number there opens nothing", async () => {
+        await verdict(policy, check, sgRule({ protocol: "-1", prefixListIds: [null, 42] }));
+        await verdict(policy, check, sg([{ protocol: "-1", prefixListIds: [null], cidrBlocks: [0] }]));
+        await verdict(policy, check, sgRule({ protocol: "-1", prefixListIds: [null, "pl-2"] }), /^rule opens all protocols and ports to prefix list pl-2;/);
+    });
+});

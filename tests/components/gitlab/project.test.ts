@@ -163,7 +163,7 @@ describe("cicd:gitlab:Project with bad arguments", () => {
     it("refuses production without approvals, naming the key, and registers nothing", async () => {
         assert.throws(
             attempt("no-approvals", { project: { name: "x" }, environments: { productionApprovals: 0 } }),
-            /\[environments\.productionApprovals\] must be an integer from 1 to 10 \(got 0\): production deployments need at least one approval/,
+            /cicd:gitlab:Project "no-approvals": \[environments\.productionApprovals\] must be an integer from 1 to 10 \(got 0\): production deployments need at least one approval/,
         );
         await mocks.settle();
         assert.deepEqual(mocks.resources.filter((r) => r.name.startsWith("no-approvals")), []);
