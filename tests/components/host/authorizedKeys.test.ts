@@ -166,8 +166,26 @@ describe("#12 item 12: the key the deploy commands dial with, read from the priv
         assert.match(publicKeyOfPrivateKey(ed.privateKey.export({ type: "pkcs8", format: "pem" }).toString()) ?? "", /^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI/);
     });
 
+    it("reads PEM ECDSA keys on every curve OpenSSH has (P-256, P-384, P-521) as ssh-keygen -y would", () => {
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "keyrot-key-"));
+        homes.push(scratch);
+        for (const namedCurve of ["P-256", "P-384", "P-521"]) {
+            const pem = crypto.generateKeyPairSync("ec", { namedCurve }).privateKey.export({ type: "sec1", format: "pem" }).toString();
+            const file = path.join(scratch, `id_ecdsa_${namedCurve}`);
+            fs.writeFileSync(file, pem, { mode: 0o600 });
+            const keygen = spawnSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" });
+            assert.equal(keygen.status, 0, keygen.stderr);
+            assert.equal(publicKeyOfPrivateKey(pem), keyMaterial(keygen.stdout), namedCurve);
+        }
+    });
+
     it("answers undefined, not a guess, for a key it cannot read", () => {
         assert.equal(publicKeyOfPrivateKey("-----BEGIN OPENSSH PRIVATE KEY-----\nFAKE\n-----END OPENSSH PRIVATE KEY-----\n"), undefined);
         assert.equal(publicKeyOfPrivateKey("nonsense"), undefined);
+        // Keys Node reads but SSH has no key type for: never passed off as an Ed25519 or ECDSA key.
+        const ed448 = crypto.generateKeyPairSync("ed448").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+        assert.equal(publicKeyOfPrivateKey(ed448), undefined, "Ed448");
+        const secp256k1 = crypto.generateKeyPairSync("ec", { namedCurve: "secp256k1" }).privateKey.export({ type: "sec1", format: "pem" }).toString();
+        assert.equal(publicKeyOfPrivateKey(secp256k1), undefined, "ECDSA on secp256k1");
     });
 });

@@ -200,6 +200,13 @@ describe("host: LocalTarget", () => {
         assert.match(command("env").inputs.stdin, /^HTTP_PORT=8080$/m, "HTTP stays on, to redirect");
     });
 
+    it("parents every command it makes, with backup and HTTPS too, to the component", async () => {
+        const { recorder, names } = await build({ backup: true, httpsPort: 18443 });
+        assert.ok(names().includes("here-backup-init") && names().includes("here-ca"));
+        const component = recorder.find("cicd:host:LocalTarget", "here");
+        for (const command of recorder.findAll("command:local:Command")) assert.equal(recorder.parentOf(command), component, command.name);
+    });
+
     it("names the bundle and every secret file it holds when it refuses it", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bundle-"));
         try {
