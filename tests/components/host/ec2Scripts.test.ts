@@ -119,6 +119,8 @@ describe("host: ec2Scripts", () => {
             ["no address with a trailing blank", "10.0.1.0/24", ["10.0.1.7 "], false],
             ["no hexadecimal octet", "10.0.1.0/24", ["0x0a.0.1.7"], false],
             ["a CIDR whose base is not a dotted quad matches nothing", "0x0a.0.1.0/24", ["10.0.1.7"], false],
+            ["nor one whose base has a leading blank", " 10.0.1.0/24", ["10.0.1.7"], false],
+            ["nor one whose base has a trailing blank", "10.0.1.0 /24", ["10.0.1.7"], false],
             ["multi-digit octets in the address and the base", "192.168.100.0/24", ["192.168.100.254"], true],
             ["one address of many is enough", "172.31.0.0/16", ["127.0.0.1", "fe80::1", "172.31.4.4"], true],
             ["no address at all", "172.31.0.0/16", [], false],
