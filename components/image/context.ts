@@ -87,20 +87,23 @@ export function contextFiles(contextDir: string): string[] {
 }
 
 /**
+ * One file's record in a hash: its name and its length before its bytes, so that no two different sets of files
+ * give the same stream (with a mere separator, a file whose content holds that separator could spell two files).
+ */
+function addFileRecord(hash: crypto.Hash, name: string, content: Buffer): void {
+    hash.update(`${name}\0${content.length}\0`);
+    hash.update(content);
+}
+
+/**
  * sha256 over the context's file names and contents plus the Dockerfile (which .dockerignore may
  * exclude but still shapes the image). Returns hex.
  */
 export function hashBuildContext(contextDir: string, dockerfile = path.join(contextDir, "Dockerfile")): string {
     const hash = crypto.createHash("sha256");
-    for (const file of contextFiles(contextDir)) {
-        hash.update(`${file}\0`);
-        hash.update(fs.readFileSync(path.join(contextDir, file)));
-        hash.update("\0");
-    }
-    if (fs.existsSync(dockerfile)) {
-        hash.update("Dockerfile\0");
-        hash.update(fs.readFileSync(dockerfile));
-    }
+    for (const file of contextFiles(contextDir)) addFileRecord(hash, file, fs.readFileSync(path.join(contextDir, file)));
+    // An empty name, which no context file has.
+    if (fs.existsSync(dockerfile)) addFileRecord(hash, "", fs.readFileSync(dockerfile));
     return hash.digest("hex");
 }
 
@@ -117,9 +120,7 @@ export function hashDirectory(dir: string): string {
             if (entry.isDirectory()) {
                 if (!(relativeDir === "" && RUNTIME_DIRS.has(entry.name))) walk(relative);
             } else if (entry.isFile()) {
-                hash.update(`${relative}\0`);
-                hash.update(fs.readFileSync(path.join(dir, relative)));
-                hash.update("\0");
+                addFileRecord(hash, relative, fs.readFileSync(path.join(dir, relative)));
             }
         }
     };
