@@ -33,6 +33,8 @@ export interface RecordedResource {
 export interface RecordedCall {
     readonly token: string;
     readonly inputs: Record<string, any>;
+    /** Provider reference (`urn::id`) the invoke went through, when one was set explicitly. */
+    readonly provider?: string;
 }
 
 export interface RecorderOptions {
@@ -175,7 +177,7 @@ export class MockRecorder implements pulumi.runtime.Mocks {
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         const inputs = unwrap(args.inputs ?? {});
-        this.calls.push({ token: args.token, inputs });
+        this.calls.push({ token: args.token, inputs, provider: args.provider });
         const result = this.options.calls?.[args.token];
         if (typeof result === "function") return result(inputs);
         return result ?? defaultCall(args.token, inputs);

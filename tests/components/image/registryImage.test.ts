@@ -44,6 +44,39 @@ describe("image: RegistryImage", () => {
         assert.equal(image.shaTag, "registry.gitlab.com/acme/app:abc1234");
     });
 
+    it("builds the runtime stage for linux/amd64 by default, pushes both tags, and keeps them when deleted", async () => {
+        const recorder = await installMocks({ stack: "staging" });
+        new RegistryImage("img", {
+            contextDir: "/repo/app", repository: "registry.gitlab.com/acme/app", gitCommit: "abc1234", stack: "staging",
+            appVersion: "1.2.3", baseImages: { build: "mirror/node:22-build" },
+            registry: { address: "registry.gitlab.com", username: "bot", password: pulumi.secret("FAKEPUSHTOKEN") },
+        });
+        await recorder.settle();
+        const build = recorder.find("docker-build:index:Image", "img-build");
+        assert.equal(build.inputs.target, "runtime");
+        assert.deepEqual(build.inputs.platforms, ["linux/amd64"]);
+        assert.deepEqual(build.inputs.context, { location: "/repo/app" });
+        assert.deepEqual(build.inputs.tags, ["registry.gitlab.com/acme/app:abc1234", "registry.gitlab.com/acme/app:staging-abc1234"]);
+        assert.deepEqual(build.inputs.buildArgs, { APP_VERSION: "1.2.3", GIT_COMMIT: "abc1234", BUILD_IMAGE: "mirror/node:22-build" });
+        assert.deepEqual(build.inputs.registries, [{ address: "registry.gitlab.com", username: "bot", password: "FAKEPUSHTOKEN" }]);
+        assert.ok(build.secretInputs.includes("registries"));
+        assert.equal(build.retainOnDelete, true, "neither a destroy of staging nor a rebuild deletes a digest production runs");
+        assert.equal(recorder.parentOf(build), recorder.find("cicd:image:RegistryImage", "img"));
+    });
+
+    it("builds the stage and Dockerfile it is given", async () => {
+        const recorder = await installMocks({ stack: "staging" });
+        new RegistryImage("img", {
+            contextDir: "/repo/app", dockerfile: "/repo/app/Dockerfile.ci", target: "test", repository: "registry.gitlab.com/acme/app",
+            gitCommit: "abc1234", stack: "staging", appVersion: "1.2.3",
+            registry: { address: "registry.gitlab.com", username: "bot", password: pulumi.secret("FAKEPUSHTOKEN") },
+        });
+        await recorder.settle();
+        const build = recorder.find("docker-build:index:Image", "img-build");
+        assert.equal(build.inputs.target, "test");
+        assert.equal(build.inputs.dockerfile.location, "/repo/app/Dockerfile.ci");
+    });
+
     describe("build cache (issue 18): only the deploy jobs' protected folder, written only outside previews", () => {
         const build = async (preview: boolean) => {
             const recorder = await installMocks({ stack: "staging", preview });
