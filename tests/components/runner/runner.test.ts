@@ -152,6 +152,64 @@ describe("cicd:runner:Runner with defaults", () => {
         assert.equal(await valueOf(runner.tokenParameterName), "/cicd/ci/runner-token");
         assert.ok(!Object.keys(runner).some((k) => /token$/i.test(k) && k !== "tokenParameterName"));
     });
+    it("defaults to gitlab.com, a one-hour job limit, t3.small and alpine jobs, with AWS resources tagged and named", async () => {
+        const userData: string = only(T.instance).inputs.userData;
+        assert.match(userData, /readonly GITLAB_URL='https:\/\/gitlab\.com'\n/);
+        assert.match(userData, /readonly DEFAULT_IMAGE='alpine:3\.20'\n/);
+        assert.match(userData, /readonly BLOCK_INSTANCE_METADATA='true'\n/);
+        assert.match(userData, /readonly RUNNER_NAME='ci'\n/);
+        assert.equal(only(T.runner).inputs.maximumTimeout, 3600);
+        assert.equal(only(T.runner).inputs.description, "ci");
+        const instance = only(T.instance).inputs;
+        assert.equal(instance.instanceType, "t3.small");
+        assert.deepEqual(instance.tags, { ManagedBy: "pulumi", Component: "gitlab-runner", Name: "ci-runner" });
+        assert.deepEqual(instance.volumeTags, instance.tags);
+        assert.deepEqual(only(T.securityGroup).inputs.tags, instance.tags);
+        assert.deepEqual(instance.vpcSecurityGroupIds, [await valueOf(runner.securityGroupId)]);
+        assert.equal(instance.rootBlockDevice.deleteOnTermination, true);
+        assert.equal(mocks.calls.filter((c) => c.token === "aws:ec2/getSubnet:getSubnet").length, 0, "no subnet, no subnet lookup");
+        assert.equal(only(T.securityGroup).inputs.vpcId, undefined, "the default VPC's group");
+    });
+
+    it("gives the role exactly the EC2 trust and the two token statements, and reads the key of aws/ssm", () => {
+        assert.deepEqual(JSON.parse(only(T.role).inputs.assumeRolePolicy), {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        });
+        assert.deepEqual(JSON.parse(only(T.rolePolicy).inputs.policy), {
+            Version: "2012-10-17",
+            Statement: [
+                { Sid: "ReadRunnerToken", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "arn:aws:ssm:eu-central-1:123456789012:parameter/cicd/ci/runner-token" },
+                {
+                    Sid: "DecryptRunnerToken", Effect: "Allow", Action: ["kms:Decrypt"], Resource: SSM_KEY,
+                    Condition: { StringEquals: { "kms:ViaService": "ssm.eu-central-1.amazonaws.com" } },
+                },
+            ],
+        });
+        assert.deepEqual(mocks.calls.filter((c) => c.token === "aws:kms/getAlias:getAlias").map((c) => c.inputs.name), ["alias/aws/ssm"]);
+        assert.match(only(T.parameter).inputs.description, /\bci\b/);
+        assert.match(only(T.role).inputs.description, /\bci\b/);
+    });
+
+    it("looks up the newest AL2023 HVM/EBS image, and keeps the host when a newer one appears", () => {
+        const lookup = mocks.calls.find((c) => c.token === "aws:ec2/getAmi:getAmi")!;
+        assert.equal(lookup.inputs.mostRecent, true);
+        assert.deepEqual(lookup.inputs.filters, [
+            { name: "name", values: ["al2023-ami-2023.*-x86_64"] },
+            { name: "architecture", values: ["x86_64"] },
+            { name: "virtualization-type", values: ["hvm"] },
+            { name: "root-device-type", values: ["ebs"] },
+        ]);
+        assert.deepEqual(only(T.instance).ignoreChanges, ["ami"]);
+    });
+
+    it("lets everything out and nothing in: egress to any address, v4 and v6, and a description without SSH", () => {
+        const sg = only(T.securityGroup).inputs;
+        assert.deepEqual(sg.egress.map((e: Record<string, unknown>) => [e.protocol, e.fromPort, e.toPort, e.cidrBlocks, e.ipv6CidrBlocks]), [["-1", 0, 0, ["0.0.0.0/0"], ["::/0"]]]);
+        assert.ok(sg.egress[0].description.length > 0);
+        assert.match(sg.description, /\bci\b/);
+        assert.doesNotMatch(sg.description, /SSH/);
+    });
 });
 
 describe("cicd:runner:Runner with options", () => {
@@ -178,6 +236,8 @@ describe("cicd:runner:Runner with options", () => {
 
     it("opens SSH only to the listed ranges", () => {
         const sg = mocks.find(T.securityGroup, "arm-sg").inputs;
+        assert.match(sg.description, /SSH/);
+        assert.ok(sg.ingress[0].description.length > 0);
         assert.equal(sg.ingress.length, 1);
         assert.deepEqual([sg.ingress[0].fromPort, sg.ingress[0].toPort, sg.ingress[0].protocol], [22, 22, "tcp"]);
         assert.deepEqual(sg.ingress[0].cidrBlocks, ["203.0.113.4/32"]);
@@ -202,6 +262,7 @@ describe("cicd:runner:Runner with options", () => {
 
     it("attaches Session Manager only when asked, and applies runner and Docker options", () => {
         assert.equal(mocks.find(T.attachment, "arm-session-manager").inputs.policyArn, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+        assert.equal(mocks.parentOf(mocks.find(T.attachment, "arm-session-manager")), mocks.find("cicd:runner:Runner", "arm"));
         const r = mocks.find(T.runner, "arm-runner").inputs;
         assert.deepEqual(r.tagLists, ["cicd-docker", "arm"]);
         assert.equal(r.accessLevel, "ref_protected");
@@ -216,6 +277,40 @@ describe("cicd:runner:Runner with options", () => {
         const register = /gitlab-runner register --non-interactive \\\n([\s\S]*?)\n}/.exec(userData)?.[1] ?? "";
         assert.deepEqual(register.match(/--docker-[a-z-]*security-opt \S+/g), ["--docker-services-security-opt 'seccomp=unconfined'"]);
         assert.match(register, /--docker-privileged="\$PRIVILEGED"/);
+    });
+});
+
+describe("cicd:runner:Runner with a pinned AMI and its own instance", () => {
+    let mocks: MockRecorder;
+
+    before(async () => {
+        mocks = await installMocks(recorderOptions());
+        const runnerModule = require("../../../components/runner") as typeof import("../../../components/runner");
+        new runnerModule.Runner("pinned", {
+            gitlab: { projectId: 9, url: "https://gitlab.example.com/", maximumTimeoutSeconds: 7200, description: "pinned runner" },
+            instance: { amiId: "ami-0fedcba9876543210", vpcId: "vpc-0given" },
+            docker: { defaultImage: "docker:27", blockInstanceMetadata: false },
+        });
+        await mocks.settle();
+    });
+
+    it("boots the given AMI without a lookup, and replaces the host when it changes", () => {
+        const instance = mocks.find(T.instance, "pinned-host");
+        assert.equal(instance.inputs.ami, "ami-0fedcba9876543210");
+        assert.deepEqual(instance.ignoreChanges, []);
+        assert.equal(mocks.calls.filter((c) => c.token === "aws:ec2/getAmi:getAmi").length, 0);
+        assert.equal(mocks.find(T.securityGroup, "pinned-sg").inputs.vpcId, "vpc-0given");
+    });
+
+    it("applies the URL without its trailing slash, the job limit, the description and the Docker options", () => {
+        const runner = mocks.find(T.runner, "pinned-runner").inputs;
+        assert.equal(runner.maximumTimeout, 7200);
+        assert.equal(runner.description, "pinned runner");
+        const userData: string = mocks.find(T.instance, "pinned-host").inputs.userData;
+        assert.match(userData, /readonly GITLAB_URL='https:\/\/gitlab\.example\.com'\n/);
+        assert.match(userData, /readonly RUNNER_NAME='pinned runner'\n/);
+        assert.match(userData, /readonly DEFAULT_IMAGE='docker:27'\n/);
+        assert.match(userData, /readonly BLOCK_INSTANCE_METADATA='false'\n/);
     });
 });
 
@@ -300,6 +395,32 @@ describe("runner boot script (components/runner/userData.ts)", () => {
         assert.match(text, /readonly RUNNER_NAME='it'"'"'s a runner'/);
         assert.match(text, /readonly TOKEN_REGION='us-east-2'/);
         assert.equal(execFileSync("bash", ["-c", `echo ${singleQuoted("a'b $HOME")}`]).toString(), "a'b $HOME\n");
+    });
+
+    it("refuses a token parameter ARN without a region, and a version that is not exactly x.y.z", () => {
+        const options = {
+            gitlabUrl: "https://gitlab.com", tokenParameterArn: "arn:aws:ssm:eu-west-1:1:parameter/x", runnerName: "r",
+            defaultImage: "alpine:3.20", privileged: false, concurrent: 1, runnerVersion: "19.4.0", blockInstanceMetadata: true,
+        };
+        assert.throws(() => userData.runnerUserData({ ...options, tokenParameterArn: "arn:aws:ssm::1:parameter/x" }), /\[tokenParameterArn\] "arn:aws:ssm::1:parameter\/x"/);
+        assert.throws(() => userData.arnRegion("parameter/x"), /\[tokenParameterArn\] "parameter\/x"/);
+        for (const bad of ["v19.4.0", "19.4.0-rc1", "19.4"]) assert.throws(() => userData.runnerUserData({ ...options, runnerVersion: bad }), new RegExp(`\\[runnerVersion\\] "${bad}"`));
+        assert.match(userData.runnerUserData({ ...options, runnerVersion: "19.4.10" }), /readonly RUNNER_VERSION='19\.4\.10'/);
+    });
+
+    it("gives each service security option its own flag, and none when there are none", () => {
+        const base = {
+            gitlabUrl: "https://gitlab.com", tokenParameterArn: "arn:aws:ssm:eu-west-1:1:parameter/x", runnerName: "r",
+            defaultImage: "alpine:3.20", privileged: false, concurrent: 1, runnerVersion: "19.4.0", blockInstanceMetadata: true,
+        };
+        const register = (text: string) => /gitlab-runner register --non-interactive \\\n([\s\S]*?)\n}/.exec(text)?.[1] ?? "";
+        assert.doesNotMatch(register(userData.runnerUserData(base)), /security-opt/);
+        const text = userData.runnerUserData({ ...base, servicesSecurityOpt: ["seccomp=unconfined", "no-new-privileges"] });
+        assert.deepEqual(register(text).split("\n").filter((l) => l.includes("security-opt")), [
+            "    --docker-services-security-opt 'seccomp=unconfined' \\",
+            "    --docker-services-security-opt 'no-new-privileges' \\",
+        ]);
+        execFileSync("bash", ["-n"], { input: text });
     });
 
     it("leaves the metadata service reachable for jobs only when told to", () => {
