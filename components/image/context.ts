@@ -67,9 +67,10 @@ export function contextFiles(contextDir: string): string[] {
     const ignorePath = path.join(contextDir, ".dockerignore");
     const rules = parseDockerignore(fs.existsSync(ignorePath) ? fs.readFileSync(ignorePath, "utf8") : FALLBACK_IGNORE);
     const reincludes = rules.filter((r) => !r.exclude);
-    // An excluded directory can be skipped whole unless a `!` rule could bring back something inside it.
+    // An excluded directory can be skipped whole unless a `!` rule could bring back something inside it: one whose
+    // literal start lies inside the directory, or is the start of its path (an empty start included).
     const canPrune = (dir: string) =>
-        reincludes.every((r) => r.literalPrefix !== "" && !r.literalPrefix.startsWith(`${dir}/`) && r.literalPrefix !== dir && !dir.startsWith(`${r.literalPrefix}`));
+        reincludes.every((r) => !r.literalPrefix.startsWith(`${dir}/`) && !dir.startsWith(r.literalPrefix));
     const files: string[] = [];
     const walk = (relativeDir: string) => {
         for (const entry of fs.readdirSync(path.join(contextDir, relativeDir), { withFileTypes: true })) {

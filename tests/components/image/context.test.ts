@@ -83,8 +83,8 @@ describe("image: build context hashing", () => {
     });
 
     it("matches `*` and `?` within one path segment, `**` across segments, and the rest literally", () => {
-        const rules = parseDockerignore("src/*.js\nfile?.txt\n**/.env\nlogs/**\na+b(c).log\n");
-        for (const ignored of ["src/a.js", "src/.js", "file1.txt", ".env", "x/y/.env", "logs/a", "logs/a/b.txt", "a+b(c).log"]) {
+        const rules = parseDockerignore("src/*.js\nfile?.txt\n**/.env\nlogs/**\na+b(c).log\nbuild**.map\n");
+        for (const ignored of ["src/a.js", "src/.js", "file1.txt", ".env", "x/y/.env", "logs/a", "logs/a/b.txt", "a+b(c).log", "build/x/app.js.map"]) {
             assert.equal(isIgnored(ignored, rules), true, ignored);
         }
         for (const sent of ["src/deep/a.js", "srcX.js", "file12.txt", "file.txt", "fil.txt", "file/.txt", "x.env", "logs", "logsX/a", "aab(c).log", "a+bc.log"]) {
@@ -93,15 +93,15 @@ describe("image: build context hashing", () => {
     });
 
     it("sends what a later `!` rule brings back from inside an excluded directory, whatever its wildcards", () => {
-        const dir = make({
-            ".dockerignore": "*\n!.dockerignore\n!*/keep.txt\n!k*/x\n!docs/a?.md\n!vendor/lib/\n",
-            "cache/keep.txt": "k", "cache/drop.txt": "d",
-            "kept/x": "x", "kept/y": "y",
-            "docs/ab.md": "a", "docs/abc.md": "b",
-            "vendor/lib/m.js": "m", "vendor/other/n.js": "n",
-            "top.txt": "t",
-        });
-        assert.deepEqual(contextFiles(dir), [".dockerignore", "cache/keep.txt", "docs/ab.md", "kept/x", "vendor/lib/m.js"]);
+        const cases: [string, Record<string, string>, string[]][] = [
+            ["*\n!cache/keep.txt\n", { "cache/keep.txt": "k", "cache/drop.txt": "d", "top.txt": "t" }, ["cache/keep.txt"]],
+            ["*\n!k*/x\n", { "kept/x": "x", "kept/y": "y", "other/x": "o" }, ["kept/x"]],
+            ["*\n!*/keep.txt\n", { "cache/keep.txt": "k", "cache/drop.txt": "d" }, ["cache/keep.txt"]],
+            ["*\n!src\n!cache/keep.txt\n", { "src/a.js": "a", "cache/keep.txt": "k", "cache/drop.txt": "d" }, ["cache/keep.txt", "src/a.js"]],
+            ["*\n!docs/a?.md\n", { "docs/ab.md": "a", "docs/abc.md": "b" }, ["docs/ab.md"]],
+            ["vendor\n!vendor/lib/\n", { "vendor/lib/m.js": "m", "vendor/other/n.js": "n", "src/a.js": "a" }, [".dockerignore", "src/a.js", "vendor/lib/m.js"]],
+        ];
+        for (const [ignore, files, sent] of cases) assert.deepEqual(contextFiles(make({ ".dockerignore": ignore, ...files })), sent, ignore);
     });
 
     it("lists files sorted by path, and sends regular files and symlinks only (never a pipe it would block on)", () => {
