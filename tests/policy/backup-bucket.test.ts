@@ -102,6 +102,7 @@ describe("backup-bucket-hardened: which settings belong to which bucket, and how
 
     it("links settings by the bucket's name once it is known, with no dependencies recorded", async () => {
         await verdict(HARDENED().map(byName));
+        await verdict([...HARDENED().map(byName), other()], /"staging-backup-bucket": versioning is not enabled/);
     });
 
     it("during preview, links by dependencies only: an unknown name is no link", async () => {
@@ -118,7 +119,7 @@ describe("backup-bucket-hardened: which settings belong to which bucket, and how
     });
 
     it("takes any one default-encryption rule with a known algorithm, and names the algorithms it knows", async () => {
-        const rules2 = [{ bucketKeyEnabled: true }, { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms:dsse" } }];
+        const rules2 = [null, { bucketKeyEnabled: true }, { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms:dsse" } }];
         await verdict([bucket(), versioning(), { ...encryption(), props: { bucket: BUCKET, rules: rules2 } }, publicAccess(), policy()]);
         await verdict([bucket(), versioning(), { ...encryption(), props: { bucket: BUCKET, rules: [{ bucketKeyEnabled: true }] } }, publicAccess(), policy()],
             /sseAlgorithm AES256, aws:kms, aws:kms:dsse\)/);

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as rules from "../../policy/rules";
 import { PolicyResource, StackResource, UNKNOWN_VALUE } from "../../policy/rules";
 import { runStackPolicy, urn } from "./harness";
-import { AWS, GITLAB } from "./sdkTypes";
+import { AWS, DOCKER_BUILD, GITLAB } from "./sdkTypes";
 import { assertSameVerdict, resource, verdict } from "./verdict";
 
 // oidc-role-exact-subjects and release-tags-protected (issue 20): how the rules read a trust policy, on the SDK's
@@ -118,6 +118,10 @@ describe("release-tags-protected matching tags to protections (issue 20)", () =>
         await stackVerdict([stackRole("production", tag("v2.0.0")), protection("bare", { createAccessLevel: "maintainer" })], /\(protected: none\)/);
     });
 
+    it("takes only TagProtections for protections: an image index's tag, unknown at preview, turns nothing off", async () => {
+        const index: StackResource = { type: DOCKER_BUILD.index, name: "app-index", urn: urn("prod", DOCKER_BUILD.index, "app-index"), props: { tag: UNKNOWN_VALUE, sources: [UNKNOWN_VALUE] } };
+        await stackVerdict([stackRole("production", tag("v*")), index], /"production" trusts GitLab jobs of tags "v\*"/);
+    });
     it("judges roles only, and only statements that let a GitLab token in", async () => {
         const notRole: StackResource = { ...stackRole("production", tag("v*")), type: AWS.s3BucketPolicy, name: "policy", urn: urn("prod", AWS.s3BucketPolicy, "policy") };
         await stackVerdict([notRole]);

@@ -15,6 +15,7 @@ export const AWS = {
     s3BucketEncryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     s3BucketPublicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     s3BucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    cognitoUserPoolClient: "aws:cognito/userPoolClient:UserPoolClient",
 } as const;
 
 /** Module and class of each AWS token in @pulumi/aws. */
@@ -31,6 +32,7 @@ export const AWS_CLASSES: Readonly<Record<keyof typeof AWS, readonly [string, st
     s3BucketEncryption: ["s3/bucketServerSideEncryptionConfiguration", "BucketServerSideEncryptionConfiguration"],
     s3BucketPublicAccessBlock: ["s3/bucketPublicAccessBlock", "BucketPublicAccessBlock"],
     s3BucketPolicy: ["s3/bucketPolicy", "BucketPolicy"],
+    cognitoUserPoolClient: ["cognito/userPoolClient", "UserPoolClient"],
 };
 
 /** Tokens of the official GitLab provider (tests/fixtures/gitlab-provider-v10-facts.json lists its resources). */
@@ -41,4 +43,9 @@ export const GITLAB = {
     groupProtectedEnvironment: "gitlab:index/groupProtectedEnvironment:GroupProtectedEnvironment",
     userRunner: "gitlab:index/userRunner:UserRunner",
     tagProtection: "gitlab:index/tagProtection:TagProtection",
+} as const;
+
+/** Tokens of @pulumi/docker-build (sdkTypes.test.ts checks them against the package). */
+export const DOCKER_BUILD = {
+    index: "docker-build:index:Index",
 } as const;

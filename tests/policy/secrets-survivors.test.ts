@@ -31,6 +31,9 @@ describe("no-secret-literals: references and literals (issue 20)", () => {
         await verdict(POLICY, check, command({ environment: { token: { fromEnv: "$CI_JOB_TOKEN" } } }));
         await verdict(POLICY, check, command({ environment: { token: { value: "glrt-abcdefghijklmnopqrstu" } } }), /^environment\.token\.value holds what looks like a GitLab token/);
     });
+    it("reads a flag named like a credential as a flag, not a credential", async () => {
+        await verdict(POLICY, check, resource(AWS.cognitoUserPoolClient, { name: "app", userPoolId: "eu-west-1_abc", generateSecret: true }));
+    });
     it("reads inputs that are null, unset, numbers or booleans as holding nothing", async () => {
         await verdict(POLICY, check, command({ environment: { LOG_LEVEL: null, DEBUG: undefined, RETRIES: 3, VERBOSE: true }, triggers: [null, 1] }));
     });
