@@ -44,37 +44,38 @@ const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/\S+$/;
  */
 export function validateDelivery(r: Reader, approvals: number, approvalsSet: boolean, namespaceId: number | undefined): DeliveryConfig {
     const tierText = r.string("gitlabTier");
-    let gitlabTier: GitLabTier = "free";
+    // Undefined when the tier is missing or unknown: its one problem is said, and nothing is judged against a guess.
+    const tier = GITLAB_TIERS.find((t) => t === tierText);
     if (tierText === undefined) {
         r.problem("gitlabTier", `is required: the GitLab tier of the project's namespace, one of ${GITLAB_TIERS.join(", ")} (protected environments and deployment approvals need premium or ultimate)`);
-    } else if (!(GITLAB_TIERS as readonly string[]).includes(tierText)) {
+    } else if (tier === undefined) {
         r.problem("gitlabTier", `"${tierText}" is not a GitLab tier; allowed: ${GITLAB_TIERS.join(", ")}`);
-    } else {
-        gitlabTier = tierText as GitLabTier;
     }
+    const gitlabTier: GitLabTier = tier ?? "free";
     const paid = gitlabTier !== "free";
 
     const allowTrigger = r.boolean("allowPipelineTriggerApproveDeployment", false);
-    const approverText = r.string("productionApproverCount");
-    const productionApproverCount = approverText === undefined ? undefined : r.integer("productionApproverCount", 1, 1, 1000);
+    // 0: unset, or out of range (its one problem is said, and no approvals are checked against it).
+    const approverCount = r.integer("productionApproverCount", 0, 1, 1000);
+    const productionApproverCount = approverCount > 0 ? approverCount : undefined;
 
-    if (paid && tierText !== undefined && namespaceId === undefined) {
+    if (paid && namespaceId === undefined) {
         r.problem("gitlabNamespaceId", `is required when gitlabTier is ${gitlabTier}: a personal namespace has no paid tier, so protected environments would fail half-way; give the numeric id of the group`);
     }
-    if (!paid && tierText !== undefined) {
+    if (tier === "free") {
         const approvalKeys = ["allowPipelineTriggerApproveDeployment", "productionApproverCount"].filter((k) => r.string(k) !== undefined);
         if (approvalsSet) approvalKeys.unshift("productionApprovals");
         for (const k of approvalKeys) {
             r.problem(k, "has no effect when gitlabTier is free (GitLab Free has no deployment approvals); remove it, or set gitlabTier to premium or ultimate");
         }
     }
-    if (paid && productionApproverCount !== undefined) {
+    if (paid && approverCount > 0) {
         // GitLab never counts the person who triggered the pipeline unless allowPipelineTriggerApproveDeployment is set.
-        const eligible = productionApproverCount - (allowTrigger ? 0 : 1);
+        const eligible = approverCount - (allowTrigger ? 0 : 1);
         if (approvals > eligible) {
             r.problem(
                 "productionApprovals",
-                `is ${approvals}, but only ${eligible} of the ${productionApproverCount} approver(s) can approve a deployment ` +
+                `is ${approvals}, but only ${eligible} of the ${approverCount} approver(s) can approve a deployment ` +
                     (allowTrigger ? "" : "someone else triggered (the person who runs the pipeline cannot approve it) ") +
                     "so every production deployment would wait forever; lower productionApprovals, add approvers" +
                     (allowTrigger ? "" : ", or set allowPipelineTriggerApproveDeployment true"),
