@@ -21,10 +21,10 @@ export const DEFAULT_RETENTION_DAYS = 14;
  * by default even on production (the `backup` output says so) and turning them on is refused.
  */
 export function validateBackup(r: Reader, environment: Environment, ec2Host: boolean): BackupConfig {
-    const explicit = r.string("backupEnabled") !== undefined;
     const remoteWithoutRole = environment !== "local" && !ec2Host;
+    // Off by default there: only a backupEnabled the user set can turn them on.
     const enabled = r.boolean("backupEnabled", ENABLED_BY_DEFAULT[environment] && !remoteWithoutRole);
-    if (enabled && explicit && remoteWithoutRole) {
+    if (enabled && remoteWithoutRole) {
         r.problem("backupEnabled", "needs the EC2 host this stack provisions (its instance role reaches the backup bucket with no static keys), and hosts is set; remove backupEnabled, or back up those machines by your own means");
     }
     const retentionDays = r.integer("backupRetentionDays", DEFAULT_RETENTION_DAYS, 1, 3650);

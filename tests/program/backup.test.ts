@@ -1,12 +1,11 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalConfig, ProductionConfig, StagingConfig } from "../../components/config";
 import { valueOf } from "../support/mocks";
-import { configProblems, hostsSource, RawOverrides, validateStack } from "./configHarness";
+import { hostsSource } from "./configHarness";
 import { CapturedStack, captureStack } from "./stacks";
 
-// Backups of the stacks (issue 17): the config keys (components/config/backup.ts) and how the program puts pgBackRest
-// on the EC2 host (components/program/backup.ts, hosts.ts): bucket, instance role, metadata hop limit, repository key,
+// Backups of the stacks (issue 17): how the program puts pgBackRest (the config keys' checks: tests/components/config/
+// backup.test.ts) on the EC2 host (components/program/backup.ts, hosts.ts): bucket, instance role, metadata hop limit, repository key,
 // pgbackrest.conf, `backup.sh init` and the systemd timer.
 
 const HOSTS = hostsSource();
@@ -20,36 +19,6 @@ function command(captured: CapturedStack, name: string) {
     return captured.recorder.find("command:remote:Command", name);
 }
 const text = async (value: unknown) => String(await valueOf(pulumi.output(value)));
-
-describe("config: backups", () => {
-    it("are on by default in production, off on staging and local, kept 14 days", () => {
-        const prod = validateStack("prod") as ProductionConfig;
-        assert.deepEqual(prod.backup, { enabled: true, retentionDays: 14 });
-        assert.deepEqual((validateStack("staging") as StagingConfig).backup, { enabled: false, retentionDays: 14 });
-        assert.deepEqual((validateStack("local") as LocalConfig).backup, { enabled: false, retentionDays: 14 });
-        assert.deepEqual((validateStack("staging", { backupEnabled: "true", backupRetentionDays: "30" }) as StagingConfig).backup, { enabled: true, retentionDays: 30 });
-        assert.equal((validateStack("prod", { backupEnabled: "false" }) as ProductionConfig).backup.enabled, false);
-    });
-
-    it("are off by default with hosts, even in production: those machines have no instance role", () => {
-        assert.equal((validateStack("prod", HOSTS) as ProductionConfig).backup.enabled, false);
-    });
-
-    for (const [stack, overrides, expected] of [
-        ["prod", { ...HOSTS, backupEnabled: "true" }, /backupEnabled needs the EC2 host this stack provisions .* and hosts is set/],
-        ["prod", { backupEnabled: "yes" }, /backupEnabled must be true or false \(got "yes"\)/],
-        ["prod", { backupRetentionDays: "0" }, /backupRetentionDays must be a whole number from 1 to 3650 \(got "0"\)/],
-        ["prod", { backupRetentionDays: "3651" }, /backupRetentionDays must be a whole number from 1 to 3650/],
-        ["prod", { backupRetentionDays: "7.5" }, /backupRetentionDays must be a whole number/],
-        ["staging", { backupRetentionDays: "30" }, /backupRetentionDays is only used when backups are on \(backupEnabled\)/],
-    ] as [string, RawOverrides, RegExp][]) {
-        it(`refuses ${stack} ${JSON.stringify(overrides).slice(0, 90)} with one clear message`, () => {
-            const problems = configProblems(() => validateStack(stack, overrides));
-            assert.equal(problems.length, 1, problems.join("\n"));
-            assert.match(problems[0], expected);
-        });
-    }
-});
 
 describe("program: backups of the production EC2 host", () => {
     let captured: CapturedStack;

@@ -1,68 +1,20 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ACME_DIRECTORIES, StagingConfig } from "../../components/config";
 import { valueOf } from "../support/mocks";
-import { configProblems, hostsSource, RawOverrides, validateStack } from "./configHarness";
+import { hostsSource } from "./configHarness";
 import { captureStack } from "./stacks";
 
-// HTTPS of the remote stacks (issue 16): the config keys (components/config/tls.ts) and how the program turns them
-// into open ports, the env file nginx and the ACME client read, DNS records and outputs (components/program/hosts.ts).
+// HTTPS of the remote stacks (issue 16): how the program turns the config keys (their checks: tests/components/config/
+// tls.test.ts) into open ports, the env file nginx and the ACME client read, DNS records and outputs (components/program/hosts.ts).
 
 const TLS = { domain: "app.example.com", acmeEmail: "ops@example.com" };
 const HOSTS = hostsSource();
-
-/** Two hosts behind one name: HTTP-01 reaches only one of them. */
-const TWO_HOSTS = hostsSource(["192.0.2.10", "192.0.2.11"]);
-
-function validateStaging(overrides: RawOverrides): StagingConfig {
-    return validateStack("staging", overrides) as StagingConfig;
-}
-
-function problemsOf(overrides: RawOverrides): string[] {
-    return configProblems(() => validateStaging(overrides));
-}
 
 function ingressPorts(resources: readonly { type: string; inputs: any }[]): number[] {
     const sg = resources.filter((r) => r.type === "aws:ec2/securityGroup:SecurityGroup" && /Compose host/.test(String(r.inputs.description)));
     assert.equal(sg.length, 1, "one security group of the app host");
     return sg[0].inputs.ingress.filter((rule: any) => (rule.cidrBlocks ?? []).includes("0.0.0.0/0")).map((rule: any) => rule.fromPort);
 }
-
-describe("config: tls", () => {
-    it("without domain there is no TLS; with domain and acmeEmail, Let's Encrypt production is the default directory", () => {
-        assert.equal(validateStaging({}).tls, undefined);
-        const tls = validateStaging({ ...TLS, extraDomains: JSON.stringify(["www.example.com"]) }).tls!;
-        assert.deepEqual(tls.domains, ["app.example.com", "www.example.com"]);
-        assert.equal(tls.directoryUrl, "https://acme-v02.api.letsencrypt.org/directory");
-        assert.equal(tls.email, "ops@example.com");
-    });
-
-    it("takes Let's Encrypt staging by name, and any https directory (a private CA, Pebble)", () => {
-        assert.equal(validateStaging({ ...TLS, acmeDirectoryUrl: "letsencrypt-staging" }).tls!.directoryUrl, ACME_DIRECTORIES["letsencrypt-staging"]);
-        assert.equal(validateStaging({ ...TLS, acmeDirectoryUrl: "https://acme.internal:14000/dir" }).tls!.directoryUrl, "https://acme.internal:14000/dir");
-    });
-
-    for (const [overrides, expected] of [
-        [{ domain: "app.example.com" }, /acmeEmail is required: the ACME account's contact address/],
-        [{ ...TLS, domain: "App.Example.com" }, /domain "App\.Example\.com" is not a DNS name in lowercase/],
-        [{ ...TLS, domain: "192.0.2.10" }, /domain "192\.0\.2\.10" is not a DNS name/],
-        [{ ...TLS, domain: "*.example.com" }, /domain "\*\.example\.com" is a wildcard; HTTP-01 cannot prove one/],
-        [{ ...TLS, extraDomains: JSON.stringify(["app.example.com"]) }, /extraDomains\[0\] "app\.example\.com" is listed twice/],
-        [{ ...TLS, acmeEmail: "ops" }, /acmeEmail "ops" is not an email address/],
-        [{ ...TLS, acmeDirectoryUrl: "http://acme.example.com/dir" }, /acmeDirectoryUrl "http:\/\/acme\.example\.com\/dir" is neither an https URL/],
-        [{ ...TLS, hostedZoneId: "zone-1" }, /hostedZoneId "zone-1" is not a Route 53 hosted zone id/],
-        [{ acmeEmail: "ops@example.com" }, /acmeEmail is only used when domain is set/],
-        [{ hostedZoneId: "Z0123456789ABC" }, /hostedZoneId is only used when domain is set/],
-        [{ ...TLS, ...HOSTS, hostedZoneId: "Z0123456789ABC" }, /hostedZoneId points names at the EC2 host this stack provisions, and hosts is set/],
-        [{ ...TLS, ...TWO_HOSTS }, /domain is served with an ACME certificate over HTTP-01 by one host, and hosts lists 2: the CA would reach only the host the name resolves to/],
-    ] as const) {
-        it(`refuses ${JSON.stringify(overrides).slice(0, 110)} with one clear message`, () => {
-            const problems = problemsOf(overrides);
-            assert.equal(problems.length, 1, problems.join("\n"));
-            assert.match(problems[0], expected);
-        });
-    }
-});
 
 describe("program: tls on the remote stacks", () => {
     it("without domain: only port 80 opens, the env file has no TLS keys, and the outputs say HTTP and how to get HTTPS", async () => {
