@@ -152,6 +152,15 @@ export function runnerArgsProblems(args: RunnerArgs): string[] {
     return problems;
 }
 
+/** The project id GitLab's API takes; it arrives as an output (`Project.projectId`), so it is checked once known. */
+export function numericProjectId(name: string, id: string | number): number {
+    const numeric = Number(id);
+    if (!Number.isInteger(numeric) || numeric <= 0) {
+        throw new Error(`cicd:runner:Runner "${name}" [gitlab.projectId] must be a numeric project id (got "${id}")`);
+    }
+    return numeric;
+}
+
 export function rejectRunnerProblems(name: string, problems: readonly string[]): Record<string, never> {
     if (problems.length > 0) {
         throw new Error(`cicd:runner:Runner "${name}": ${problems.join("; ")}`);

@@ -2,7 +2,7 @@ import * as gitlab from "@cicd/pulumi-gitlab";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { isArmInstanceType } from "../checks";
-import { DEFAULT_RUNNER_TAGS, DEFAULT_RUNNER_VERSION, RunnerArgs, rejectRunnerProblems, runnerArgsProblems } from "./args";
+import { DEFAULT_RUNNER_TAGS, DEFAULT_RUNNER_VERSION, RunnerArgs, numericProjectId, rejectRunnerProblems, runnerArgsProblems } from "./args";
 import { runnerUserData } from "./userData";
 
 // Re-exported for callers that import it from here (the pipeline tests).
@@ -54,13 +54,7 @@ export class Runner extends pulumi.ComponentResource {
         // The runner in GitLab: tags, locking and protection live here, server-side, not in the host's config.
         const runner = new gitlab.UserRunner(`${name}-runner`, {
             runnerType: "project_type",
-            projectId: pulumi.output(args.gitlab.projectId).apply((id) => {
-                const numeric = Number(id);
-                if (!Number.isInteger(numeric) || numeric <= 0) {
-                    throw new Error(`cicd:runner:Runner "${name}" [gitlab.projectId] must be a numeric project id (got "${id}")`);
-                }
-                return numeric;
-            }),
+            projectId: pulumi.output(args.gitlab.projectId).apply((id) => numericProjectId(name, id)),
             description,
             tagLists: runnerTags,
             untagged: false,

@@ -1,6 +1,6 @@
 // What the Runner's arguments accept and refuse (components/runner/args.ts), key by key, at the edges of each range.
 import * as assert from "node:assert/strict";
-import { RunnerArgs, rejectRunnerProblems, runnerArgsProblems } from "../../../components/runner/args";
+import { RunnerArgs, numericProjectId, rejectRunnerProblems, runnerArgsProblems } from "../../../components/runner/args";
 
 type Group = "gitlab" | "instance" | "docker" | "ssm";
 
@@ -34,6 +34,14 @@ describe("runner arguments (components/runner/args.ts)", () => {
             const problems = runnerArgsProblems(args as RunnerArgs);
             assert.equal(problems.length, 1, JSON.stringify(problems));
             assert.match(problems[0], /^\[gitlab\.projectId\] is required/);
+        }
+    });
+
+    it("takes a positive whole project id, as a number or its digits, once the project output is known", () => {
+        assert.equal(numericProjectId("ci", 4242), 4242);
+        assert.equal(numericProjectId("ci", "7"), 7);
+        for (const bad of [0, -3, 1.5, "abc", "", "12a"]) {
+            assert.throws(() => numericProjectId("ci", bad), (err: Error) => err.message.includes('cicd:runner:Runner "ci" [gitlab.projectId]') && err.message.includes(`"${bad}"`), String(bad));
         }
     });
 

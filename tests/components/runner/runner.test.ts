@@ -314,6 +314,20 @@ describe("cicd:runner:Runner with a pinned AMI and its own instance", () => {
     });
 });
 
+describe("cicd:runner:Runner given an AWS provider", () => {
+    it("looks up the SSM key, the subnet and the AMI through the provider given to the component", async () => {
+        const mocks = await installMocks(recorderOptions());
+        const aws = require("@pulumi/aws") as typeof import("@pulumi/aws");
+        const runnerModule = require("../../../components/runner") as typeof import("../../../components/runner");
+        const provider = new aws.Provider("eu", { region: "eu-central-1" });
+        new runnerModule.Runner("elsewhere", { gitlab: { projectId: 3 }, instance: { subnetId: "subnet-0abc" } }, { providers: { aws: provider } });
+        await mocks.settle();
+        const lookups = mocks.calls.filter((c) => ["aws:kms/getAlias:getAlias", "aws:ec2/getSubnet:getSubnet", "aws:ec2/getAmi:getAmi"].includes(c.token));
+        assert.deepEqual(lookups.map((c) => c.token).sort(), ["aws:ec2/getAmi:getAmi", "aws:ec2/getSubnet:getSubnet", "aws:kms/getAlias:getAlias"]);
+        for (const call of lookups) assert.match(call.provider ?? "", /pulumi:providers:aws::eu::/, call.token);
+    });
+});
+
 describe("cicd:runner:Runner with bad arguments", () => {
     let mocks: MockRecorder;
     let runnerModule: typeof import("../../../components/runner");
