@@ -1,6 +1,6 @@
-import { INSTANCE } from "./compute";
+import { INSTANCE, LAUNCH_TEMPLATE } from "./compute";
 import { SECURITY_GROUP, ingressSources } from "./network";
-import { PolicyResource, StackResource, ancestorTypes, asArray, asRecord, asString, isUnknown, label } from "./resource";
+import { PolicyResource, StackResource, ancestorTypes, asArray, asRecord, asString, decodeBase64, isUnknown, label } from "./resource";
 
 export const USER_RUNNER = "gitlab:index/userRunner:UserRunner";
 
@@ -29,6 +29,19 @@ function matches(pattern: string, ...values: unknown[]): boolean {
     return values.some((value) => typeof value === "string" && !isUnknown(value) && re.test(value));
 }
 
+/**
+ * A runner host's boot script as text: an instance's `userData` or `userDataBase64`, or a launch template's
+ * `userData`, which EC2 takes base64-encoded (an autoscaled runner fleet boots from one). Unknown values pass through;
+ * text that is not base64 is undefined (EC2 refuses it: nothing boots from it).
+ */
+function bootScript(resource: PolicyResource): string | undefined {
+    const plain = resource.type === INSTANCE ? asString(resource.props.userData) : undefined;
+    if (plain !== undefined) return plain;
+    const encoded = asString(resource.type === INSTANCE ? resource.props.userDataBase64 : resource.props.userData);
+    if (encoded === undefined || isUnknown(encoded)) return encoded;
+    return decodeBase64(encoded);
+}
+
 /** True when a GitLab runner is the deploy runner (by its tags or description). */
 export function isDeployRunner(resource: PolicyResource, pattern = DEFAULT_DEPLOY_RUNNER_PATTERN): boolean {
     return resource.type === USER_RUNNER && matches(pattern, ...asArray(resource.props.tagLists), resource.props.description);
@@ -48,11 +61,12 @@ export function checkDeployRunner(resource: PolicyResource, pattern = DEFAULT_DE
             `${JSON.stringify(access ?? "unset")}; it must be "ref_protected" so that only protected branches and tags run on it, ` +
             `never a merge request's job`];
     }
-    const isRunnerHost = resource.type === INSTANCE && ancestorTypes(resource).some((type) => type.startsWith("cicd:runner:"));
+    const isRunnerHost = (resource.type === INSTANCE || resource.type === LAUNCH_TEMPLATE) &&
+        ancestorTypes(resource).some((type) => type.startsWith("cicd:runner:"));
     if (!isRunnerHost) return [];
     const tags = asRecord(resource.props.tags) ?? {};
     if (!matches(pattern, resource.name, ...Object.values(tags))) return [];
-    const userData = asString(resource.props.userData);
+    const userData = bootScript(resource);
     if (userData === undefined || isUnknown(userData)) return [];
     const violations: string[] = [];
     if (PRIVILEGED_ON.test(userData)) {

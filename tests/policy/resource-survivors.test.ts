@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { SECRET_SIG, SIG_KEY, ancestorTypes, asRecord, asString, stackOf, unwrapSecrets } from "../../policy/rules";
+import { SECRET_SIG, SIG_KEY, ancestorTypes, asRecord, asString, decodeBase64, stackOf, unwrapSecrets } from "../../policy/rules";
 import { urn } from "./harness";
 import { AWS } from "./sdkTypes";
 import { resource } from "./verdict";
@@ -26,5 +26,20 @@ describe("the resource view the rules judge (issue 20)", () => {
         for (const value of [[], null, undefined, "text", 3]) assert.equal(asRecord(value), undefined, JSON.stringify(value));
         assert.equal(asString("s"), "s");
         assert.equal(asString(3), undefined);
+    });
+});
+
+describe("decodeBase64, how the rules read a launch template's user data", () => {
+    it("decodes what Node encodes, padded or not, across lines", () => {
+        for (const text of ["", "a", "ab", "abc", "#!/bin/bash\ngitlab-runner register --docker-privileged=true\n"]) {
+            const encoded = Buffer.from(text, "latin1").toString("base64");
+            assert.equal(decodeBase64(encoded), text, encoded);
+            assert.equal(decodeBase64(encoded.replace(/=+$/, "")), text);
+            assert.equal(decodeBase64(encoded.replace(/(.{4})/g, "$1\n")), text);
+        }
+        assert.equal(decodeBase64(Buffer.from([0, 255, 128]).toString("base64")), "\u0000\u00ff\u0080");
+    });
+    it("is undefined for text that is not base64", () => {
+        for (const text of ["#!/bin/bash", "a-b_", "YWJj!", "YQ===", "YQ=a"]) assert.equal(decodeBase64(text), undefined, text);
     });
 });

@@ -114,3 +114,24 @@ describe("merge-request-runner-untrusted: a merge-request runner's groups and ad
         assert.equal(violations.length, 1, violations.join("\n"));
     });
 });
+
+describe("deploy-runner-protected-unprivileged: a runner host's boot script however EC2 takes it", () => {
+    const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+    const fleet = (userData: unknown) => resource(AWS.launchTemplate, { instanceType: "t3.small", userData, tags: { Name: "deploy-fleet" } },
+        { name: "deploy-fleet", urn: urn("prod", AWS.launchTemplate, "deploy-fleet", [RUNNER]) });
+
+    it("must not run privileged job containers from a launch template's base64 user data (an autoscaled runner fleet)", async () => {
+        await verdict(DEPLOY_POLICY, checkDeploy, fleet(base64(privileged)), /^deploy runner host "deploy-fleet" runs privileged job containers/);
+        await verdict(DEPLOY_POLICY, checkDeploy, fleet(base64("gitlab-runner register --docker-cap-add NET_ADMIN\n")), /gives its containers added capabilities/);
+    });
+    it("must not run privileged job containers from an instance's userDataBase64", async () => {
+        await verdict(DEPLOY_POLICY, checkDeploy, resource(AWS.instance, { instanceType: "t3.small", userDataBase64: base64(privileged) },
+            { name: "deploy-host", urn: urn("prod", AWS.instance, "deploy-host", [RUNNER]) }), /"deploy-host" runs privileged job containers/);
+    });
+    it("accepts an unprivileged fleet, one whose user data is not known yet, and a launch template outside a runner", async () => {
+        await verdict(DEPLOY_POLICY, checkDeploy, fleet(base64("gitlab-runner register --docker-privileged=false\n")));
+        await verdict(DEPLOY_POLICY, checkDeploy, fleet(UNKNOWN_VALUE));
+        await verdict(DEPLOY_POLICY, checkDeploy, resource(AWS.launchTemplate, { userData: base64(privileged), tags: { Name: "deploy" } },
+            { name: "deploy-lt", urn: urn("prod", AWS.launchTemplate, "deploy-lt", ["cicd:host:Ec2Host"]) }));
+    });
+});
