@@ -57,6 +57,7 @@ export const SCHEMA_SECRET_INPUTS: Readonly<Record<string, readonly string[]>> =
     "docker:index/image:Image": ["registry"],
     "docker:index/registryImage:RegistryImage": [],
     "gitlab:index/project:Project": ["importUrlPassword"],
+    "gitlab:index/projectHook:ProjectHook": ["token", "signingToken"],
 };
 
 function allowedSecretProperties(resource: PolicyResource): Set<string> {

@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as rules from "../../policy/rules";
 import { PolicyResource, SECRET_SIG, SIG_KEY } from "../../policy/rules";
 import { AWS } from "./sdkTypes";
@@ -40,5 +42,19 @@ describe("no-secret-literals: references and literals (issue 20)", () => {
     it("under mocks, leaves a pulumi.secret() value alone wherever it sits (the engine encrypts it)", () => {
         const secret = { [SIG_KEY]: SECRET_SIG, value: "glrt-abcdefghijklmnopqrstu" };
         assert.deepEqual(check(command({ environment: { RUNNER: secret }, stdin: secret })), []);
+    });
+});
+
+describe("no-secret-literals: the GitLab provider's own secret inputs", () => {
+    it("lets every input the GitLab provider v10 schema keeps secret carry a credential (tests/fixtures: the provider's facts)", async () => {
+        const facts = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../fixtures/gitlab-provider-v10-facts.json"), "utf8")) as {
+            resources: Record<string, { secretInputs: string[] }>;
+        };
+        const schemaSecret = Object.entries(facts.resources).filter(([, resource]) => resource.secretInputs.length > 0);
+        assert.ok(schemaSecret.length > 0);
+        for (const [token, { secretInputs }] of schemaSecret) {
+            assert.deepEqual([...(rules.SCHEMA_SECRET_INPUTS[token] ?? [])].sort(), [...secretInputs].sort(), token);
+            for (const input of secretInputs) await verdict(POLICY, check, resource(token, { [input]: "glpat-abcdefghijklmnopqrst" }));
+        }
     });
 });
