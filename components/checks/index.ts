@@ -1,2 +1,3 @@
 export * from "./instanceTypes";
 export * from "./network";
+export * from "./problems";

@@ -29,10 +29,3 @@ export function createCiVariable(
     }, { parent, additionalSecretOutputs: spec.secret ? ["value"] : [] });
 }
 
-/** Throws one error listing every problem; returns the (empty) component inputs otherwise. */
-export function rejectProblems(what: string, problems: readonly string[]): Record<string, never> {
-    if (problems.length > 0) {
-        throw new Error(`${what}: ${problems.join("; ")}`);
-    }
-    return {};
-}

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { createCiVariable, rejectProblems } from "./ciVariable";
+import { rejectProblems } from "../checks";
+import { createCiVariable } from "./ciVariable";
 import { CiVariableSpec, DEPLOY_SSH_KEY, POSTGRES_PASSWORD, checkEnvironmentName, sshPrivateKeyProblem } from "./variables";
 
 /** Arguments of {@link EnvironmentVariables}. */

@@ -1,7 +1,8 @@
 import * as gitlab from "@cicd/pulumi-gitlab";
 import * as pulumi from "@pulumi/pulumi";
 import { EnvironmentOptions, approvalRules, deployAccessRules, environmentOptionProblems, environmentPolicies } from "./environments";
-import { createCiVariable, rejectProblems } from "./ciVariable";
+import { rejectProblems } from "../checks";
+import { createCiVariable } from "./ciVariable";
 import { GITLAB_TIERS, GitLabTier, tierHasProtectedEnvironments } from "./tier";
 import { AWS_DEPLOY_ROLE_ARN, AWS_PREVIEW_ROLE_ARN, EnvironmentName } from "./variables";
 

@@ -1,6 +1,6 @@
 import * as gitlab from "@cicd/pulumi-gitlab";
 import * as pulumi from "@pulumi/pulumi";
-import { rejectProblems } from "./ciVariable";
+import { rejectProblems } from "../checks";
 
 /**
  * Tags production deploys from. GitLab's `sub` claim says only `ref_type` and `ref`, so a protected tag pattern is

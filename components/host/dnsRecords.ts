@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { rejectProblems } from "../checks";
 
 export interface DnsRecordsArgs {
     /** The Route 53 hosted zone the names live in. */
@@ -21,8 +22,7 @@ export class DnsRecords extends pulumi.ComponentResource {
     readonly records: aws.route53.Record[];
 
     constructor(name: string, args: DnsRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Checked inside the super call, so that bad arguments register nothing, not even the component.
-        super("cicd:host:DnsRecords", name, refuseNoNames(args.names), opts);
+        super("cicd:host:DnsRecords", name, rejectProblems(`cicd:host:DnsRecords "${name}"`, args.names.length === 0 ? ["[names] names no record to create"] : []), opts);
         this.records = args.names.map(
             (fqdn) =>
                 new aws.route53.Record(
@@ -34,9 +34,4 @@ export class DnsRecords extends pulumi.ComponentResource {
         this.fqdns = pulumi.all(this.records.map((r) => r.fqdn));
         this.registerOutputs({ fqdns: this.fqdns });
     }
-}
-
-function refuseNoNames(names: readonly string[]): Record<string, never> {
-    if (names.length === 0) throw new Error("[names] names no record to create");
-    return {};
 }

@@ -161,9 +161,3 @@ export function numericProjectId(name: string, id: string | number): number {
     return numeric;
 }
 
-export function rejectRunnerProblems(name: string, problems: readonly string[]): Record<string, never> {
-    if (problems.length > 0) {
-        throw new Error(`cicd:runner:Runner "${name}": ${problems.join("; ")}`);
-    }
-    return {};
-}

@@ -1,8 +1,8 @@
 import * as gitlab from "@cicd/pulumi-gitlab";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { isArmInstanceType } from "../checks";
-import { DEFAULT_RUNNER_TAGS, DEFAULT_RUNNER_VERSION, RunnerArgs, numericProjectId, rejectRunnerProblems, runnerArgsProblems } from "./args";
+import { isArmInstanceType, rejectProblems } from "../checks";
+import { DEFAULT_RUNNER_TAGS, DEFAULT_RUNNER_VERSION, RunnerArgs, numericProjectId, runnerArgsProblems } from "./args";
 import { runnerUserData } from "./userData";
 
 // Re-exported for callers that import it from here (the pipeline tests).
@@ -29,7 +29,7 @@ export class Runner extends pulumi.ComponentResource {
 
     constructor(name: string, args: RunnerArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validated inside the super call, so that bad arguments register nothing, not even the component.
-        super("cicd:runner:Runner", name, rejectRunnerProblems(name, runnerArgsProblems(args)), opts);
+        super("cicd:runner:Runner", name, rejectProblems(`cicd:runner:Runner "${name}"`, runnerArgsProblems(args)), opts);
 
         const gitlabUrl = (args.gitlab.url ?? "https://gitlab.com").replace(/\/$/, "");
         const runnerTags = [...(args.gitlab.tags ?? DEFAULT_RUNNER_TAGS)];

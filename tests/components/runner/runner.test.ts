@@ -371,6 +371,7 @@ describe("cicd:runner:Runner with bad arguments", () => {
                 ssm: { parameterPrefix: "no-slash" },
             }),
             (err: Error) => {
+                assert.ok(err.message.startsWith('cicd:runner:Runner "bad": '), err.message);
                 for (const key of ["gitlab.url", "gitlab.tags", "gitlab.accessLevel", "gitlab.maximumTimeoutSeconds", "instance.instanceType", "instance.rootVolumeSizeGb", "instance.sshIngressCidrs[0]", "docker.concurrent", "docker.runnerVersion", "docker.servicesSecurityOpt[0]", "ssm.parameterPrefix"]) {
                     assert.ok(err.message.includes(`[${key}]`), `message should name ${key}: ${err.message}`);
                 }
