@@ -32,8 +32,10 @@ describe("cicd:gitlab:EnvironmentVariables", () => {
         assert.deepEqual(staging.keys, ["POSTGRES_PASSWORD", "DEPLOY_SSH_KEY"]);
     });
 
-    it("masks and protects every secret variable, scopes it to its environment, and keeps its value secret", () => {
+    it("masks and protects every secret variable, scopes it to its environment, keeps its value secret and never expands it", () => {
         for (const v of mocks.findAll(VARIABLE)) {
+            // raw: a `$` in a generated password reaches the job as it is, never read as a variable reference.
+            assert.equal(v.inputs.raw, true, v.inputs.key);
             assert.equal(v.inputs.masked, true, v.inputs.key);
             assert.equal(v.inputs.protected, true, v.inputs.key);
             assert.equal(v.inputs.environmentScope, "staging", v.inputs.key);

@@ -34,7 +34,7 @@ describe("cicd:host:DnsRecords", () => {
     });
 
     it("refuses an empty list of names, naming the key, and registers nothing", async () => {
-        assert.throws(() => new host.DnsRecords("none", { zoneId: "Z1", names: [], address: "203.0.113.7" }), { message: /\[names\] names no record to create/ });
+        assert.throws(() => new host.DnsRecords("none", { zoneId: "Z1", names: [], address: "203.0.113.7" }), { message: /^cicd:host:DnsRecords "none": \[names\] names no record to create$/ });
         await mocks.settle();
         assert.deepEqual(mocks.resources.filter((r) => r.name === "none").map((r) => r.type), [], "not even the component");
     });
