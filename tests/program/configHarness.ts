@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { ConfigError, validateConfig } from "../../components/config";
+import { ConfigError, configKey, validateConfig } from "../../components/config";
 import { STACK_CONFIG } from "./stacks";
 
 // One way for the config tests to validate a stack's config: the committed-style config of the stack, with
@@ -42,4 +42,16 @@ export function hostsSource(addresses: readonly string[] = ["192.0.2.10"]): RawO
         sshIngressCidrs: undefined,
         sshPublicKey: undefined,
     };
+}
+
+/** The one problem a ConfigError lists; fails the test when there are none or several. */
+export function onlyConfigProblem(fn: () => unknown): string {
+    const problems = configProblems(fn);
+    assert.equal(problems.length, 1, problems.join("\n"));
+    return problems[0];
+}
+
+/** The problems that name this config key (as the program prints it, namespace included). */
+export function problemsAbout(problems: readonly string[], key: string): string[] {
+    return problems.filter((p) => p.startsWith(`${configKey(key)} `));
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { ProductionConfig } from "../../../components/config";
-import { configProblems, RawOverrides, validateStack } from "../../program/configHarness";
+import { configProblems, onlyConfigProblem, RawOverrides, validateStack } from "../../program/configHarness";
 
 // The prod stack's delivery settings (components/config/delivery.ts): GitLab tier, production approvals, the CI
 // roles, the OIDC provider, the runners' AMI. What the program makes of them is tests/program/first-up.test.ts.
@@ -19,11 +19,7 @@ const deliveryOf = (overrides: RawOverrides = {}) => (validateStack("prod", over
 const problemsOf = (overrides: RawOverrides) => configProblems(() => validateStack("prod", overrides));
 
 /** The one problem of a prod stack with these overrides; fails when there are none or several. */
-function onlyProblem(overrides: RawOverrides): string {
-    const problems = problemsOf(overrides);
-    assert.equal(problems.length, 1, problems.join("\n"));
-    return problems[0];
-}
+const onlyProblem = (overrides: RawOverrides) => onlyConfigProblem(() => validateStack("prod", overrides));
 
 /** The keys the problems name, in order. */
 const keysOf = (problems: readonly string[]) => problems.map((p) => p.split(" ")[0].replace(/^gitlab-docker-delivery:/, ""));

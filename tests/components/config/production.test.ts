@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { ProductionConfig, validateConfig } from "../../../components/config";
-import { configProblems, RawOverrides, SECRET_KEYS, validateStack } from "../../program/configHarness";
+import { configProblems, onlyConfigProblem, RawOverrides, SECRET_KEYS, validateStack } from "../../program/configHarness";
 import { STACK_CONFIG } from "../../program/stacks";
 
 // The prod stack's own keys (components/config/production.ts): data volume, the image it promotes, bootstrap,
@@ -11,11 +11,7 @@ const DIGEST = `sha256:${"ab".repeat(32)}`;
 
 const prodOf = (overrides: RawOverrides = {}) => validateStack("prod", overrides) as ProductionConfig;
 
-function onlyProblem(overrides: RawOverrides): string {
-    const problems = configProblems(() => validateStack("prod", overrides));
-    assert.equal(problems.length, 1, problems.join("\n"));
-    return problems[0];
-}
+const onlyProblem = (overrides: RawOverrides) => onlyConfigProblem(() => validateStack("prod", overrides));
 
 describe("config: the prod stack", () => {
     it("defaults: a protected 20 GB data volume, the staging stack's image, no bootstrap, one approval, t3.small runners", () => {

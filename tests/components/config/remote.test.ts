@@ -2,7 +2,7 @@
 // fallbacks, backups by host source, the default stack references).
 import { strict as assert } from "assert";
 import { ALLOWED_PLATFORMS, ProductionConfig, StagingConfig, configKey, validateConfig } from "../../../components/config";
-import { SECRET_KEYS, configProblems, hostsSource, validateStack } from "../../program/configHarness";
+import { SECRET_KEYS, configProblems, hostsSource, problemsAbout, validateStack } from "../../program/configHarness";
 import { STACK_CONFIG } from "../../program/stacks";
 
 type Remote = StagingConfig | ProductionConfig;
@@ -15,13 +15,12 @@ function withEnv(stack: "staging" | "prod", overrides: Record<string, string | u
 }
 
 /** The problems that name `key`. */
-const about = (problems: string[], key: string) => problems.filter((p) => p.startsWith(`${configKey(key)} `));
 
 describe("config remote: platforms", () => {
     it("refuses a platform it cannot build, naming it and its position", () => {
         const problems = configProblems(() => validateStack("staging", { platforms: JSON.stringify(["linux/amd64", "linux/s390x"]) }));
         assert.equal(problems.length, 1, problems.join("\n"));
-        assert.equal(about(problems, "platforms[1]").length, 1, problems.join("\n"));
+        assert.equal(problemsAbout(problems, "platforms[1]").length, 1, problems.join("\n"));
         assert.ok(problems[0].includes('"linux/s390x"'), problems[0]);
         const listed = problems[0].split(/[\s,;:]+/);
         for (const platform of ALLOWED_PLATFORMS) assert.ok(listed.includes(platform), `${platform} in: ${problems[0]}`);
@@ -50,7 +49,7 @@ describe("config remote: registry and GitLab credentials", () => {
         const problems = configProblems(() => withEnv("staging", unset, {}));
         assert.equal(problems.length, 3, problems.join("\n"));
         for (const [key, variable] of [["registryUsername", "CI_REGISTRY_USER"], ["registryPassword", "CI_REGISTRY_PASSWORD"], ["gitlabToken", "api scope"]]) {
-            const [problem] = about(problems, key);
+            const [problem] = problemsAbout(problems, key);
             assert.ok(problem?.includes(variable), `${key}: ${problem}`);
         }
     });

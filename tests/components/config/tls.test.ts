@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { ACME_DIRECTORIES, StagingConfig } from "../../../components/config";
-import { configProblems, hostsSource, RawOverrides, validateStack } from "../../program/configHarness";
+import { configProblems, hostsSource, onlyConfigProblem, RawOverrides, validateStack } from "../../program/configHarness";
 
 // HTTPS of the remote stacks (issue 16): what components/config/tls.ts accepts and refuses. How the program turns
 // the keys into ports, env files, DNS records and outputs is tests/program/tls.test.ts.
@@ -21,9 +21,7 @@ function problemsOf(overrides: RawOverrides): string[] {
 
 /** The one problem these overrides give; fails when there are none or several. */
 function onlyProblem(overrides: RawOverrides): string {
-    const problems = problemsOf(overrides);
-    assert.equal(problems.length, 1, problems.join("\n"));
-    return problems[0];
+    return onlyConfigProblem(() => validateStaging(overrides));
 }
 
 const label = (n: number) => "a".repeat(n);
