@@ -3,29 +3,18 @@ import * as rules from "../../policy/rules";
 import { PolicyResource, StackResource, UNKNOWN_VALUE } from "../../policy/rules";
 import { runStackPolicy, urn } from "./harness";
 import { AWS, DOCKER_BUILD, GITLAB } from "./sdkTypes";
+import { FEDERATED, ISSUER, aud, statement, trustRole } from "./trustRoles";
 import { assertSameVerdict, resource, verdict } from "./verdict";
 
 // oidc-role-exact-subjects and release-tags-protected (issue 20): how the rules read a trust policy, on the SDK's
 // type tokens. rules.test.ts and release-tags.test.ts hold the main cases; these pin the reading around them.
 
 const POLICY = "oidc-role-exact-subjects";
-const ISSUER = "gitlab.example.com";
-const FEDERATED = `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`;
-const aud = { [`${ISSUER}:aud`]: `https://${ISSUER}` };
 const sub = (subjects: unknown) => ({ [`${ISSUER}:sub`]: subjects });
 const branch = (ref: string) => `project_path:group/app:ref_type:branch:ref:${ref}`;
 const tag = (ref: string) => `project_path:group/app:ref_type:tag:ref:${ref}`;
 
-/** A web-identity statement from GitLab; `change` replaces any of its fields. */
-function statement(condition: Record<string, unknown>, change: Record<string, unknown> = {}): Record<string, unknown> {
-    return { Effect: "Allow", Principal: { Federated: FEDERATED }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition, ...change };
-}
-
-function role(statements: unknown, purpose?: string, asObject = false): PolicyResource {
-    const document = { Version: "2012-10-17", Statement: statements };
-    return resource(AWS.iamRole, { assumeRolePolicy: asObject ? document : JSON.stringify(document), ...(purpose ? { tags: { Purpose: purpose } } : {}) },
-        { urn: urn("prod", AWS.iamRole, "deploy") });
-}
+const role = (statements: unknown, purpose?: string, asObject = false) => trustRole(statements, purpose ? { Purpose: purpose } : undefined, asObject);
 
 const check = (r: PolicyResource) => rules.checkOidcTrust(r);
 const noAud = statement({ StringEquals: sub(branch("main")) });

@@ -4,6 +4,7 @@ import { PolicyResource, SECRET_SIG, SIG_KEY, UNKNOWN_SENTINELS, UNKNOWN_VALUE }
 import { policies } from "../../policy/policies";
 import { runPolicy, urn } from "./harness";
 import { AWS, GITLAB } from "./sdkTypes";
+import { ISSUER, aud, statement, trustRole } from "./trustRoles";
 import { resource, verdict } from "./verdict";
 
 const SHA = "3f1e2d4c5b6a79880f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978";
@@ -369,20 +370,7 @@ describe("values unknown during preview", () => {
 describe("oidc-role-exact-subjects (issue 18)", () => {
     const policy = "oidc-role-exact-subjects";
     const check = (r: PolicyResource) => rules.checkOidcTrust(r);
-    const ISSUER = "gitlab.example.com";
-    const role = (condition: Record<string, unknown>, tags: Record<string, string> = {}, asObject = false) => {
-        const document = {
-            Version: "2012-10-17",
-            Statement: [{
-                Effect: "Allow",
-                Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/${ISSUER}` },
-                Action: "sts:AssumeRoleWithWebIdentity",
-                Condition: condition,
-            }],
-        };
-        return resource(AWS.iamRole, { assumeRolePolicy: asObject ? document : JSON.stringify(document), tags }, { urn: urn("prod", AWS.iamRole, "deploy") });
-    };
-    const aud = { [`${ISSUER}:aud`]: `https://${ISSUER}` };
+    const role = (condition: Record<string, unknown>, tags: Record<string, string> = {}, asObject = false) => trustRole([statement(condition)], tags, asObject);
 
     it("must not trust ref:* (any branch, so any merge request) on a deploy role", async () => {
         await verdict(policy, check, role({ StringEquals: aud, StringLike: { [`${ISSUER}:sub`]: "project_path:group/app:ref_type:branch:ref:*" } }),
